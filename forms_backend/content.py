@@ -1,0 +1,255 @@
+"""The one front-matter schema for Brug's content pages.
+
+The MkDocs hooks validate every page in ``content/`` with it, and the backend writes pages for
+approved submissions with it, so a page the backend writes is always a page the build accepts.
+This module is pure: no Flask, no MkDocs, no I/O beyond what a caller hands in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PageType = Literal[
+    "pagina",  # home, privacy statement, colophon and other plain pages
+    "praktijk",  # a best practice
+    "werkbezoek",  # a work-visit offer or report
+    "programma",  # a programme such as COSA or Samen Starten
+    "nieuws",
+    "verslag",  # report of a meeting
+    "rapport",  # an inspection or research report
+    "advies",  # an advisory opinion (e.g. RSJ)
+    "regio",
+    "organisatie",
+    "thema",  # one of the six leefgebieden
+]
+
+LEEFGEBIEDEN: dict[str, str] = {
+    "wonen": "Wonen",
+    "werk-en-dagbesteding": "Werk en dagbesteding",
+    "id-bewijs": "ID-bewijs",
+    "schulden": "Schulden",
+    "zorg": "Zorg",
+    "sociaal-netwerk": "Sociaal netwerk",
+}
+
+FASEN: dict[str, str] = {
+    "voor": "Voor detentie",
+    "tijdens": "Tijdens detentie",
+    "na": "Na detentie",
+}
+
+REGIOS: dict[str, str] = {
+    "landelijk": "Landelijk",
+    "groningen": "Groningen",
+    "friesland": "Friesland",
+    "drenthe": "Drenthe",
+    "overijssel": "Overijssel",
+    "flevoland": "Flevoland",
+    "gelderland": "Gelderland",
+    "utrecht": "Utrecht",
+    "noord-holland": "Noord-Holland",
+    "zuid-holland": "Zuid-Holland",
+    "zeeland": "Zeeland",
+    "noord-brabant": "Noord-Brabant",
+    "limburg": "Limburg",
+}
+
+ORGANISATIETYPES: dict[str, str] = {
+    "gemeente": "Gemeente",
+    "reclassering": "Reclassering",
+    "dji": "Gevangeniswezen (DJI / PI)",
+    "zorg-en-veiligheidshuis": "Zorg- en Veiligheidshuis",
+    "sociaal-werk": "Sociaal werk",
+    "vrijwilligersorganisatie": "Vrijwilligersorganisatie",
+    "zorgaanbieder": "Zorgaanbieder",
+    "woningcorporatie": "Woningcorporatie",
+    "rijksoverheid": "Rijksoverheid en adviesraden",
+    "kennisinstituut": "Kennis en onderzoek",
+}
+
+PAGE_TYPES: dict[str, str] = {
+    "pagina": "Pagina",
+    "praktijk": "Praktijkvoorbeeld",
+    "werkbezoek": "Werkbezoek",
+    "programma": "Programma",
+    "nieuws": "Nieuws",
+    "verslag": "Verslag",
+    "rapport": "Rapport",
+    "advies": "Advies",
+    "regio": "Regio",
+    "organisatie": "Organisatie",
+    "thema": "Leefgebied",
+}
+
+# Front-matter keys that belong to MkDocs or Material rather than to Brug; allowed untouched.
+THEME_KEYS = frozenset({"hide", "icon", "status", "template", "search", "description"})
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _choices(name: str, allowed: Mapping[str, str] | tuple[str, ...]) -> str:
+    return f"{name} kent alleen: {', '.join(allowed)}"
+
+
+class Bron(BaseModel):
+    """A source a page is based on; every page written from the seeds names one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    publisher: str = Field(min_length=1, max_length=200)
+    date: dt.date | None = None
+    url: str | None = Field(default=None, max_length=500)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s<>\"']+$", value):
+            raise ValueError("een bron-url begint met http:// of https:// en bevat geen spaties")
+        return value
+
+
+class Werkbezoek(BaseModel):
+    """Extra facts for a werkbezoek page: an offer to visit, or a report of a visit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    soort: Literal["aanbod", "verslag"]
+    plaats: str = Field(min_length=1, max_length=120)
+    organisatie: str = Field(min_length=1, max_length=200)
+    contact: str | None = Field(default=None, max_length=200, description="role mailbox only")
+
+
+class PageMeta(BaseModel):
+    """Validated front matter of one content page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: PageType
+    title: str = Field(min_length=1, max_length=140)
+    summary: str = Field(min_length=1, max_length=320)
+    datum: dt.date | None = None
+    leefgebieden: list[str] = Field(default_factory=list)
+    regio: str | None = None
+    fase: list[str] = Field(default_factory=list)
+    organisatietypes: list[str] = Field(default_factory=list)
+    bronnen: list[Bron] = Field(default_factory=list)
+    slug: str | None = Field(
+        default=None,
+        description="taxonomy value a regio, thema or programma page stands for (e.g. 'wonen')",
+    )
+    aanmelden: bool = Field(default=False, description="programma: volunteers can sign up")
+    werkbezoek: Werkbezoek | None = None
+    # Theme keys pass through unchanged.
+    hide: list[str] | None = None
+    icon: str | None = None
+    status: str | None = None
+    template: str | None = None
+    search: dict[str, Any] | None = None
+    description: str | None = None
+
+    @field_validator("leefgebieden")
+    @classmethod
+    def _leefgebieden(cls, values: list[str]) -> list[str]:
+        return _check_all(values, LEEFGEBIEDEN, "leefgebieden")
+
+    @field_validator("fase")
+    @classmethod
+    def _fase(cls, values: list[str]) -> list[str]:
+        return _check_all(values, FASEN, "fase")
+
+    @field_validator("organisatietypes")
+    @classmethod
+    def _organisatietypes(cls, values: list[str]) -> list[str]:
+        return _check_all(values, ORGANISATIETYPES, "organisatietypes")
+
+    @field_validator("regio")
+    @classmethod
+    def _regio(cls, value: str | None) -> str | None:
+        if value is not None and value not in REGIOS:
+            raise ValueError(f"'{value}' is geen bekende regio; {_choices('regio', REGIOS)}")
+        return value
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        if value is not None and not _SLUG.match(value):
+            raise ValueError("slug bestaat uit kleine letters, cijfers en streepjes")
+        return value
+
+    @model_validator(mode="after")
+    def _per_type(self) -> PageMeta:
+        need_date = {"praktijk", "werkbezoek", "nieuws", "verslag", "rapport", "advies"}
+        if self.type in need_date and self.datum is None:
+            raise ValueError(f"een pagina van type '{self.type}' heeft een datum nodig")
+        if self.type in {"praktijk", "werkbezoek"} and not self.leefgebieden:
+            raise ValueError(f"een pagina van type '{self.type}' noemt minstens één leefgebied")
+        if self.type in {"praktijk", "werkbezoek"} and self.regio is None:
+            raise ValueError(f"een pagina van type '{self.type}' noemt een regio")
+        if self.type == "werkbezoek" and self.werkbezoek is None:
+            raise ValueError("een werkbezoek-pagina heeft een blok 'werkbezoek' (soort, plaats, organisatie)")
+        if self.type != "werkbezoek" and self.werkbezoek is not None:
+            raise ValueError("het blok 'werkbezoek' hoort alleen bij type 'werkbezoek'")
+        if self.type == "thema" and self.slug not in LEEFGEBIEDEN:
+            raise ValueError(f"een thema-pagina heeft slug uit: {', '.join(LEEFGEBIEDEN)}")
+        if self.type == "regio" and self.slug not in REGIOS:
+            raise ValueError(f"een regio-pagina heeft slug uit: {', '.join(REGIOS)}")
+        if self.type == "programma" and self.slug is None:
+            raise ValueError("een programma-pagina heeft een slug (gebruikt in /aanmelden/<slug>)")
+        if self.aanmelden and self.type != "programma":
+            raise ValueError("'aanmelden' kan alleen bij type 'programma'")
+        return self
+
+
+def _check_all(values: list[str], allowed: Mapping[str, str], key: str) -> list[str]:
+    wrong = [v for v in values if v not in allowed]
+    if wrong:
+        raise ValueError(f"{', '.join(map(repr, wrong))} niet toegestaan; {_choices(key, allowed)}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{key} noemt een waarde twee keer")
+    return values
+
+
+class FrontMatterError(ValueError):
+    """Front matter that does not fit the schema; the message names file, key and choices."""
+
+    def __init__(self, path: str, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}: ongeldige front matter"]
+        lines += [f"  - {key}: {message}" for key, message in problems]
+        super().__init__("\n".join(lines))
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    loc = ".".join(str(part) for part in error["loc"]) or "(pagina)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "literal_error" and error["loc"] and error["loc"][0] == "type":
+        message = f"'{error['input']}' is geen paginatype; {_choices('type', get_args(PageType))}"
+    elif error["type"] == "extra_forbidden":
+        message = "onbekende sleutel (tikfout?)"
+    elif error["type"] == "missing":
+        message = "verplicht veld ontbreekt"
+    return loc, message
+
+
+def validate_front_matter(meta: Mapping[str, Any], path: str) -> PageMeta:
+    """Validate one page's front matter, raising FrontMatterError naming file and keys."""
+    try:
+        return PageMeta.model_validate(dict(meta))
+    except ValidationError as exc:
+        raise FrontMatterError(path, [_describe(e) for e in exc.errors()]) from None
+
+
+def dump_front_matter(meta: PageMeta) -> dict[str, Any]:
+    """The front matter as plain data for YAML, without unset optional keys."""
+    return meta.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
+        "type": meta.type,
+        "title": meta.title,
+        "summary": meta.summary,
+    }
