@@ -253,3 +253,66 @@ def dump_front_matter(meta: PageMeta) -> dict[str, Any]:
         "title": meta.title,
         "summary": meta.summary,
     }
+
+
+class WieIsWieOrganisatie(BaseModel):
+    """One organisation in the who-is-who directory: public facts and a role mailbox only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    naam: str = Field(min_length=1, max_length=200)
+    type: str
+    rol: str = Field(min_length=1, max_length=300, description="what to contact them for")
+    plaats: str | None = Field(default=None, max_length=120)
+    mailbox: str | None = Field(default=None, max_length=200)
+    website: str | None = Field(default=None, max_length=300)
+    gemeenten: list[str] = Field(default_factory=list)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if value not in ORGANISATIETYPES:
+            raise ValueError(f"'{value}' onbekend; {_choices('type', ORGANISATIETYPES)}")
+        return value
+
+    @field_validator("mailbox")
+    @classmethod
+    def _role_mailbox(cls, value: str | None) -> str | None:
+        # Public data lives in git: only role mailboxes on example domains, never a person.
+        if value is not None and not re.match(r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$", value):
+            raise ValueError("mailbox moet een rol-adres op een example-domein zijn (bijv. nazorg@gemeente.example.nl)")
+        return value
+
+
+class WieIsWieRegio(BaseModel):
+    """The organisations of one region."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    regio: str
+    organisaties: list[WieIsWieOrganisatie] = Field(min_length=1)
+
+    @field_validator("regio")
+    @classmethod
+    def _regio(cls, value: str) -> str:
+        if value not in REGIOS:
+            raise ValueError(f"'{value}' is geen bekende regio; {_choices('regio', REGIOS)}")
+        return value
+
+
+def validate_wie_is_wie(data: Any, path: str) -> list[WieIsWieRegio]:
+    """Validate the who-is-who data file (a list of regions)."""
+    if not isinstance(data, list):
+        raise FrontMatterError(path, [("(bestand)", "verwacht een lijst van regio's")])
+    regions: list[WieIsWieRegio] = []
+    problems: list[tuple[str, str]] = []
+    for index, item in enumerate(data):
+        try:
+            regions.append(WieIsWieRegio.model_validate(item))
+        except ValidationError as exc:
+            for err in exc.errors():
+                key, message = _describe(err)
+                problems.append((f"[{index}].{key}", message))
+    if problems:
+        raise FrontMatterError(path, problems)
+    return regions
