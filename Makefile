@@ -1,0 +1,61 @@
+# Brug: `make serve` and `make test` work on a fresh machine; they bootstrap .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JS     := tests/js
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+FLASK  := $(BIN)/flask --app forms_backend
+PYTEST_ARGS ?=
+
+export BRUG_SESSION_COOKIE_SECURE ?= false
+
+.PHONY: install build db serve test bench clean lint js
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Node tools for tests (ical.js, axe-core, vnu-jar) from the npm registry; no lock file is kept.
+$(JS)/node_modules/.installed: $(JS)/package.json
+	cd $(JS) && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	@touch $@
+
+js: $(JS)/node_modules/.installed
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+instance/secret_key:
+	@mkdir -p instance
+	@$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+	@chmod 600 $@
+
+db: $(STAMP) instance/secret_key
+	@BRUG_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) init-db
+	@BRUG_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) demo-data --if-empty
+
+serve: build db
+	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_MAIL_TRANSPORT=$${BRUG_MAIL_TRANSPORT:-console} \
+		$(FLASK) serve --host $(HOST) --port $(PORT)
+
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+test: $(STAMP) js build
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest ran no tests: failing"; exit 1; fi; exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check forms_backend tests site bench
+	$(BIN)/mypy
+
+bench: $(STAMP) js
+	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@echo "Resultaten staan in bench/results/."
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache bench/work test-artifacts

@@ -1,0 +1,129 @@
+"""Flask CLI: init-db, demo-data, create-user, send-mail, purge, serve."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import threading
+import time
+
+import click
+from flask import Flask, current_app
+
+from forms_backend import accounts, clock, db, demo, mailer, outbox, retention
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, demo_data, create_user, send_mail, purge, serve):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    db.upgrade(str(current_app.config["DATABASE_URL"]))
+    click.echo("Database is bijgewerkt.")
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Alleen als er nog geen demogegevens zijn.")
+def demo_data(if_empty: bool) -> None:
+    """Fill the database with clearly marked demo data (no real people)."""
+    with db.transaction() as session:
+        if if_empty and demo.present(session):
+            click.echo("Demogegevens staan er al.")
+            return
+        lines = demo.seed(session, now=clock.now())
+    for line in lines:
+        click.echo(line)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(sorted(accounts.ROLES)), default="coordinator")
+@click.option("--programme", "programmes", multiple=True, help="Programma (herhaalbaar).")
+@click.option("--region", "regions", multiple=True, help="Regio (herhaalbaar).")
+@click.option("--password", envvar="BRUG_NEW_PASSWORD", default=None, help="Anders wordt erom gevraagd.")
+def create_user(email: str, name: str, role: str, programmes: tuple[str, ...], regions: tuple[str, ...], password: str | None) -> None:
+    """Create a coordinator or administrator account."""
+    if password is None:
+        password = getpass.getpass("Wachtwoord (minstens 12 tekens): ")
+    try:
+        with db.transaction() as session:
+            accounts.create_user(
+                session, email=email, name=name, password=password, role=role, now=clock.now(),
+                programmes=list(programmes), regions=list(regions),
+            )
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Account aangemaakt voor {email} ({accounts.ROLES[role]}).")
+
+
+@click.command("send-mail")
+@click.option("--once", is_flag=True, help="Eén ronde en stoppen.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconden tussen rondes.")
+def send_mail(once: bool, interval: float) -> None:
+    """Deliver the mail outbox (retries with backoff; never drops a message)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    while True:
+        sent, failed = outbox.deliver_due(db.get_engine(app), mailer.transport(app), app.extensions["brug.clock"])
+        if sent or failed:
+            click.echo(f"{sent} verstuurd, {failed} mislukt (volgende poging later).")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@click.command("purge")
+def purge() -> None:
+    """Apply the retention rules: remove personal data whose term has passed."""
+    with db.transaction() as session:
+        report = retention.purge(session, now=clock.now())
+    for what, count in report.items():
+        click.echo(f"{what}: {count} verwijderd")
+
+
+def start_background_workers(app: Flask, stop: threading.Event, *, mail_interval: float = 2.0) -> list[threading.Thread]:
+    """The mail worker and a daily purge, as threads of the embedded server."""
+
+    def mail_loop() -> None:
+        engine, transport = db.get_engine(app), mailer.transport(app)
+        while not stop.is_set():
+            try:
+                outbox.deliver_due(engine, transport, app.extensions["brug.clock"])
+            except Exception:  # keep the worker alive; the next round retries
+                app.logger.exception("mail worker round failed")
+            stop.wait(mail_interval)
+
+    def purge_loop() -> None:
+        while not stop.is_set():
+            try:
+                with app.app_context(), db.transaction() as session:
+                    retention.purge(session, now=clock.now())
+            except Exception:
+                app.logger.exception("purge failed")
+            stop.wait(dt.timedelta(days=1).total_seconds())
+
+    threads = [threading.Thread(target=mail_loop, name="brug-mail", daemon=True),
+               threading.Thread(target=purge_loop, name="brug-purge", daemon=True)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the built site and the backend on one port, with mail worker and daily purge."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    start_background_workers(app, stop)
+    click.echo(f"Brug draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        stop.set()

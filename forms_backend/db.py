@@ -1,0 +1,149 @@
+"""The one owner of the database: engine, sessions, SQLite settings, migrations.
+
+The engine lives on ``app.extensions``; a request's session lives on ``g`` and is closed on
+teardown. SQLite is the embedded default: WAL, a busy timeout, ``synchronous=FULL`` and
+``BEGIN IMMEDIATE`` for write transactions, so writers queue instead of failing half-way with
+"database is locked". Requests that change data (POST and friends) get a write session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_WRITE = "brug_write"
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores aware datetimes as UTC and always hands back aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with Brug's settings for the URL's dialect."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            poolclass=NullPool if ":memory:" not in url else None,
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so we can say BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_WRITE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["brug.db"] = make_engine(str(app.config["DATABASE_URL"]))
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["brug.db"]
+
+
+def new_session(engine: Engine, *, write: bool) -> Session:
+    """A session whose transactions are write transactions (BEGIN IMMEDIATE) when asked."""
+    bind = engine.execution_options(**{_WRITE: True}) if write else engine
+    return Session(bind=bind, expire_on_commit=False)
+
+
+def session() -> Session:
+    """The request's session; a write session for requests that change data."""
+    if "db_session" not in g:
+        write = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db_session = new_session(get_engine(), write=write)
+    return g.db_session
+
+
+@contextmanager
+def transaction(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error (CLI, worker, threads)."""
+    with new_session(engine or get_engine(), write=write) as db_session:
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def ping(engine: Engine | None = None) -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        with (engine or get_engine()).connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database schema to ``revision`` with Alembic."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,48 @@
+"""Demo data for `make serve`: clearly marked, invented, never real people.
+
+Each domain module may define ``seed_demo(session, now) -> list[str]``; ``seed`` runs them in
+order inside one transaction and returns the lines to print.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlmodel import Session, select
+
+from forms_backend import accounts, meetings, submissions, volunteers
+
+DEMO_PASSWORD = "demo-wachtwoord-brug"  # printed by `make serve`; demo database only
+DEMO_DOMAIN = "demo.brug.example.nl"
+
+Seeder = Callable[[Session, dt.datetime], list[str]]
+
+
+def _seed_accounts(session: Session, now: dt.datetime) -> list[str]:
+    accounts.create_user(session, email=f"beheer@{DEMO_DOMAIN}", name="Demo beheerder", password=DEMO_PASSWORD, role="admin", now=now)
+    accounts.create_user(
+        session, email=f"cosa-gelderland@{DEMO_DOMAIN}", name="Demo coördinator COSA Gelderland",
+        password=DEMO_PASSWORD, role="coordinator", now=now, programmes=["cosa"], regions=["gelderland"],
+    )
+    return [
+        "Demo-accounts (alleen voor de demodatabase):",
+        f"  beheerder:   beheer@{DEMO_DOMAIN} / {DEMO_PASSWORD}",
+        f"  coördinator: cosa-gelderland@{DEMO_DOMAIN} / {DEMO_PASSWORD}",
+    ]
+
+
+def seeders() -> list[Seeder]:
+    found = [getattr(module, "seed_demo", None) for module in (volunteers, meetings, submissions)]
+    return [_seed_accounts, *(seeder for seeder in found if seeder is not None)]
+
+
+def present(session: Session) -> bool:
+    return session.exec(select(accounts.User).where(accounts.User.email == f"beheer@{DEMO_DOMAIN}")).first() is not None
+
+
+def seed(session: Session, *, now: dt.datetime) -> list[str]:
+    lines: list[str] = []
+    for seeder in seeders():
+        lines += seeder(session, now)
+    return lines

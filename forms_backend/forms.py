@@ -1,0 +1,96 @@
+"""The shared base for every form: Dutch messages, CSRF, a honeypot and a minimum fill time.
+
+Forms know nothing about storage; views hand validated data to domain functions. Fields that
+every public form needs come from mixins; templates render every field with one macro
+(``templates/_forms.html``).
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from typing import Any
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import HiddenField, StringField
+from wtforms.validators import ValidationError
+
+CSRF_MESSAGE = (
+    "Het formulier is verlopen of kwam niet van deze site. Vernieuw de pagina en verstuur "
+    "het opnieuw; wat je hebt ingevuld, staat er nog."
+)
+SPAM_MESSAGE = "We konden je formulier niet verwerken. Wacht even en probeer het opnieuw."
+
+
+class BrugForm(FlaskForm):
+    """A FlaskForm with WTForms' Dutch messages and a Dutch CSRF error."""
+
+    class Meta:
+        locales = ("nl",)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        csrf = getattr(self, "csrf_token", None)
+        if csrf is not None and csrf.errors:
+            csrf.errors = [CSRF_MESSAGE]
+        return valid
+
+    @property
+    def error_list(self) -> list[tuple[str, str, str]]:
+        """(field id, label, message) for the error summary at the top of the form."""
+        items = []
+        for field in self:
+            for message in field.errors:
+                label = field.label.text if field.type not in ("CSRFTokenField", "HiddenField") else "Formulier"
+                items.append((field.id, label, str(message)))
+        return items
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="brug-form-started")
+
+
+class SpamGuardMixin:
+    """Honeypot field plus a signed start time: bots fill everything and post at once.
+
+    A failing check gives a neutral message and keeps what the person typed.
+    """
+
+    website = StringField("Laat dit veld leeg", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    started = HiddenField()
+
+    def stamp_start(self) -> None:
+        self.started.data = _signer().dumps(time.time())
+
+    def validate_website(self, field: Any) -> None:
+        if field.data:
+            raise ValidationError(SPAM_MESSAGE)
+
+    def validate_started(self, field: Any) -> None:
+        try:
+            started = float(_signer().loads(field.data or ""))
+        except (BadSignature, TypeError, ValueError):
+            raise ValidationError(SPAM_MESSAGE) from None
+        if time.time() - started < float(current_app.config["FORM_MIN_FILL_SECONDS"]):
+            raise ValidationError(SPAM_MESSAGE)
+
+
+def clean_text(value: str | None, *, multiline: bool = False) -> str:
+    """Normalise Unicode (NFC), drop control characters and NULs, trim; keep newlines if asked."""
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFC", value)
+    allowed = {"\n"} if multiline else set()
+    value = "".join(ch for ch in value if ch in allowed or unicodedata.category(ch)[0] != "C" or ch == "\t")
+    value = value.replace("\t", " ")
+    if multiline:
+        return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n")).strip()
+    return " ".join(value.split())
+
+
+def single_line(form: Any, field: Any) -> None:
+    """Validator: no line breaks or control characters (they would inject mail headers)."""
+    if field.data and any(unicodedata.category(ch)[0] == "C" for ch in field.data):
+        raise ValidationError("Gebruik geen regeleinden of onzichtbare tekens in dit veld.")

@@ -1,0 +1,1 @@
+"""Meetings, registrations with waitlist, and what feeds and invitations need (issue 5)."""

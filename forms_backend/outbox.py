@@ -1,0 +1,165 @@
+"""The one mail outbox: every e-mail Brug sends is first a row here.
+
+A domain function adds the message to its own transaction, so a sign-up and its confirmation
+mail are stored together or not at all. The worker (``deliver_due``) claims due messages with a
+lease, sends them and marks them sent; a failure schedules a retry with backoff. Nothing is ever
+dropped: a message stays until it is sent (and is purged only after it was sent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from forms_backend.db import UTCDateTime, new_session
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+MAX_BACKOFF = dt.timedelta(hours=6)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=60)  # "aanmelding.bevestigen", "bijeenkomst.uitnodiging", ...
+    recipient: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body: str
+    ical: str | None = None  # an iTIP attachment (METHOD:REQUEST / CANCEL)
+    ical_method: str | None = Field(default=None, max_length=20)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    send_after: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+def enqueue(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    kind: str,
+    ical: str | None = None,
+    ical_method: str | None = None,
+    delay: dt.timedelta = dt.timedelta(0),
+) -> OutboxMessage:
+    """Add a message to the caller's transaction. ``delay`` evens out timing (enumeration)."""
+    message = OutboxMessage(
+        kind=kind,
+        recipient=to,
+        subject=" ".join(subject.split())[:300],
+        body=body,
+        ical=ical,
+        ical_method=ical_method,
+        created_at=now,
+        send_after=now + delay,
+    )
+    session.add(message)
+    return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a transport needs to send one message; detached from the database."""
+
+    id: int
+    recipient: str
+    subject: str
+    body: str
+    ical: str | None
+    ical_method: str | None
+
+
+class Transport:
+    """Sends one message or raises; the outbox decides about retries."""
+
+    def send(self, message: Outgoing) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, ... capped at six hours."""
+    return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def claim_due(engine: Engine, now: dt.datetime, *, limit: int = 20) -> list[Outgoing]:
+    """Lease up to ``limit`` due messages to this worker (one write transaction)."""
+    with new_session(engine, write=True) as session:
+        query = (
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.sent_at).is_(None),
+                OutboxMessage.send_after <= now,
+                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+            )
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        )
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.exec(query))
+        claimed = []
+        for row in rows:
+            row.locked_until = now + LEASE
+            row.attempts += 1
+            session.add(row)
+            assert row.id is not None
+            claimed.append(Outgoing(row.id, row.recipient, row.subject, row.body, row.ical, row.ical_method))
+        session.commit()
+        return claimed
+
+
+def _finish(engine: Engine, message_id: int, **values: object) -> None:
+    with new_session(engine, write=True) as session:
+        session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))  # type: ignore[call-overload]
+        session.commit()
+
+
+def deliver_due(engine: Engine, transport: Transport, clock: Callable[[], dt.datetime], *, limit: int = 20) -> tuple[int, int]:
+    """Send what is due; returns (sent, failed). Safe to run in several processes at once."""
+    sent = failed = 0
+    for message in claim_due(engine, clock(), limit=limit):
+        try:
+            transport.send(message)
+        except Exception as exc:  # any transport failure means: try again later
+            failed += 1
+            with new_session(engine) as session:
+                attempts = session.get(OutboxMessage, message.id).attempts  # type: ignore[union-attr]
+            log.warning("mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__)
+            _finish(
+                engine,
+                message.id,
+                locked_until=None,
+                send_after=clock() + backoff(attempts),
+                last_error=f"{type(exc).__name__}: {exc}"[:500],
+            )
+        else:
+            sent += 1
+            _finish(engine, message.id, sent_at=clock(), locked_until=None, last_error=None)
+    return sent, failed
+
+
+def pending_count(session: Session) -> int:
+    return len(session.exec(select(OutboxMessage.id).where(col(OutboxMessage.sent_at).is_(None))).all())
+
+
+def purge_sent(session: Session, *, now: dt.datetime, older_than: dt.timedelta) -> int:
+    """Delete sent messages (they hold personal data) once they are old enough."""
+    old = session.exec(
+        select(OutboxMessage).where(col(OutboxMessage.sent_at).is_not(None), OutboxMessage.sent_at < now - older_than)  # type: ignore[operator]
+    ).all()
+    for message in old:
+        session.delete(message)
+    return len(old)

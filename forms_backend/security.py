@@ -1,0 +1,65 @@
+"""Security headers, request limits and rate limiting for every backend response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask.wrappers import Response
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from forms_backend import shell
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URL"])
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Redis down must never become a 500: fall back to per-process memory and keep serving.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    app.config["RATELIMIT_KEY_PREFIX"] = "brug"
+    app.extensions["brug.limiter"] = Limiter(
+        key_func=get_remote_address, app=app, enabled=bool(app.config["RATELIMIT_ENABLED"])
+    )
+    app.after_request(_headers)
+
+
+def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:
+    """A context manager that counts one hit against ``rule`` (429 when exceeded).
+
+    ``key`` limits per value (e.g. an e-mail address); without it, per client IP.
+    """
+    limiter: Limiter = current_app.extensions["brug.limiter"]
+    key_func = (lambda: f"{scope}:{key}") if key is not None else (lambda: f"{scope}:{get_remote_address()}")
+    return limiter.limit(rule, key_func=key_func, scope=scope)
+
+
+def content_security_policy() -> str:
+    scripts = " ".join(["'self'", *shell.script_hashes()])
+    return (
+        "default-src 'self'; "
+        f"script-src {scripts}; "
+        "style-src 'self'; "
+        "img-src 'self' data:; "
+        "font-src 'self'; "
+        "connect-src 'self'; "
+        "form-action 'self'; "
+        "frame-ancestors 'none'; "
+        "base-uri 'self'; "
+        "object-src 'none'"
+    )
+
+
+def _headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint and request.endpoint != "core.static_site":
+        headers.setdefault("Content-Security-Policy", content_security_policy())
+        if not response.cache_control.public:
+            headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,1 @@
+"""Submitted best practices and werkbezoek offers, and their moderation (issue 6)."""

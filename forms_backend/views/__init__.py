@@ -1,0 +1,24 @@
+"""The web layer, split by audience: public forms, feeds, and the back office (/beheer)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from forms_backend.views import (
+        agenda,
+        beheer,
+        beheer_meetings,
+        beheer_submissions,
+        beheer_volunteers,
+        core,
+        submit,
+        volunteer,
+    )
+
+    core.init_app(app)
+    for module in (volunteer, agenda, submit, beheer, beheer_volunteers, beheer_meetings, beheer_submissions):
+        app.register_blueprint(module.bp)
+    # The static site is a catch-all: registered last, it never shadows a backend route.
+    app.register_blueprint(core.site_bp)

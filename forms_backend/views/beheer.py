@@ -1,0 +1,137 @@
+"""The back office entrance: log in and out, the dashboard, and the guards other views use.
+
+Every back-office view is wrapped in ``login_required``; ``current_user()`` gives the account,
+whose ``may_see`` decides scope. The session stores the user id and ``session_version``; raising
+the version logs the user out everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from forms_backend import accounts, audit, clock, db
+from forms_backend.forms import BrugForm
+from forms_backend.security import rate_limit
+
+bp = Blueprint("beheer", __name__, url_prefix="/beheer")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LoginForm(BrugForm):
+    email = EmailField("E-mailadres", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Wachtwoord", validators=[DataRequired(), Length(max=500)])
+
+
+def current_user() -> accounts.User | None:
+    if "user" not in g:
+        g.user = None
+        user_id, version = session.get("uid"), session.get("v")
+        if isinstance(user_id, int):
+            user = db.session().get(accounts.User, user_id)
+            if user is not None and user.active and user.session_version == version:
+                g.user = user
+    return g.user
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("beheer.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None or not user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site back-office paths; anything else (//evil, https://..) goes to the dashboard."""
+    if not target:
+        return url_for("beheer.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/beheer") or "\\" in target:
+        return url_for("beheer.dashboard")
+    return target
+
+
+@bp.route("/inloggen", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        with rate_limit("10/minute;50/hour", scope="login-ip"), rate_limit(
+            "5/minute;20/hour", scope="login-account", key=form.email.data.strip().lower()
+        ):
+            user = accounts.authenticate(
+                db.session(), email=form.email.data, password=form.password.data, now=clock.now()
+            )
+        if user is None:
+            form.password.errors = ["Deze combinatie van e-mailadres en wachtwoord kennen we niet."]
+        else:
+            audit.record(db.session(), actor=user.actor, action="account.ingelogd", now=clock.now())
+            db.session().commit()
+            session.clear()  # a fresh session on login: no fixation
+            session.permanent = True
+            session["uid"], session["v"] = user.id, user.session_version
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("beheer/login.html", form=form)
+
+
+@bp.post("/uitloggen")
+@login_required
+def logout() -> ResponseReturnValue:
+    session.clear()
+    flash("Je bent uitgelogd.", "info")
+    return redirect(url_for("beheer.login"))
+
+
+@bp.post("/overal-uitloggen")
+@login_required
+def logout_everywhere() -> ResponseReturnValue:
+    user = current_user()
+    assert user is not None
+    accounts.logout_everywhere(db.session(), user)
+    audit.record(db.session(), actor=user.actor, action="account.overal-uitgelogd", now=clock.now())
+    db.session().commit()
+    session.clear()
+    flash("Je bent op alle apparaten uitgelogd.", "info")
+    return redirect(url_for("beheer.login"))
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    return render_template("beheer/dashboard.html", user=current_user(), sections=SECTIONS)
+
+
+# Back-office sections, registered by the modules that own them: (endpoint, title, description).
+SECTIONS: list[tuple[str, str, str]] = []
+
+
+def register_section(endpoint: str, title: str, description: str) -> None:
+    if all(existing[0] != endpoint for existing in SECTIONS):
+        SECTIONS.append((endpoint, title, description))
+
+
+@bp.app_context_processor
+def _beheer_context() -> dict[str, Any]:
+    return {"user": current_user() if "uid" in session else None, "sections": SECTIONS}

@@ -1,0 +1,1 @@
+"""Volunteer sign-ups, double opt-in, the coordinator pipeline and AVG self-service (issue 4)."""

@@ -1,0 +1,168 @@
+"""The backend skeleton: factory, config, database settings, health, errors, static site."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+from sqlalchemy import text
+
+from forms_backend import create_app, db
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "forms_backend"
+
+
+def test_config_from_test_mapping(app):
+    assert app.testing
+    assert app.config["DATABASE_URL"].startswith(("sqlite", "postgresql"))
+
+
+def test_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("BRUG_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="BRUG_SECRET_KEY"):
+        create_app()
+
+
+def test_environment_overrides_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("BRUG_SECRET_KEY", "from-env")
+    monkeypatch.setenv("BRUG_SITE_DIR", str(tmp_path))
+    monkeypatch.setenv("BRUG_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SITE_DIR"] == str(tmp_path)
+
+
+def test_sqlite_connection_settings(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_write_sessions_take_the_write_lock_at_begin(tmp_path):
+    """BEGIN IMMEDIATE: a second writer waits at BEGIN instead of failing mid-transaction."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite3'}"
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with db.new_session(engine, write=True) as s:
+        s.execute(text("SELECT 1"))  # only a read, but the transaction holds the write lock
+        other = sqlite3.connect(tmp_path / "b.sqlite3", timeout=0.1)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    with db.new_session(engine, write=False) as s:
+        s.execute(text("SELECT 1"))
+        other = sqlite3.connect(tmp_path / "b.sqlite3", timeout=0.1)
+        other.execute("BEGIN IMMEDIATE")  # a read session does not block writers
+        other.rollback()
+        other.close()
+
+
+def test_health_reports_database(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json["database"] == "ok"
+
+
+def test_health_says_503_when_database_is_unreachable(app_config, tmp_path):
+    app_config["DATABASE_URL"] = f"sqlite:///{tmp_path}/missing-dir/none.sqlite3"
+    app = create_app(app_config)
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.json["database"] == "onbereikbaar"
+
+
+def test_unknown_page_is_a_dutch_404(client):
+    response = client.get("/bestaat-niet/")
+    assert response.status_code == 404
+    assert "niet gevonden" in response.get_data(as_text=True)
+
+
+def test_static_site_is_served_with_etag(client, site_dir):
+    (site_dir / "index.html").write_text("<html lang=nl>home</html>", encoding="utf-8")
+    (site_dir / "praktijken").mkdir()
+    (site_dir / "praktijken" / "index.html").write_text("<p>lijst</p>", encoding="utf-8")
+    response = client.get("/")
+    assert response.status_code == 200 and "home" in response.get_data(as_text=True)
+    assert response.headers["Content-Type"].startswith("text/html")
+    etag = response.headers["ETag"]
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/praktijken").status_code == 301
+    assert client.get("/praktijken/").status_code == 200
+
+
+def test_static_site_blocks_traversal_and_hides_the_shell(client, site_dir):
+    (site_dir / "_shell").mkdir()
+    (site_dir / "_shell" / "index.html").write_text(
+        "<html lang=nl><title><!--BRUG:TITLE--></title><!--BRUG:HEAD--><!--BRUG:CONTENT--></html>", encoding="utf-8"
+    )
+    assert client.get("/../pyproject.toml").status_code == 404
+    assert client.get("/%2e%2e/pyproject.toml").status_code == 404
+    assert client.get("/_shell/").status_code == 404
+
+
+def test_backend_pages_render_inside_the_shell(client, site_dir):
+    (site_dir / "_shell").mkdir()
+    (site_dir / "_shell" / "index.html").write_text(
+        "<!doctype html><html lang=nl><head><title><!--BRUG:TITLE--> - Brug</title>"
+        "<script>var x = 1;</script><!--BRUG:HEAD--></head><body><nav>SITE-NAV {{ not jinja }}</nav>"
+        "<!--BRUG:CONTENT--></body></html>",
+        encoding="utf-8",
+    )
+    response = client.get("/beheer/inloggen")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "SITE-NAV {{ not jinja }}" in html
+    assert "<title>Inloggen - beheer - Brug</title>" in html
+    csp = response.headers["Content-Security-Policy"]
+    assert "'sha256-" in csp and "unsafe-inline" not in csp
+
+
+def test_security_headers_on_backend_responses(client):
+    response = client.get("/beheer/inloggen")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_migrations_match_the_models(database_url):
+    """Alembic's head is exactly the SQLModel schema: nothing forgotten in a migration."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from forms_backend import models
+
+    engine = db.make_engine(database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), models.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_domain_modules_do_not_import_flask():
+    domain = ["content", "accounts", "audit", "outbox", "tokens", "volunteers", "meetings", "submissions", "feeds", "retention"]
+    for name in domain:
+        path = PACKAGE / f"{name}.py"
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not any(m == "flask" or m.startswith(("flask.", "flask_")) for m in imported), name
+
+
+def test_no_module_shadows_the_stdlib():
+    import sys
+
+    names = {p.stem for p in PACKAGE.rglob("*.py")} | {p.stem for p in (PACKAGE.parent / "site").rglob("*.py")}
+    assert not names & set(sys.stdlib_module_names)
