@@ -1,0 +1,151 @@
+"""MkDocs hooks for Brug: thin adapters from MkDocs events to the brug_* modules.
+
+- every page's front matter is validated with the backend's schema (forms_backend.content); a bad
+  page fails the build with a message naming file, key and allowed values;
+- overview pages are generated (or appended to existing content pages) from one index built
+  while the pages are read;
+- the shell page for the backend is emitted with root-absolute URLs;
+- files in site/assets/ are published under /assets/brug/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+_HOOKS = Path(__file__).resolve().parent
+_ROOT = _HOOKS.parents[1]
+# site/ is not a package (`site` is a stdlib name): import the brug_* modules by directory, and
+# the schema from the repository root.
+for _path in (str(_HOOKS), str(_ROOT)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import brug_overviews as overviews  # noqa: E402
+import brug_shell as shell  # noqa: E402
+import yaml  # noqa: E402
+from forms_backend.content import (  # noqa: E402
+    FrontMatterError,
+    validate_front_matter,
+    validate_wie_is_wie,
+)
+from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.structure.files import File, Files  # noqa: E402
+from mkdocs.utils import get_relative_url  # noqa: E402
+
+log = logging.getLogger("mkdocs.plugins.brug")
+
+WIE_IS_WIE = "_data/wie-is-wie.yml"
+ASSETS = _ROOT / "site" / "assets"
+
+
+class _Build:
+    """State of one build; replaced in on_files so `mkdocs serve` rebuilds start clean."""
+
+    def __init__(self, plan: overviews.Plan) -> None:
+        self.plan = plan
+        self.index = overviews.SiteIndex()
+        self.invalid: list[str] = []
+
+
+_build: _Build | None = None
+
+
+def _state() -> _Build:
+    if _build is None:
+        raise PluginError("brug_hooks: on_files has not run")
+    return _build
+
+
+def _display_path(config: Any, src_uri: str, generated: bool) -> str:
+    if generated:
+        return f"{src_uri} (gegenereerd)"
+    return os.path.relpath(os.path.join(config.docs_dir, src_uri))
+
+
+def _load_wie_is_wie(docs_dir: str) -> list[Any]:
+    path = Path(docs_dir) / WIE_IS_WIE
+    if not path.exists():
+        return []
+    shown = os.path.relpath(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        return validate_wie_is_wie(data, shown)
+    except yaml.YAMLError as exc:
+        raise PluginError(f"{shown}: geen geldige YAML: {exc}") from None
+    except FrontMatterError as exc:
+        raise PluginError(str(exc)) from None
+
+
+def on_files(files: Files, config: Any) -> Files:
+    """Plan the overview pages, add the generated ones, the shell and Brug's own assets."""
+    global _build
+    existing = [f.src_uri for f in files.documentation_pages()]
+    definitions = overviews.overview_definitions(_load_wie_is_wie(config.docs_dir))
+    _build = _Build(overviews.Plan.make(definitions, existing))
+    for overview in _build.plan.to_generate():
+        files.append(File.generated(config, overview.src_uri, content=overview.markdown()))
+    files.append(File.generated(config, shell.SRC_URI, content=shell.PAGE))
+    for asset in sorted(ASSETS.rglob("*")):
+        if asset.is_file():
+            uri = "assets/brug/" + asset.relative_to(ASSETS).as_posix()
+            files.append(File.generated(config, uri, abs_src_path=str(asset)))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+    """Validate the front matter, index the page, append an overview marker if it is one."""
+    state = _state()
+    src_uri = page.file.src_uri
+    path = _display_path(config, src_uri, page.file.generated_by is not None)
+    try:
+        meta = validate_front_matter(page.meta, path)
+    except FrontMatterError as exc:
+        log.error(str(exc))
+        state.invalid.append(path)
+        return markdown
+    if src_uri != shell.SRC_URI:
+        page.meta.setdefault("description", meta.summary)
+        state.index.add(src_uri, page.url, meta)
+    return markdown + state.plan.appendix_for(src_uri)
+
+
+def on_env(env: Any, config: Any, files: Files) -> Any:
+    """Stop before writing anything if a page failed validation; give templates Brug's labels."""
+    state = _state()
+    if state.invalid:
+        count = len(state.invalid)
+        raise PluginError(
+            f"{count} pagina('s) met ongeldige front matter (zie de meldingen hierboven): "
+            + ", ".join(state.invalid)
+        )
+    env.globals["brug"] = overviews.template_globals()
+    env.filters["nl_datum"] = overviews.nl_date
+    return env
+
+
+def on_page_context(context: dict[str, Any], page: Any, config: Any, nav: Any) -> dict[str, Any]:
+    """Fill overview pages with cards (all pages are indexed by now); prepare the shell."""
+    src_uri = page.file.src_uri
+    if src_uri == shell.SRC_URI:
+        # __config.base and __md_scope come from base_url; the shell is served at every depth.
+        context["base_url"] = "/"
+        page.canonical_url = None
+        return context
+    overview = _state().plan.overviews.get(src_uri)
+    if overview is not None and page.content:
+        cards = overviews.render_overview(
+            overview, _state().index, lambda url: get_relative_url(url, page.url)
+        )
+        page.content = page.content.replace(overviews.MARKER, cards, 1)
+    return context
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    """Make every URL in the shell root-absolute."""
+    if page.file.src_uri == shell.SRC_URI:
+        return shell.root_absolute(output)
+    return output
