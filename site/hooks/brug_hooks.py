@@ -27,14 +27,15 @@ for _path in (str(_HOOKS), str(_ROOT)):
 import brug_overviews as overviews  # noqa: E402
 import brug_shell as shell  # noqa: E402
 import yaml  # noqa: E402
+from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.structure.files import File, Files  # noqa: E402
+from mkdocs.utils import get_relative_url  # noqa: E402
+
 from forms_backend.content import (  # noqa: E402
     FrontMatterError,
     validate_front_matter,
     validate_wie_is_wie,
 )
-from mkdocs.exceptions import PluginError  # noqa: E402
-from mkdocs.structure.files import File, Files  # noqa: E402
-from mkdocs.utils import get_relative_url  # noqa: E402
 
 log = logging.getLogger("mkdocs.plugins.brug")
 

@@ -1,0 +1,128 @@
+"""The real `mkdocs build --strict`: it succeeds, fails loudly on bad front matter, and its
+output links only to files in the build or to backend paths, loads nothing from other hosts and
+carries a shell page the backend can fill at any depth."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from brug_links import backend_links, broken_links, refs, third_party_assets
+from conftest import ROOT, mkdocs_build, write_config
+
+pytestmark = pytest.mark.build
+
+SITE_HOST = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]).netloc
+
+
+def test_real_build_succeeds(built_site: Path) -> None:
+    for page in ("index.html", "404.html", "_shell/index.html", "praktijken/index.html",
+                 "leefgebieden/wonen/index.html", "regios/utrecht/index.html",
+                 "fase/na/index.html", "organisatietypes/gemeente/index.html",
+                 "search/search_index.json", "sitemap.xml"):  # fmt: skip
+        assert (built_site / page).is_file(), page
+
+
+def test_bad_front_matter_fails_naming_file_key_and_choices(
+    docs_copy: Path, tmp_path: Path
+) -> None:
+    page = docs_copy / "praktijken" / "schuldhulp-groningen.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("leefgebieden: [schulden]", "leefgebieden: [schuld]"))
+    result = mkdocs_build(write_config(tmp_path, docs_copy, tmp_path / "site"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "praktijken/schuldhulp-groningen.md" in output
+    assert "leefgebieden: 'schuld' niet toegestaan" in output
+    assert "wonen, werk-en-dagbesteding, id-bewijs, schulden, zorg, sociaal-netwerk" in output
+    assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_missing_front_matter_fails(docs_copy: Path, tmp_path: Path) -> None:
+    (docs_copy / "over" / "zonder.md").write_text("# Geen front matter\n", encoding="utf-8")
+    result = mkdocs_build(write_config(tmp_path, docs_copy, tmp_path / "site"))
+    assert result.returncode != 0
+    assert "over/zonder.md" in result.stderr
+    assert "type: verplicht veld ontbreekt" in result.stderr
+
+
+def test_bad_wie_is_wie_fails(docs_copy: Path, tmp_path: Path) -> None:
+    data = docs_copy / "_data" / "wie-is-wie.yml"
+    data.write_text(data.read_text(encoding="utf-8").replace("regio: utrecht", "regio: randstad"))
+    result = mkdocs_build(write_config(tmp_path, docs_copy, tmp_path / "site"))
+    assert result.returncode != 0
+    assert "wie-is-wie.yml" in result.stderr
+    assert "'randstad' is geen bekende regio" in result.stderr
+
+
+@pytest.mark.parametrize("site", ["built_site", "fixture_site"])
+def test_every_internal_link_resolves(site: str, request: pytest.FixtureRequest) -> None:
+    assert broken_links(request.getfixturevalue(site)) == []
+
+
+def test_backend_links_are_collected(fixture_site: Path) -> None:
+    links = backend_links(fixture_site)
+    assert {"/aanmelden/cosa", "/inzenden/praktijk"} <= links
+    assert "/aanmelden/samen-starten" not in links  # no `aanmelden: true`
+
+
+@pytest.mark.parametrize("site", ["built_site", "fixture_site"])
+def test_no_asset_from_another_host(site: str, request: pytest.FixtureRequest) -> None:
+    built = request.getfixturevalue(site)
+    assert third_party_assets(built, own_hosts=frozenset({SITE_HOST})) == []
+    for html in built.rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        for host in ("fonts.googleapis", "fonts.gstatic", "googletagmanager", "google-analytics",
+                     "unpkg.com", "jsdelivr", "cdnjs", "twemoji"):  # fmt: skip
+            assert host not in text, f"{html}: {host}"
+
+
+def test_shell_has_markers_root_absolute_urls_and_no_content(built_site: Path) -> None:
+    shell = (built_site / "_shell" / "index.html").read_text(encoding="utf-8")
+    for marker in ("<!--BRUG:TITLE-->", "<!--BRUG:HEAD-->", "<!--BRUG:CONTENT-->"):
+        assert shell.count(marker) == 1, marker
+    assert re.search(r"<title>\s*<!--BRUG:TITLE-->[^<]*</title>", shell)
+    assert re.search(r"<!--BRUG:HEAD-->\s*</head>", shell)
+    assert re.search(
+        r'<article class="md-content__inner md-typeset">\s*<!--BRUG:CONTENT-->\s*</article>', shell
+    )
+    assert '<html lang="nl"' in shell
+    assert 'rel="canonical"' not in shell
+
+    urls = [ref.url for ref in refs(built_site) if ref.page == "/_shell/"]
+    assert urls, "the shell has no links at all?"
+    relative = [u for u in urls if not u.startswith(("/", "#", "mailto:", "https:", "http:"))]
+    assert relative == []
+    assert not [u for u in urls if u.startswith("//")]
+
+    config = json.loads(re.search(r'<script id="__config"[^>]*>(.*?)</script>', shell, re.S)[1])
+    assert config["base"] == "/"
+    assert config["search"].startswith("/assets/")
+    assert '__md_scope=new URL("/",location)' in shell
+    assert re.search(r'href="/assets/stylesheets/main\.[0-9a-f]+\.min\.css"', shell)
+    assert re.search(r'src="/assets/javascripts/bundle\.[0-9a-f]+\.min\.js"', shell)
+
+
+def test_shell_is_not_in_search_or_sitemap(built_site: Path) -> None:
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not [d for d in index["docs"] if d["location"].startswith("_shell")]
+    assert "_shell" not in (built_site / "sitemap.xml").read_text(encoding="utf-8")
+
+
+def test_search_is_dutch_with_stemmer(built_site: Path) -> None:
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["nl"]
+    assert "stemmer" in index["config"]["pipeline"]
+
+
+def test_404_is_dutch_and_helpful(built_site: Path) -> None:
+    page = (built_site / "404.html").read_text(encoding="utf-8")
+    assert '<html lang="nl"' in page
+    assert "Deze pagina bestaat niet" in page
+    # 404.html is served at any depth, so its links are root-absolute.
+    assert 'href="/praktijken/"' in page
+    assert 'href="/assets/brug/brug.css"' in page
