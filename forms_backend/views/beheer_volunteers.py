@@ -1,5 +1,162 @@
-"""Back office: the volunteer pipeline (/beheer/vrijwilligers) — issue 4."""
+"""Back office: the volunteer pipeline (/beheer/vrijwilligers) — issue 4.
 
-from flask import Blueprint
+Coordinators see only confirmed sign-ups of their own programmes and regions; any other
+volunteer's URL answers 404. Every detail view and every export is written to the audit log.
+"""
 
-bp = Blueprint("beheer_volunteers", __name__)
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from wtforms import BooleanField, DateField, SearchField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from forms_backend import accounts, clock, db, volunteers
+from forms_backend.content import REGIOS
+from forms_backend.forms import BrugForm, clean_text
+from forms_backend.views.beheer import current_user, login_required, register_section
+from forms_backend.views.core import error_page
+from forms_backend.views.volunteer import settings
+
+bp = Blueprint("beheer_volunteers", __name__, url_prefix="/beheer/vrijwilligers")
+
+register_section("beheer_volunteers.index", "Vrijwilligers", "aanmeldingen en de stappen tot actieve vrijwilliger")
+
+MAX_ID = 2**31 - 1
+
+
+class FilterForm(BrugForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    status = SelectField("Status", choices=[("", "Alle")], validators=[Optional()])
+    programme = SelectField("Programma", choices=[("", "Alle")], validators=[Optional()])
+    region = SelectField("Regio", choices=[("", "Alle")], validators=[Optional()])
+    q = SearchField("Zoek op naam of e-mail", filters=[lambda v: clean_text(v) if isinstance(v, str) else v], validators=[Optional(), Length(max=100)])
+
+    def fill_choices(self, user: accounts.User) -> None:
+        statuses = [(k, v) for k, v in volunteers.STATUSES.items() if k != "aangemeld"]
+        programmes = {slug: p.title for slug, p in volunteers.programmes().items()}
+        if not user.is_admin:
+            programmes = {k: v for k, v in programmes.items() if k in user.programmes}
+        regions = REGIOS if user.is_admin or not user.regions else {k: v for k, v in REGIOS.items() if k in user.regions}
+        self.status.choices = [("", "Alle"), *statuses]
+        self.programme.choices = [("", "Alle"), *programmes.items()]
+        self.region.choices = [("", "Alle"), *regions.items()]
+
+    def filters(self) -> volunteers.Filters:
+        valid = self.validate()
+        if not valid:
+            return volunteers.Filters()
+        return volunteers.Filters(
+            status=self.status.data or None, programme=self.programme.data or None,
+            region=self.region.data or None, search=(self.q.data or "")[:100],
+        )
+
+
+class StepForm(BrugForm):
+    status = SelectField("Nieuwe stap", choices=[("", "Geen nieuwe stap, alleen een notitie")], validators=[Optional()])
+    step_date = DateField("Datum van deze stap", validators=[DataRequired("Vul een datum in.")])
+    note = TextAreaField("Notitie", filters=[lambda v: clean_text(v, multiline=True) if isinstance(v, str) else v], validators=[Optional(), Length(max=2000)])
+    send_mail = BooleanField("Stuur de vrijwilliger een e-mail over deze stap", default=True)
+
+    def fill_choices(self, volunteer: volunteers.Volunteer) -> None:
+        self.status.choices = [self.status.choices[0], *((s, volunteers.STATUSES[s]) for s in volunteers.allowed_next(volunteer))]
+
+
+def _user() -> accounts.User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _filter_form(user: accounts.User) -> FilterForm:
+    form = FilterForm(formdata=request.args)
+    form.fill_choices(user)
+    return form
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    user = _user()
+    form = _filter_form(user)
+    filters = form.filters()
+    session = db.session()
+    counts = volunteers.status_counts(session, user, filters)
+    rows = volunteers.list_volunteers(session, user, filters)
+    return render_template(
+        "beheer/vrijwilligers/list.html", form=form, counts=counts, rows=rows, statuses=volunteers.STATUSES,
+        filters=filters, query=request.args.to_dict(),
+    )
+
+
+@bp.get("/export.csv")
+@login_required
+def export() -> ResponseReturnValue:
+    user = _user()
+    filters = _filter_form(user).filters()
+    body = "\ufeff" + volunteers.export_csv(db.session(), user, filters, now=clock.now())
+    response = current_app.response_class(body, mimetype="text/csv")
+    stamp = clock.now().strftime("%Y%m%d")
+    response.headers["Content-Disposition"] = f'attachment; filename="vrijwilligers-{stamp}.csv"'
+    return response
+
+
+def _detail(volunteer_id: int, form: StepForm | None = None, status: int = 200) -> ResponseReturnValue:
+    user = _user()
+    try:
+        volunteer, events = volunteers.view_volunteer(db.session(), user, volunteer_id, now=clock.now())
+    except volunteers.NotFound as exc:
+        return error_page(404, str(exc))
+    if form is None:
+        form = StepForm(formdata=None)
+        form.step_date.data = clock.now().date()
+    form.fill_choices(volunteer)
+    programme = volunteers.programmes().get(volunteer.programme)
+    answers = [
+        (q.label, q.display((volunteer.answers or {})[q.id]))
+        for q in (programme.questions if programme else ())
+        if (volunteer.answers or {}).get(q.id)
+    ]
+    context: dict[str, Any] = {
+        "volunteer": volunteer, "events": events, "form": form, "programme": programme, "answers": answers,
+        "statuses": volunteers.STATUSES,
+        "mail_hint": "Kan bij: " + ", ".join(volunteers.STATUSES[s].lower() for s in volunteers.MAIL_STATUSES) + ".",
+        "availability": volunteers.AVAILABILITY, "heard_via": volunteers.HEARD_VIA,
+    }
+    return render_template("beheer/vrijwilligers/detail.html", **context), status
+
+
+@bp.get("/<int(max=2147483647):volunteer_id>")
+@login_required
+def detail(volunteer_id: int) -> ResponseReturnValue:
+    return _detail(volunteer_id)
+
+
+@bp.post("/<int(max=2147483647):volunteer_id>/stap")
+@login_required
+def step(volunteer_id: int) -> ResponseReturnValue:
+    user = _user()
+    try:
+        volunteer = volunteers.get_volunteer(db.session(), user, volunteer_id)
+    except volunteers.NotFound as exc:
+        return error_page(404, str(exc))
+    form = StepForm()
+    form.fill_choices(volunteer)
+    if form.validate_on_submit():
+        try:
+            volunteers.change_status(
+                db.session(), user, volunteer_id, status=form.status.data or None, on=form.step_date.data,
+                note=form.note.data or "", send_mail=bool(form.send_mail.data), now=clock.now(), settings=settings(),
+            )
+        except volunteers.VolunteerError as exc:
+            db.session().rollback()
+            form.form_errors.append(str(exc))
+        else:
+            flash("De stap is opgeslagen." if form.status.data else "De notitie is opgeslagen.", "info")
+            return redirect(url_for(".detail", volunteer_id=volunteer_id), code=303)
+    db.session().rollback()
+    return _detail(volunteer_id, form, 422)

@@ -1,5 +1,398 @@
-"""Public volunteer sign-up (/aanmelden/) and self-service (/mijn/) — issue 4."""
+"""Public volunteer sign-up (/aanmelden/) and AVG self-service (/mijn/) — issue 4.
 
-from flask import Blueprint
+Views parse a form, call one domain function in ``forms_backend.volunteers`` and render or
+redirect. Programme-specific questions come from data/programmas.yml, not from code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from forms_backend import clock, db, volunteers
+from forms_backend.forms import BrugForm, SpamGuardMixin, clean_text
+from forms_backend.security import rate_limit
+from forms_backend.views.core import error_page
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("volunteer", __name__)
+
+# Defaults for this module's settings; BRUG_<KEY> in the environment overrides each one.
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "VOLUNTEER_CONFIRM_TTL_HOURS": 72,  # the confirmation link in the first e-mail
+    "VOLUNTEER_LINK_TTL_HOURS": 168,  # personal /mijn/ links
+    "VOLUNTEER_UNCONFIRMED_DAYS": 30,  # unconfirmed sign-ups are erased after this
+    "VOLUNTEER_MOTIVATION_MONTHS": 12,  # motivation and answers, after gestopt/afgewezen
+    "VOLUNTEER_RETENTION_MONTHS": 24,  # everything, after gestopt/afgewezen
+    "VOLUNTEER_RATELIMIT_IP": "10/minute;60/hour",  # sign-up and link-request posts per IP
+    "VOLUNTEER_RATELIMIT_ADDRESS": "3/hour;10/day",  # per e-mail address
+    "PRIVACY_STATEMENT": "over/privacy.md",  # under CONTENT_DIR; its hash is the consent version
+    "PRIVACY_URL": "/over/privacy/",
+}
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = state.app
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    cfg = app.config
+    month = dt.timedelta(days=365 / 12)
+    terms = volunteers.RetentionTerms(
+        unconfirmed=dt.timedelta(days=float(cfg["VOLUNTEER_UNCONFIRMED_DAYS"])),
+        motivation_after_end=month * float(cfg["VOLUNTEER_MOTIVATION_MONTHS"]),
+        all_after_end=month * float(cfg["VOLUNTEER_RETENTION_MONTHS"]),
+    )
+    engine = db.get_engine(app)
+    volunteers.configure_retention(engine.url.render_as_string(hide_password=False), terms)
+    app.extensions["brug.volunteers"] = volunteers.Settings(
+        base_url=str(cfg["PUBLIC_URL"]),
+        site_name=str(cfg["SITE_NAME"]),
+        confirm_ttl=dt.timedelta(hours=float(cfg["VOLUNTEER_CONFIRM_TTL_HOURS"])),
+        link_ttl=dt.timedelta(hours=float(cfg["VOLUNTEER_LINK_TTL_HOURS"])),
+    )
+
+
+def settings(app: Flask | None = None) -> volunteers.Settings:
+    return (app or current_app).extensions["brug.volunteers"]
+
+
+def privacy_version() -> str:
+    """A short hash of the privacy statement's text: what the volunteer agreed to."""
+    path = Path(current_app.config["CONTENT_DIR"]) / current_app.config["PRIVACY_STATEMENT"]
+    try:
+        return _hash_file(path, path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        log.warning("privacy statement %s not found; consent is stored without a version", path)
+        return "ontbreekt"
+
+
+@functools.lru_cache(maxsize=8)
+def _hash_file(path: Path, _mtime: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# forms
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _clean_multiline(value: Any) -> Any:
+    return clean_text(value, multiline=True) if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice (rendered as a fieldset by render_field)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _phone(form: Any, field: Field) -> None:
+    try:
+        volunteers.normalise_phone(field.data or "")
+    except volunteers.VolunteerError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _postcode(form: Any, field: Field) -> None:
+    try:
+        volunteers.region_for_postcode(field.data or "")
+    except volunteers.VolunteerError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class PersonFields(BrugForm):
+    """Fields a volunteer fills in at sign-up and may correct later."""
+
+    name = StringField("Naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120)])
+    phone = TelField("Telefoonnummer", filters=[_clean], validators=[Optional(), Length(max=30), _phone])
+    postcode = StringField("Postcode", filters=[_clean], validators=[DataRequired("Vul je postcode in."), Length(max=7), _postcode])
+    availability = MultiCheckboxField("Wanneer kun je?", choices=list(volunteers.AVAILABILITY.items()))
+    motivation = TextAreaField(
+        "Waarom wil je vrijwilliger worden?", filters=[_clean_multiline],
+        validators=[DataRequired("Vertel kort waarom je mee wilt doen."), Length(max=4000)],
+    )
+
+
+class SignupForm(SpamGuardMixin, PersonFields):
+    email = EmailField(
+        "E-mailadres", filters=[_clean],
+        validators=[DataRequired("Vul je e-mailadres in."), Length(max=254), Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")],
+    )
+    heard_via = SelectField("Hoe hoorde je van ons?", choices=[("", "Kies een antwoord"), *volunteers.HEARD_VIA.items()], validators=[Optional()])
+    consent = BooleanField(
+        "Ik heb de privacyverklaring gelezen en ik ga ermee akkoord dat Brug mijn gegevens gebruikt voor mijn aanmelding.",
+        validators=[DataRequired("Je kunt je alleen aanmelden als je akkoord gaat met de privacyverklaring.")],
+    )
+    question_names: tuple[str, ...] = ()
+
+    def validate_availability(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Kies minstens één moment.")
+
+    def to_input(self, programme: volunteers.Programme, consent_version: str) -> volunteers.SignupInput:
+        return volunteers.SignupInput.model_validate({
+            "programme": programme.slug,
+            "name": self.name.data,
+            "email": self.email.data,
+            "phone": self.phone.data or "",
+            "postcode": self.postcode.data,
+            "motivation": self.motivation.data,
+            "availability": self.availability.data or [],
+            "heard_via": self.heard_via.data or "",
+            "answers": {name.removeprefix("q_"): self[name].data or "" for name in self.question_names},
+            "consent_version": consent_version,
+        })
+
+
+def _question_field(question: volunteers.Question) -> Field:
+    required = [InputRequired("Beantwoord deze vraag.")] if question.required else [Optional()]
+    if question.type in ("choice", "yesno"):
+        return RadioField(question.label, choices=list(question.options), validators=required)
+    if question.type == "textarea":
+        return TextAreaField(question.label, filters=[_clean_multiline], validators=[*required, Length(max=2000)])
+    return StringField(question.label, filters=[_clean], validators=[*required, Length(max=300)])
+
+
+@functools.cache
+def signup_form_class(programme: volunteers.Programme) -> type[SignupForm]:
+    """The sign-up form plus this programme's own questions (from configuration)."""
+    fields = {f"q_{q.id}": _question_field(q) for q in programme.questions}
+    return type(f"SignupForm_{programme.slug}", (SignupForm,), {**fields, "question_names": tuple(fields)})
+
+
+class LinkRequestForm(SpamGuardMixin, BrugForm):
+    email = EmailField(
+        "E-mailadres", filters=[_clean],
+        validators=[DataRequired("Vul je e-mailadres in."), Length(max=254), Email("Vul een geldig e-mailadres in.")],
+    )
+
+
+class CorrectionForm(PersonFields):
+    motivation = TextAreaField("Waarom wil je vrijwilliger worden?", filters=[_clean_multiline], validators=[Optional(), Length(max=4000)])
+
+    def to_input(self) -> volunteers.CorrectionInput:
+        return volunteers.CorrectionInput.model_validate({
+            "name": self.name.data, "phone": self.phone.data or "", "postcode": self.postcode.data,
+            "motivation": self.motivation.data or "", "availability": self.availability.data or [],
+        })
+
+
+class ConfirmForm(BrugForm):
+    """A button with CSRF: confirm, withdraw, erase."""
+
+
+def _hints(programme: volunteers.Programme) -> dict[str, str]:
+    return {f"q_{q.id}": q.hint for q in programme.questions if q.hint}
+
+
+# ---------------------------------------------------------------------------------------------
+# sign-up
+
+
+def _programme_or_404(slug: str) -> volunteers.Programme | None:
+    try:
+        return volunteers.programme(slug)
+    except volunteers.NotFound:
+        return None
+
+
+@bp.route("/aanmelden/<programma>", methods=["GET", "POST"])
+def signup(programma: str) -> ResponseReturnValue:
+    programme = _programme_or_404(programma)
+    if programme is None:
+        return error_page(404, "Voor dit programma kun je je hier niet aanmelden. Kijk bij de programma's welke vrijwilligers zoeken.")
+    form = signup_form_class(programme)()
+    if request.method == "POST":
+        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_IP"], scope="aanmelden-ip"):
+            pass
+    if form.validate_on_submit():
+        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="aanmelden-adres", key=form.email.data.lower()):
+            pass
+        try:
+            volunteers.sign_up(db.session(), form.to_input(programme, privacy_version()), now=clock.now(), settings=settings())
+        except volunteers.VolunteerError as exc:
+            form.form_errors.append(str(exc))
+        except ValueError:  # pydantic: input the form let through but the domain refuses
+            form.form_errors.append("Een van de velden klopt niet. Controleer je gegevens.")
+        else:
+            return redirect(url_for(".thanks", programma=programme.slug), code=303)
+    elif request.method == "GET":
+        form.stamp_start()
+    status = 422 if request.method == "POST" else 200
+    return render_template("volunteer/signup.html", form=form, programme=programme, hints=_hints(programme)), status
+
+
+@bp.get("/aanmelden/<programma>/bedankt")
+def thanks(programma: str) -> ResponseReturnValue:
+    programme = _programme_or_404(programma)
+    if programme is None:
+        return error_page(404)
+    hours = int(settings().confirm_ttl.total_seconds() // 3600)
+    return render_template("volunteer/thanks.html", programme=programme, confirm_hours=hours)
+
+
+@bp.route("/aanmelden/bevestigen/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> ResponseReturnValue:
+    """GET shows a button, POST confirms: mail scanners that open links confirm nothing."""
+    form = ConfirmForm()
+    try:
+        if form.validate_on_submit():
+            volunteer = volunteers.confirm(db.session(), token, now=clock.now())
+            return redirect(url_for(".confirmed", programma=volunteer.programme), code=303)
+        volunteer = volunteers.volunteer_for_confirmation(db.session(), token, now=clock.now())
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    if volunteer.status != "aangemeld":
+        return redirect(url_for(".confirmed", programma=volunteer.programme), code=303)
+    programme = volunteers.programmes().get(volunteer.programme)
+    return render_template("volunteer/confirm.html", form=form, volunteer=volunteer, programme=programme)
+
+
+@bp.get("/aanmelden/<programma>/bevestigd")
+def confirmed(programma: str) -> ResponseReturnValue:
+    programme = _programme_or_404(programma)
+    if programme is None:
+        return error_page(404)
+    return render_template("volunteer/confirmed.html", programme=programme)
+
+
+def _bad_link(message: str) -> ResponseReturnValue:
+    status = 410 if ("verlopen" in message or "gebruikt" in message) else 404
+    return render_template("volunteer/bad_link.html", message=message), status
+
+
+# ---------------------------------------------------------------------------------------------
+# self-service
+
+
+@bp.route("/mijn/", methods=["GET"])
+@bp.route("/mijn/link-aanvragen", methods=["GET", "POST"])
+def request_link() -> ResponseReturnValue:
+    """The same answer whether or not the address is known."""
+    form = LinkRequestForm()
+    if request.method == "POST":
+        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_IP"], scope="link-ip"):
+            pass
+    if form.validate_on_submit():
+        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="link-adres", key=form.email.data.lower()):
+            pass
+        volunteers.request_links(db.session(), form.email.data, now=clock.now(), settings=settings())
+        return redirect(url_for(".link_requested"), code=303)
+    if request.method == "GET":
+        form.stamp_start()
+    return render_template("volunteer/request_link.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.get("/mijn/link-aangevraagd")
+def link_requested() -> ResponseReturnValue:
+    hours = int(settings().link_ttl.total_seconds() // 3600)
+    return render_template("volunteer/link_requested.html", link_hours=hours)
+
+
+@bp.get("/mijn/gewist")
+def erased() -> ResponseReturnValue:
+    return render_template("volunteer/erased.html")
+
+
+def _own(token: str) -> volunteers.Volunteer:
+    return volunteers.volunteer_for_link(db.session(), token, now=clock.now())
+
+
+@bp.get("/mijn/<token>")
+def mine(token: str) -> ResponseReturnValue:
+    try:
+        volunteer = _own(token)
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    data = volunteers.data_export(db.session(), volunteer)
+    return render_template("volunteer/mine.html", volunteer=volunteer, data=data, token=token, form=ConfirmForm(), ended=volunteer.status in volunteers.ENDED)
+
+
+@bp.get("/mijn/<token>/gegevens.<fmt>")
+def download(token: str, fmt: str) -> ResponseReturnValue:
+    if fmt not in ("json", "csv"):
+        return error_page(404)
+    try:
+        volunteer = _own(token)
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    session = db.session()
+    if fmt == "json":
+        body = json.dumps(volunteers.data_export(session, volunteer), ensure_ascii=False, indent=2)
+        mimetype = "application/json"
+    else:
+        body = "\ufeff" + volunteers.data_export_csv(session, volunteer)  # BOM: spreadsheets read UTF-8
+        mimetype = "text/csv"
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="mijn-gegevens-brug.{fmt}"'
+    return response
+
+
+@bp.route("/mijn/<token>/aanpassen", methods=["GET", "POST"])
+def correct(token: str) -> ResponseReturnValue:
+    try:
+        volunteer = _own(token)
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    form = CorrectionForm(obj=volunteer if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            volunteers.correct(db.session(), volunteer, form.to_input(), now=clock.now())
+        except (volunteers.VolunteerError, ValueError) as exc:
+            form.form_errors.append(str(exc) if isinstance(exc, volunteers.VolunteerError) else "Een van de velden klopt niet.")
+        else:
+            return redirect(url_for(".mine", token=token, _anchor="gegevens"), code=303)
+    return render_template("volunteer/correct.html", form=form, token=token), 422 if request.method == "POST" else 200
+
+
+@bp.post("/mijn/<token>/intrekken")
+def withdraw(token: str) -> ResponseReturnValue:
+    try:
+        volunteer = _own(token)
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    volunteers.withdraw(db.session(), volunteer, now=clock.now())
+    return redirect(url_for(".mine", token=token), code=303)
+
+
+@bp.route("/mijn/<token>/wissen", methods=["GET", "POST"])
+def erase(token: str) -> ResponseReturnValue:
+    try:
+        volunteer = _own(token)
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        volunteers.erase(db.session(), volunteer, now=clock.now())
+        return redirect(url_for(".erased"), code=303)
+    return render_template("volunteer/erase.html", form=form, token=token)
