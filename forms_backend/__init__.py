@@ -49,6 +49,7 @@ def default_config() -> dict[str, Any]:
         "WTF_I18N_ENABLED": False,
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
         "SERVE_SITE": True,  # the embedded default serves build/site itself
+        "TRUSTED_PROXIES": 0,  # proxies in front (nginx: 1) whose X-Forwarded-For/-Proto count
     }
 
 
@@ -71,6 +72,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = "dev-only-not-secret"
     if app.debug or app.testing:
         app.config["SESSION_COOKIE_SECURE"] = bool(test_config and test_config.get("SESSION_COOKIE_SECURE"))
+    if app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "session":
+        # Secure, host-only, path /: no other (sub)domain or plain-http page can plant this cookie.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-brug"
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if str(app.config["DATABASE_URL"]).startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
 

@@ -1,4 +1,4 @@
-"""Flask CLI: init-db, demo-data, create-user, send-mail, purge, serve."""
+"""Flask CLI: init-db, demo-data, create-user, send-mail, purge, serve, backup."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import time
 import click
 from flask import Flask, current_app
 
-from forms_backend import accounts, clock, db, demo, mailer, outbox, retention
+from forms_backend import accounts, backup, clock, db, demo, mailer, outbox, retention
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, demo_data, create_user, send_mail, purge, serve):
+    for command in (init_db, demo_data, create_user, send_mail, purge, serve, backup.command):
         app.cli.add_command(command)
 
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app, request
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import generate_csrf
 
 from forms_backend import shell
 
@@ -24,6 +25,9 @@ def init_app(app: Flask) -> None:
         key_func=get_remote_address, app=app, enabled=bool(app.config["RATELIMIT_ENABLED"])
     )
     app.after_request(_headers)
+    # Templates post buttons (log out, confirm) with {{ csrf_token() }}; FlaskForm alone does not
+    # register that global (only CSRFProtect does), so production rendering failed without it.
+    app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
 
 
 def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:

@@ -96,9 +96,16 @@ def login() -> ResponseReturnValue:
     return render_template("beheer/login.html", form=form)
 
 
+def _csrf_checked() -> bool:
+    """Buttons without fields (log out) still carry a CSRF token; a cross-site post has none."""
+    return BrugForm().validate_on_submit()
+
+
 @bp.post("/uitloggen")
 @login_required
 def logout() -> ResponseReturnValue:
+    if not _csrf_checked():
+        abort(400)
     session.clear()
     flash("Je bent uitgelogd.", "info")
     return redirect(url_for("beheer.login"))
@@ -109,6 +116,8 @@ def logout() -> ResponseReturnValue:
 def logout_everywhere() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
+    if not _csrf_checked():
+        abort(400)
     accounts.logout_everywhere(db.session(), user)
     audit.record(db.session(), actor=user.actor, action="account.overal-uitgelogd", now=clock.now())
     db.session().commit()

@@ -1,0 +1,28 @@
+"""gunicorn settings for Brug behind nginx (see deploy/README.md).
+
+Environment overrides: BRUG_GUNICORN_BIND, BRUG_GUNICORN_WORKERS. Command-line options win
+over this file (the tests pass --bind and --workers).
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "forms_backend:create_app()"
+bind = os.environ.get("BRUG_GUNICORN_BIND", "127.0.0.1:8001")
+# Sync workers: every request is short and does its own transaction; several processes give
+# parallelism. Not preloaded, so each worker opens its own database connections after fork.
+workers = int(os.environ.get("BRUG_GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then; the jitter keeps them from restarting all at once.
+max_requests = 2000
+max_requests_jitter = 200
+# nginx on the same machine sets X-Forwarded-Proto; trust it only from there.
+forwarded_allow_ips = "127.0.0.1,::1"
+# nginx writes the access log (without query strings); gunicorn logs only errors, to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = "warning"
+proc_name = "brug-web"
