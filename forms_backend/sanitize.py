@@ -1,0 +1,309 @@
+"""Make submitted Markdown safe to publish, and render it exactly as the site will.
+
+A submitted body becomes a page in ``content/`` that MkDocs renders with Python-Markdown, which
+passes raw HTML straight through. So the *source* must be made inert, not only the preview:
+
+1. ``neutralise`` rewrites the source structurally: outside code, ``<``, ``&`` and ``{``/``}``
+   become entities (no raw HTML, no comments, no autolinks, no ``attr_list`` attributes such as
+   ``onclick``, no Jinja); inside code, Jinja delimiters and snippet markers (``--8<--``) are
+   broken with an invisible space; fence lines keep only a language name.
+2. ``check_markdown`` renders the result with the site's own Markdown extensions and asks a
+   maintained sanitiser (nh3, with an allowlist) to clean it. If nh3 would change any tag or
+   attribute, the source is escaped further (code too) and checked again; if that still is not
+   clean, the body is refused. Links and images are checked on the rendered HTML (entities
+   decoded, as a browser would): only http(s) and mailto links, site paths that exist, no
+   ``javascript:``, ``data:`` or relative file links, no images from other hosts.
+
+No Flask here: the preview view, the approval and the tests call these functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import markdown
+import nh3
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MKDOCS_YML = ROOT / "mkdocs.yml"
+# MkDocs always adds these before the configured ones.
+MKDOCS_BUILTIN_EXTENSIONS = ("toc", "tables", "fenced_code")
+
+ZWSP = "\u200b"
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*\.?(?P<lang>[\w#.+-]*)")
+_JINJA = re.compile(r"\{(?=[{%#])")
+_SNIPPET = re.compile(r"-+8<")
+_BACKTICKS = re.compile(r"(?<!\\)`+")
+
+# What Python-Markdown with the site's extensions may produce; nh3 removes everything else.
+ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"details", "summary"}
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"id", "class", "title"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "td": {"style", "align"},
+    "th": {"style", "align"},
+    "ol": {"start"},
+    "details": {"open"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+class UnsafeMarkdown(ValueError):
+    """Markdown that cannot be made safe; the message is Dutch and names the problem."""
+
+
+@dataclass
+class SafeMarkdown:
+    """A neutralised body, its rendered (and nh3-cleaned) HTML, and problems to fix."""
+
+    source: str
+    html: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# the site's renderer
+
+
+class _SiteLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml; MkDocs' ``!!python/...``, ``!ENV`` and ``!relative`` tags become None."""
+
+
+def _ignore(loader: yaml.SafeLoader, suffix: str, node: yaml.Node | None = None) -> None:
+    return None
+
+
+_SiteLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore)
+_SiteLoader.add_multi_constructor("!", _ignore)
+
+
+@functools.cache
+def site_extensions(config_file: str = str(MKDOCS_YML)) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The Markdown extensions (and their settings) the site build uses."""
+    with open(config_file, encoding="utf-8") as handle:
+        config = yaml.load(handle, Loader=_SiteLoader) or {}  # noqa: S506 - SafeLoader subclass
+    names = list(MKDOCS_BUILTIN_EXTENSIONS)
+    settings: dict[str, dict[str, Any]] = {}
+    for item in config.get("markdown_extensions") or []:
+        name, options = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+        if name not in names:
+            names.append(name)
+        settings[name] = {k: v for k, v in (options or {}).items() if v is not None}
+    return names, settings
+
+
+def render_markdown(source: str) -> str:
+    """HTML as the site renders this Markdown (same extensions, same settings)."""
+    names, settings = site_extensions()
+    return markdown.Markdown(extensions=names, extension_configs=settings).convert(source)
+
+
+# ---------------------------------------------------------------------------------------------
+# neutralising the source
+
+
+def escape_text(text: str) -> str:
+    """Text outside code: no HTML, no entities of the submitter's own, no attribute lists."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace("{", "&#123;")
+        .replace("}", "&#125;")
+    )
+
+
+def _code_safe(text: str) -> str:
+    """Inside code the renderer escapes HTML itself; break only template and snippet syntax."""
+    text = _JINJA.sub("{" + ZWSP, text)
+    return _SNIPPET.sub(lambda m: m.group(0)[:-1] + ZWSP + "<", text)
+
+
+def _escape_line(line: str) -> str:
+    """Escape one line of text, leaving inline code spans (backtick runs) as code."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        opening = _BACKTICKS.search(line, pos)
+        if opening is None:
+            out.append(escape_text(line[pos:]))
+            return "".join(out)
+        ticks = opening.group(0)
+        closing = re.compile(r"(?<!`)" + ticks + r"(?!`)").search(line, opening.end())
+        if closing is None:
+            out.append(escape_text(line[pos : opening.end()]))
+            pos = opening.end()
+            continue
+        out.append(escape_text(line[pos : opening.start()]))
+        out.append(_code_safe(line[opening.start() : closing.end()]))
+        pos = closing.end()
+
+
+def neutralise(source: str, *, strict: bool = False) -> str:
+    """The Markdown with everything that could run or include something made inert.
+
+    ``strict`` escapes code too: uglier (``&lt;`` shows in code) but independent of how the
+    renderer finds code; used when the structural pass did not satisfy the sanitiser.
+    """
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        if strict:
+            out.append(escape_text(_code_safe(line)))
+            continue
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group("fence")
+            out.append(match.group("indent") + fence + escape_text(match.group("lang")))
+        elif fence is not None:
+            stripped = line.strip()
+            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+                fence = None
+                out.append(line)
+            else:
+                out.append(_code_safe(line))
+        else:
+            out.append(_escape_line(line))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# checking the rendered result
+
+
+class _Structure(HTMLParser):
+    """Tags, attributes (entities decoded) and comments of an HTML fragment, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple[Any, ...]] = []
+        self.links: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # Link targets are judged by the link check (with Dutch messages), not compared here.
+        cleaned = tuple(sorted(
+            (name, _norm_attr(name, value or "")) for name, value in attrs if name not in ("href", "src")
+        ))
+        self.items.append(("start", tag, cleaned))
+        for name, value in attrs:
+            if name in ("href", "src"):
+                self.links.append((tag, value or ""))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.items.append(("end", tag))
+
+    def handle_comment(self, data: str) -> None:
+        self.items.append(("comment", data))
+
+    def handle_pi(self, data: str) -> None:
+        self.items.append(("pi", data))
+
+    def handle_decl(self, decl: str) -> None:
+        self.items.append(("decl", decl))
+
+
+def _norm_attr(name: str, value: str) -> str:
+    return re.sub(r"[\s;]+", "", value).lower() if name == "style" else value
+
+
+def structure(fragment: str) -> _Structure:
+    parser = _Structure()
+    parser.feed(fragment)
+    parser.close()
+    return parser
+
+
+def clean_html(fragment: str) -> str:
+    """nh3 with Brug's allowlist: what may appear in a published body."""
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+        filter_style_properties={"text-align"},
+    )
+
+
+def _sanitiser_agrees(rendered: str) -> bool:
+    return structure(rendered).items == structure(clean_html(rendered)).items
+
+
+def _url_problem(tag: str, raw: str, site_dir: Path | None, backend_prefixes: Iterable[str]) -> str | None:
+    # Browsers drop ASCII whitespace and control characters inside URLs ("java\tscript:").
+    url = "".join(ch for ch in raw if ord(ch) > 0x20 and ch != "\x7f")
+    shown = raw if len(raw) <= 60 else raw[:57] + "..."
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if tag == "img":
+        if scheme or parts.netloc or not url.startswith("/"):
+            return f"Afbeelding '{shown}': gebruik alleen afbeeldingen van deze site (een pad dat met / begint)."
+    elif scheme:
+        if scheme not in URL_SCHEMES:
+            return f"Link '{shown}' is niet toegestaan. Een link begint met https://, http:// of mailto:."
+        if scheme in ("http", "https") and not parts.netloc:
+            return f"Link '{shown}' is geen volledig webadres."
+        return None
+    elif url.startswith("//"):
+        return f"Link '{shown}': schrijf het webadres voluit, met https:// ervoor."
+    elif url.startswith("#") or url == "":
+        return None
+    elif not url.startswith("/"):
+        return f"Link '{shown}': gebruik een volledig adres (https://...) of een pad op deze site dat met / begint."
+    if site_dir is None or any(parts.path.startswith(p) or parts.path == p.rstrip("/") for p in backend_prefixes):
+        return None
+    target = Path(site_dir, parts.path.lstrip("/"))
+    candidates = [target, target / "index.html"] if parts.path.endswith("/") or not target.suffix else [target]
+    if ".." in parts.path.split("/") or not any(c.is_file() for c in candidates):
+        return f"Link '{shown}' wijst naar een pagina die niet op de site staat."
+    return None
+
+
+def check_markdown(
+    source: str,
+    *,
+    site_dir: str | Path | None = None,
+    backend_prefixes: Iterable[str] = (),
+) -> SafeMarkdown:
+    """Neutralise ``source``, render it like the site, and report what must still be fixed.
+
+    Raises UnsafeMarkdown only if even the strict escape does not satisfy the sanitiser (which
+    would mean a renderer surprise); link problems are returned for the person to fix.
+    """
+    for strict in (False, True):
+        safe_source = neutralise(source, strict=strict)
+        rendered = render_markdown(safe_source)
+        if _sanitiser_agrees(rendered):
+            break
+    else:
+        raise UnsafeMarkdown("De tekst bevat opmaak die we niet veilig kunnen publiceren.")
+    site = Path(site_dir) if site_dir is not None else None
+    prefixes = tuple(backend_prefixes)
+    problems = []
+    for tag, url in structure(rendered).links:
+        problem = _url_problem(tag, url, site, prefixes)
+        if problem and problem not in problems:
+            problems.append(problem)
+    return SafeMarkdown(source=safe_source, html=clean_html(rendered), problems=problems)
+
+
+def inline_text(value: str) -> str:
+    """A one-line value (a title) safe to put in a Markdown heading."""
+    return escape_text(" ".join(value.split()))
