@@ -346,6 +346,12 @@ def calendar_version(session: Session) -> int:
     return row.version if row is not None else 0
 
 
+def calendar_version_row(session: Session) -> tuple[int, dt.datetime | None]:
+    """(version, changed_at) in one indexed query, bypassing the session's identity map."""
+    row = session.exec(select(CalendarVersion.version, CalendarVersion.changed_at).where(CalendarVersion.id == 1)).first()
+    return (row[0], row[1]) if row is not None else (0, None)
+
+
 def _bump(session: Session, now: dt.datetime) -> None:
     updated = session.exec(  # type: ignore[call-overload]
         update(CalendarVersion).where(col(CalendarVersion.id) == 1).values(version=CalendarVersion.version + 1, changed_at=now)
@@ -1192,6 +1198,11 @@ DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "z
 def dutch_date(value: dt.datetime | dt.date) -> str:
     day = value.date() if isinstance(value, dt.datetime) else value
     return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def describe_moment(value: dt.datetime) -> str:
+    moment = local(value)
+    return f"{dutch_date(moment)}, {moment:%H.%M} uur"
 
 
 def describe_span(start: dt.datetime, end: dt.datetime, all_day: bool) -> str:

@@ -1,5 +1,481 @@
-"""Public agenda (/agenda/) and iCalendar feeds (/agenda.ics ...) — issue 5."""
+"""Public agenda (/agenda/), registration, private feeds and the iCalendar feeds (/agenda.ics ...).
 
-from flask import Blueprint
+Feeds are cached as bytes per filter, keyed by the one ``calendar_version`` row: a poll costs a
+primary-key lookup, and a matching ``If-None-Match`` gets 304 without rendering. A miss
+re-renders only the meetings that changed (``feeds.FeedRenderer`` keeps per-meeting fragments).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import markdown
+import nh3
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
+from markupsafe import Markup
+from wtforms import EmailField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from forms_backend import clock, db, feeds, meetings
+from forms_backend.content import LEEFGEBIEDEN, REGIOS
+from forms_backend.forms import BrugForm, SpamGuardMixin, single_line
+from forms_backend.security import rate_limit
+from forms_backend.views.core import error_page
 
 bp = Blueprint("agenda", __name__)
+
+PUBLIC_MAX_AGE = 900
+PRIVATE_MAX_AGE = 900
+CACHE_ENTRIES = 256
+PUBLIEK = {"open": "Open voor iedereen", "partners": "Voor partners"}
+
+
+# ---------------------------------------------------------------------------------------------
+# settings and the feed cache
+
+
+def settings() -> meetings.Settings:
+    cfg = current_app.config
+    return meetings.Settings(base_url=cfg["PUBLIC_URL"], mail_domain=cfg["MAIL_DOMAIN"], site_name=cfg["SITE_NAME"])
+
+
+@dataclass(frozen=True)
+class CachedFeed:
+    stamp: tuple[int, dt.date]
+    data: bytes
+    etag: str
+    last_modified: dt.datetime
+
+
+class FeedCache:
+    """Feed bytes per filter (LRU) plus the renderer's per-meeting fragments, per process."""
+
+    def __init__(self, site: feeds.FeedSite) -> None:
+        self.renderer = feeds.FeedRenderer(site)
+        self.entries: OrderedDict[str, CachedFeed] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def lookup(self, key: str, stamp: tuple[int, dt.date]) -> CachedFeed | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry.stamp != stamp:
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def store(self, key: str, entry: CachedFeed) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > CACHE_ENTRIES:
+                self.entries.popitem(last=False)
+
+
+def feed_cache(app: Flask | None = None) -> FeedCache:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.get("brug.feed_cache")
+    if cache is None:
+        cache = app.extensions.setdefault("brug.feed_cache", FeedCache(settings().feed_site))
+    return cache
+
+
+def _feed_response(key: str, load: Any, *, name: str, filename: str, private: bool) -> ResponseReturnValue:
+    """Answer a feed poll: version lookup → cached bytes (or render) → 200 or 304."""
+    session = db.session()
+    now = clock.now()
+    version, changed_at = meetings.calendar_version_row(session)
+    day = now.date()
+    # Which meetings are still "in the feed" is decided per day, so bytes stay identical
+    # within a day and across days when nothing dropped out (same ETag either way).
+    cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    cache = feed_cache()
+    entry = cache.lookup(key, (version, day))
+    if entry is None:
+        items = load(session, cutoff)
+        with cache.lock:
+            data = cache.renderer.render(items, now=cutoff, name=name)
+        modified = feeds.last_modified(items, changed_at or cutoff)
+        entry = CachedFeed((version, day), data, feeds.etag(data), max(modified, changed_at or modified))
+        cache.store(key, entry)
+    headers = {
+        "ETag": entry.etag,
+        "Last-Modified": entry.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Cache-Control": f"private, max-age={PRIVATE_MAX_AGE}" if private else f"public, max-age={PUBLIC_MAX_AGE}",
+    }
+    if _not_modified(entry):
+        return Response(status=304, headers=headers)
+    response = Response(entry.data, content_type="text/calendar; charset=utf-8", headers=headers)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _not_modified(entry: CachedFeed) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains(entry.etag.strip('"'))
+    since = request.if_modified_since
+    return since is not None and entry.last_modified.replace(microsecond=0) <= since
+
+
+def _public_feed(flt: meetings.Filter, *, name: str, filename: str) -> ResponseReturnValue:
+    return _feed_response(
+        "public:" + flt.key,
+        lambda session, cutoff: meetings.feed_meetings(session, flt, now=cutoff),
+        name=name, filename=filename, private=False,
+    )
+
+
+def _filter_from_args() -> tuple[meetings.Filter, dict[str, str]]:
+    """?regio=&thema=&publiek= → a checked Filter; unknown values raise MeetingError."""
+    chosen = {k: request.args.get(k, "").strip() for k in ("regio", "thema", "publiek")}
+    flt = meetings.Filter(
+        regions=(chosen["regio"],) if chosen["regio"] else (),
+        themes=(chosen["thema"],) if chosen["thema"] else (),
+        audiences=(chosen["publiek"],) if chosen["publiek"] else meetings.PUBLIC_AUDIENCES,
+    )
+    flt.check()
+    return flt, {k: v for k, v in chosen.items() if v}
+
+
+# ---------------------------------------------------------------------------------------------
+# feeds
+
+
+@bp.get("/agenda.ics")
+def feed_all() -> ResponseReturnValue:
+    try:
+        flt, chosen = _filter_from_args()
+    except meetings.MeetingError as exc:
+        abort_plain(400, str(exc))
+    suffix = ", ".join(_label(k, v) for k, v in chosen.items())
+    return _public_feed(flt, name="Brug bijeenkomsten" + (f" ({suffix})" if suffix else ""), filename="brug-agenda.ics")
+
+
+@bp.get("/agenda/regio/<slug>.ics")
+def feed_region(slug: str) -> ResponseReturnValue:
+    if slug not in REGIOS:
+        abort(404)
+    return _public_feed(meetings.Filter(regions=(slug,)), name=f"Brug bijeenkomsten {REGIOS[slug]}", filename=f"brug-{slug}.ics")
+
+
+@bp.get("/agenda/thema/<slug>.ics")
+def feed_theme(slug: str) -> ResponseReturnValue:
+    if slug not in LEEFGEBIEDEN:
+        abort(404)
+    return _public_feed(meetings.Filter(themes=(slug,)), name=f"Brug bijeenkomsten {LEEFGEBIEDEN[slug]}", filename=f"brug-{slug}.ics")
+
+
+@bp.get("/agenda/publiek/<slug>.ics")
+def feed_audience(slug: str) -> ResponseReturnValue:
+    if slug not in PUBLIEK:
+        abort(404)
+    return _public_feed(meetings.Filter(audiences=(slug,)), name=f"Brug bijeenkomsten: {PUBLIEK[slug].lower()}", filename=f"brug-{slug}.ics")
+
+
+@bp.get("/agenda/<int:meeting_id>.ics")
+def feed_meeting(meeting_id: int) -> ResponseReturnValue:
+    meeting = _public_meeting(meeting_id)
+    return _feed_response(
+        f"meeting:{meeting_id}",
+        lambda session, cutoff: [meetings.meeting_feed(session, meeting)],
+        name=meeting.title, filename=f"brug-bijeenkomst-{meeting_id}.ics", private=False,
+    )
+
+
+@bp.get("/agenda/prive/<token>.ics")
+def feed_private(token: str) -> ResponseReturnValue:
+    feed = meetings.find_partner_feed(db.session(), token)
+    if feed is None:
+        abort(404)
+    _stamp_fetch(feed)
+    flt = meetings.partner_filter(feed)
+    return _feed_response(
+        f"private:{feed.id}:{flt.key}",
+        lambda session, cutoff: meetings.feed_meetings(session, flt, now=cutoff),
+        name="Brug bijeenkomsten (privé)", filename="brug-prive.ics", private=True,
+    )
+
+
+def _stamp_fetch(feed: meetings.PartnerFeed) -> None:
+    now = clock.now()
+    if feed.last_fetched_at is not None and now - feed.last_fetched_at < meetings.FETCH_STAMP_EVERY:
+        return
+    with db.transaction(write=True) as session:
+        meetings.stamp_fetch(session, feed.id, now=now)  # type: ignore[arg-type]
+
+
+def abort_plain(status: int, message: str) -> None:
+    abort(Response(message, status=status, content_type="text/plain; charset=utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# pages
+
+
+def _label(kind: str, value: str) -> str:
+    return {"regio": REGIOS, "thema": LEEFGEBIEDEN, "publiek": PUBLIEK}[kind].get(value, value)
+
+
+def subscribe_links(feed_url: str) -> dict[str, str]:
+    """The links a person clicks to subscribe; the page itself requests none of them."""
+    webcal = "webcal://" + feed_url.split("://", 1)[-1]
+    return {
+        "download": feed_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + urlencode({"url": feed_url, "name": "Brug agenda"}),
+    }
+
+
+def _feed_url_for(chosen: dict[str, str]) -> str:
+    base = settings().base_url.rstrip("/")
+    if len(chosen) == 1:
+        (kind, value), = chosen.items()
+        return f"{base}/agenda/{kind}/{quote(value)}.ics"  # the short, stable feed URLs
+    return f"{base}/agenda.ics" + (("?" + urlencode(sorted(chosen.items()))) if chosen else "")
+
+
+def render_markdown(text: str) -> Markup:
+    """Organisers write Markdown; people get sanitised HTML (no raw HTML, no scripts)."""
+    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    return Markup(nh3.clean(html, tags={"p", "ul", "ol", "li", "strong", "em", "a", "br", "h3", "h4", "blockquote", "code"},
+                            attributes={"a": {"href"}}, url_schemes={"https", "http", "mailto"}, link_rel="nofollow noopener"))
+
+
+@bp.get("/agenda/")
+def index() -> ResponseReturnValue:
+    try:
+        flt, chosen = _filter_from_args()
+    except meetings.MeetingError as exc:
+        return error_page(400, f"{exc} Kies een filter uit de lijst op de agendapagina.")
+    items = meetings.upcoming(db.session(), flt, now=clock.now())
+    months: OrderedDict[str, list[meetings.Occurrence]] = OrderedDict()
+    for occ in items:
+        local = meetings.local(occ.starts_at)
+        months.setdefault(f"{meetings.MONTHS[local.month - 1]} {local.year}", []).append(occ)
+
+    def link(**change: str) -> str:
+        args = {**chosen, **change}
+        return url_for("agenda.index", **{k: v for k, v in args.items() if v})
+
+    return render_template(
+        "agenda/index.html", months=months, chosen=chosen, link=link, regions=REGIOS, themes=LEEFGEBIEDEN,
+        audiences=PUBLIEK, subscribe=subscribe_links(_feed_url_for(chosen)), describe=meetings.describe_span,
+        label=_label,
+    )
+
+
+def _public_meeting(meeting_id: int) -> meetings.Meeting:
+    meeting = meetings.get_meeting(db.session(), meeting_id)
+    if meeting is None or meeting.audience not in meetings.PUBLIC_AUDIENCES:
+        abort(404)
+    return meeting
+
+
+@bp.get("/agenda/<int:meeting_id>/")
+@bp.get("/agenda/<int:meeting_id>-<slug>/")
+def meeting_page(meeting_id: int, slug: str | None = None) -> ResponseReturnValue:
+    meeting = _public_meeting(meeting_id)
+    if slug != (meeting.slug or None):
+        return redirect(url_for("agenda.meeting_page", **_path_args(meeting)), code=301)
+    session = db.session()
+    dates = meetings.occurrences(meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, []))
+    taken = meetings.count_status(session, meeting_id, "aangemeld")
+    base = settings().base_url.rstrip("/")
+    return render_template(
+        "agenda/meeting.html", meeting=meeting, dates=dates, describe=meetings.describe_span,
+        when=meetings.describe_when(meeting), closed_reason=meetings.registration_open(meeting, clock.now()),
+        free=None if meeting.capacity is None else max(meeting.capacity - taken, 0),
+        description=render_markdown(meeting.description), region=REGIOS.get(meeting.region, meeting.region),
+        theme=LEEFGEBIEDEN.get(meeting.theme, ""), audience=meetings.AUDIENCES[meeting.audience],
+        subscribe=subscribe_links(f"{base}/agenda/{meeting_id}.ics"),
+        deadline=meetings.describe_moment(meeting.registration_deadline) if meeting.registration_deadline else None,
+    )
+
+
+def _path_args(meeting: meetings.Meeting) -> dict[str, Any]:
+    return {"meeting_id": meeting.id, "slug": meeting.slug} if meeting.slug else {"meeting_id": meeting.id}
+
+
+class RegistrationForm(SpamGuardMixin, BrugForm):
+    name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
+    email = EmailField("E-mailadres", validators=[DataRequired(), Email(), Length(max=320)])
+    organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
+
+
+@bp.route("/agenda/<int:meeting_id>/aanmelden", methods=["GET", "POST"])
+def register(meeting_id: int) -> ResponseReturnValue:
+    meeting = _public_meeting(meeting_id)
+    form = RegistrationForm()
+    closed = meetings.registration_open(meeting, clock.now())
+    if not closed and form.validate_on_submit():
+        try:
+            with rate_limit("10/minute;60/hour", scope="agenda-aanmelden"):
+                meetings.register(db.session(), meeting_id, name=form.name.data, email=form.email.data,
+                                  organisation=form.organisation.data or "", now=clock.now(), settings=settings())
+            db.session().commit()
+            return redirect(url_for("agenda.registered", meeting_id=meeting_id))
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            _form_error(form, exc)
+    elif request.method == "GET":
+        form.stamp_start()
+    status = 422 if request.method == "POST" else 200
+    return render_template("agenda/register.html", form=form, meeting=meeting, closed=closed,
+                           when=meetings.describe_when(meeting)), status
+
+
+def _form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is None:
+        field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+    field.errors = [*field.errors, str(exc)]
+
+
+@bp.get("/agenda/<int:meeting_id>/aangemeld")
+def registered(meeting_id: int) -> ResponseReturnValue:
+    meeting = _public_meeting(meeting_id)
+    return render_template("agenda/sent.html", meeting=meeting)
+
+
+def _token_page(template: str, token: str, purpose: str) -> ResponseReturnValue:
+    try:
+        registration, meeting = meetings.peek_registration(db.session(), token, purpose=purpose, now=clock.now())
+    except meetings.MeetingError as exc:
+        return error_page(404, str(exc))
+    return render_template(template, registration=registration, meeting=meeting, when=meetings.describe_when(meeting))
+
+
+@bp.get("/agenda/aanmelding/<token>")
+def confirm_page(token: str) -> ResponseReturnValue:
+    return _token_page("agenda/confirm.html", token, meetings.PURPOSE_CONFIRM)
+
+
+@bp.post("/agenda/aanmelding/<token>")
+def confirm(token: str) -> ResponseReturnValue:
+    try:
+        registration = meetings.confirm_registration(db.session(), token, now=clock.now(), settings=settings())
+        db.session().commit()
+    except meetings.MeetingError as exc:
+        db.session().rollback()
+        return error_page(404 if "link" in str(exc) else 409, str(exc))
+    meeting = meetings.get_meeting(db.session(), registration.meeting_id)
+    assert meeting is not None
+    flash(
+        "Je bent aangemeld. De uitnodiging voor je agenda staat in je mail." if registration.status == "aangemeld"
+        else "De bijeenkomst is vol. Je staat op de wachtlijst en krijgt bericht als er een plek vrijkomt.",
+        "info",
+    )
+    return redirect(url_for("agenda.meeting_page", **_path_args(meeting)))
+
+
+@bp.get("/agenda/afmelden/<token>")
+def cancel_page(token: str) -> ResponseReturnValue:
+    return _token_page("agenda/cancel.html", token, meetings.PURPOSE_CANCEL)
+
+
+@bp.post("/agenda/afmelden/<token>")
+def cancel(token: str) -> ResponseReturnValue:
+    try:
+        registration = meetings.cancel_registration(db.session(), token, now=clock.now(), settings=settings())
+        db.session().commit()
+    except meetings.MeetingError as exc:
+        db.session().rollback()
+        return error_page(404, str(exc))
+    meeting = meetings.get_meeting(db.session(), registration.meeting_id)
+    assert meeting is not None
+    flash("Je bent afgemeld. Je krijgt een e-mail die de afspraak uit je agenda haalt.", "info")
+    if meeting.audience not in meetings.PUBLIC_AUDIENCES:
+        return redirect(url_for("agenda.index"))
+    return redirect(url_for("agenda.meeting_page", **_path_args(meeting)))
+
+
+# ---------------------------------------------------------------------------------------------
+# private feeds for partners
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PrivateFeedForm(SpamGuardMixin, BrugForm):
+    name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
+    email = EmailField("E-mailadres (werk)", validators=[DataRequired(), Email(), Length(max=320)])
+    organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
+    regions = MultiCheckboxField("Regio's", choices=list(REGIOS.items()))
+    themes = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()))
+    audiences = MultiCheckboxField("Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK))
+
+
+@bp.route("/agenda/prive/", methods=["GET", "POST"])
+def private_request() -> ResponseReturnValue:
+    form = PrivateFeedForm()
+    if form.validate_on_submit():
+        try:
+            with rate_limit("5/minute;20/hour", scope="agenda-prive"):
+                meetings.request_partner_feed(
+                    db.session(), name=form.name.data, email=form.email.data, organisation=form.organisation.data or "",
+                    regions=form.regions.data or [], themes=form.themes.data or [], audiences=form.audiences.data or [],
+                    now=clock.now(), settings=settings(),
+                )
+            db.session().commit()
+            return redirect(url_for("agenda.private_sent"))
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            _form_error(form, exc)
+    elif request.method == "GET":
+        form.stamp_start()
+    return render_template("agenda/private_request.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.get("/agenda/prive/verstuurd")
+def private_sent() -> ResponseReturnValue:
+    return render_template("agenda/sent.html", meeting=None)
+
+
+@bp.get("/agenda/prive/bevestigen/<token>")
+def private_confirm_page(token: str) -> ResponseReturnValue:
+    return render_template("agenda/private_confirm.html", token=token)
+
+
+@bp.post("/agenda/prive/bevestigen/<token>")
+def private_confirm(token: str) -> ResponseReturnValue:
+    try:
+        _feed, raw = meetings.confirm_partner_feed(db.session(), token, now=clock.now(), settings=settings())
+        db.session().commit()
+    except meetings.MeetingError as exc:
+        db.session().rollback()
+        return error_page(404, str(exc))
+    flash("Je privé-agenda is klaar. We hebben het adres ook naar je gemaild.", "info")
+    return redirect(url_for("agenda.private_manage", token=raw))
+
+
+@bp.get("/agenda/prive/<token>/")
+def private_manage(token: str) -> ResponseReturnValue:
+    feed = meetings.find_partner_feed(db.session(), token)
+    if feed is None:
+        return error_page(404, "Deze privé-agenda bestaat niet of is ingetrokken.")
+    url = settings().url(f"/agenda/prive/{token}.ics")
+    return render_template(
+        "agenda/private_manage.html", feed=feed, token=token, subscribe=subscribe_links(url), regions=REGIOS,
+        themes=LEEFGEBIEDEN, audiences=PUBLIEK, local=meetings.local,
+    )
+
+
+@bp.post("/agenda/prive/<token>/intrekken")
+def private_revoke(token: str) -> ResponseReturnValue:
+    feed = meetings.find_partner_feed(db.session(), token)
+    if feed is None:
+        return error_page(404, "Deze privé-agenda bestaat niet of is al ingetrokken.")
+    meetings.revoke_partner_feed(db.session(), feed, actor=f"partnerfeed:{feed.id}", now=clock.now())
+    db.session().commit()
+    flash("Je privé-agenda is ingetrokken. Het adres werkt niet meer.", "info")
+    return redirect(url_for("agenda.index"))

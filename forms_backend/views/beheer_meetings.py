@@ -1,5 +1,363 @@
-"""Back office: meetings and registrations (/beheer/bijeenkomsten) — issue 5."""
+"""Back office: meetings, single dates of a series, registrations, messages, private feeds.
 
-from flask import Blueprint
+Organisers are coordinators scoped by their regions (an administrator sees all). Private
+partner feeds, which may carry closed-group meetings, are for administrators only.
+"""
 
-bp = Blueprint("beheer_meetings", __name__)
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from forms_backend import audit, clock, db, meetings
+from forms_backend.content import LEEFGEBIEDEN, REGIOS
+from forms_backend.forms import BrugForm, single_line
+from forms_backend.views.agenda import MultiCheckboxField, PUBLIEK, settings
+from forms_backend.views.beheer import admin_required, current_user, login_required, register_section
+
+bp = Blueprint("beheer_meetings", __name__, url_prefix="/beheer/bijeenkomsten")
+
+register_section("beheer_meetings.index", "Bijeenkomsten", "agenda, aanmeldingen, wachtlijsten en privé-agenda's")
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class MeetingForm(BrugForm):
+    title = StringField("Titel", validators=[DataRequired(), Length(max=200), single_line])
+    description = TextAreaField("Beschrijving", validators=[Length(max=10_000)])
+    all_day = BooleanField("Hele dag (of meerdere hele dagen)")
+    start = DateTimeLocalField("Begin", format=DATETIME_FORMATS, validators=[DataRequired()])
+    end = DateTimeLocalField("Einde", format=DATETIME_FORMATS, validators=[DataRequired()])
+    location = StringField("Adres", validators=[Length(max=300), single_line])
+    online_url = StringField("Online link", validators=[Length(max=500), single_line])
+    region = SelectField("Regio", choices=[])
+    theme = SelectField("Leefgebied", choices=[("", "Geen"), *LEEFGEBIEDEN.items()])
+    audience = SelectField("Voor wie", choices=list(meetings.AUDIENCES.items()))
+    group = StringField("Besloten groep", validators=[Length(max=60), single_line])
+    organiser_mailbox = EmailField("Functioneel e-mailadres van de organisator", validators=[Optional(), Email(), Length(max=320)])
+    organiser_name = StringField("Naam van de organisator", validators=[Length(max=120), single_line])
+    capacity = IntegerField("Aantal plaatsen", validators=[Optional()])
+    registration_deadline = DateTimeLocalField("Aanmelden kan tot", format=DATETIME_FORMATS, validators=[Optional()])
+    repeat = SelectField("Herhalen", choices=list(meetings.REPEATS.items()))
+    repeat_count = IntegerField("Hoe vaak in totaal", default=1, validators=[Optional()])
+    geo_lat = FloatField("Breedtegraad", validators=[Optional()])
+    geo_lon = FloatField("Lengtegraad", validators=[Optional()])
+    allow_overbooked = BooleanField("Ik weet dat er meer aanmeldingen zijn dan plaatsen")
+
+    def to_input(self) -> meetings.MeetingInput:
+        return meetings.MeetingInput(
+            title=self.title.data or "", description=self.description.data or "", all_day=bool(self.all_day.data),
+            start=self.start.data, end=self.end.data, location=self.location.data or "",
+            online_url=self.online_url.data or "", region=self.region.data or "", theme=self.theme.data or "",
+            audience=self.audience.data or "open", group=self.group.data or "",
+            organiser_mailbox=self.organiser_mailbox.data or "", organiser_name=self.organiser_name.data or "",
+            capacity=self.capacity.data, registration_deadline=self.registration_deadline.data,
+            repeat=self.repeat.data or "", repeat_count=self.repeat_count.data or 1,
+            geo_lat=self.geo_lat.data, geo_lon=self.geo_lon.data,
+        )
+
+
+class OccurrenceForm(BrugForm):
+    start = DateTimeLocalField("Nieuw begin", format=DATETIME_FORMATS, validators=[Optional()])
+    end = DateTimeLocalField("Nieuw einde", format=DATETIME_FORMATS, validators=[Optional()])
+    location = StringField("Ander adres (niet verplicht)", validators=[Length(max=300), single_line])
+
+
+class MessageForm(BrugForm):
+    subject = StringField("Onderwerp", validators=[DataRequired(), Length(max=150), single_line])
+    body = TextAreaField("Bericht", validators=[DataRequired(), Length(max=10_000)])
+    statuses = MultiCheckboxField("Aan", choices=[("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")], default=["aangemeld"])
+
+
+class PartnerFeedForm(BrugForm):
+    name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
+    email = EmailField("E-mailadres", validators=[DataRequired(), Email(), Length(max=320)])
+    organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
+    regions = MultiCheckboxField("Regio's", choices=list(REGIOS.items()))
+    themes = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()))
+    audiences = MultiCheckboxField("Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK))
+    groups = StringField("Besloten groepen (komma's ertussen)", validators=[Length(max=500), single_line])
+    send_mail = BooleanField("Stuur het adres per e-mail", default=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _user() -> Any:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    user = _user()
+    return [(slug, title) for slug, title in REGIOS.items() if user.may_see(region=slug)]
+
+
+def _meeting_in_scope(meeting_id: int) -> meetings.Meeting:
+    meeting = meetings.get_meeting(db.session(), meeting_id)
+    if meeting is None:
+        abort(404)
+    if not _user().may_see(region=meeting.region):
+        abort(404)  # out of scope looks like absent
+    return meeting
+
+
+def _form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is None:
+        field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+    field.errors = [*field.errors, str(exc)]
+
+
+def _local_naive(value: dt.datetime | None) -> dt.datetime | None:
+    return meetings.local(value).replace(tzinfo=None) if value is not None else None
+
+
+def _fill(form: MeetingForm, meeting: meetings.Meeting) -> None:
+    for name in ("title", "description", "all_day", "location", "online_url", "region", "theme", "audience", "group",
+                 "organiser_mailbox", "organiser_name", "capacity", "repeat", "repeat_count", "geo_lat", "geo_lon"):
+        getattr(form, name).data = getattr(meeting, name)
+    form.start.data = _local_naive(meeting.starts_at)
+    end = meeting.ends_at - dt.timedelta(days=1) if meeting.all_day else meeting.ends_at
+    form.end.data = _local_naive(end)
+    form.registration_deadline.data = _local_naive(meeting.registration_deadline)
+
+
+# ---------------------------------------------------------------------------------------------
+# meetings
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    user = _user()
+    now = clock.now()
+    show_past = request.args.get("voorbij") == "1"
+    since = now - dt.timedelta(days=365) if show_past else now - dt.timedelta(days=1)
+    flt = meetings.Filter(audiences=tuple(meetings.AUDIENCES))
+    rows = [m for m in meetings.list_meetings(db.session(), flt, since=since) if user.may_see(region=m.region)]
+    if not show_past:
+        rows = [m for m in rows if m.last_start >= now - dt.timedelta(days=1)]
+    counts = {m.id: (meetings.count_status(db.session(), m.id, "aangemeld"), meetings.count_status(db.session(), m.id, "wachtlijst"))  # type: ignore[arg-type]
+              for m in rows}
+    return render_template("beheer/bijeenkomsten.html", rows=rows, counts=counts, describe=meetings.describe_when,
+                           regions=REGIOS, statuses=meetings.STATUSES, show_past=show_past)
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@login_required
+def create() -> ResponseReturnValue:
+    form = MeetingForm()
+    form.region.choices = _region_choices()
+    if form.validate_on_submit():
+        if not _user().may_see(region=form.region.data):
+            abort(403)
+        try:
+            meeting = meetings.create_meeting(db.session(), form.to_input(), actor=_user().actor, now=clock.now(), settings=settings())
+            db.session().commit()
+            flash("De bijeenkomst staat in de agenda.", "info")
+            return redirect(url_for("beheer_meetings.edit", meeting_id=meeting.id))
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            _form_error(form, exc)
+    elif request.method == "GET":
+        form.organiser_mailbox.data = settings().organiser
+        form.organiser_name.data = "Brug agenda"
+    status = 422 if request.method == "POST" else 200
+    return render_template("beheer/bijeenkomst_form.html", form=form, meeting=None), status
+
+
+@bp.route("/<int:meeting_id>", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting_in_scope(meeting_id)
+    form = MeetingForm()
+    form.region.choices = _region_choices()
+    if request.method == "GET":
+        _fill(form, meeting)
+    elif form.validate_on_submit():
+        if not _user().may_see(region=form.region.data):
+            abort(403)
+        try:
+            meetings.update_meeting(db.session(), meeting_id, form.to_input(), actor=_user().actor, now=clock.now(),
+                                    settings=settings(), allow_overbooked=bool(form.allow_overbooked.data))
+            db.session().commit()
+            flash("De wijziging is opgeslagen. Abonnees en aangemelde mensen krijgen haar vanzelf.", "info")
+            return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            _form_error(form, exc)
+    session = db.session()
+    dates = meetings.occurrences(meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, []))
+    skipped = [dt.datetime.fromisoformat(value) for value in meeting.exdates]
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "beheer/bijeenkomst_form.html", form=form, meeting=meeting, dates=dates if meeting.rrule else [],
+        skipped=skipped, describe=meetings.describe_span, occurrence_form=OccurrenceForm(formdata=None),
+        taken=meetings.count_status(session, meeting_id, "aangemeld"),
+        waiting=meetings.count_status(session, meeting_id, "wachtlijst"),
+    ), status
+
+
+@bp.post("/<int:meeting_id>/annuleren")
+@login_required
+def cancel(meeting_id: int) -> ResponseReturnValue:
+    _meeting_in_scope(meeting_id)
+    reason = (request.form.get("reason") or "").strip()[:500]
+    meetings.cancel_meeting(db.session(), meeting_id, actor=_user().actor, now=clock.now(), settings=settings(), reason=reason)
+    db.session().commit()
+    flash("De bijeenkomst is geannuleerd. Ze blijft 30 dagen als 'gaat niet door' in de agenda's staan.", "info")
+    return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+
+
+@bp.post("/<int:meeting_id>/verwijderen")
+@login_required
+def delete(meeting_id: int) -> ResponseReturnValue:
+    _meeting_in_scope(meeting_id)
+    try:
+        meetings.delete_unpublished(db.session(), meeting_id, actor=_user().actor, now=clock.now())
+        db.session().commit()
+    except meetings.MeetingError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+    flash("De bijeenkomst is verwijderd.", "info")
+    return redirect(url_for("beheer_meetings.index"))
+
+
+@bp.post("/<int:meeting_id>/datum/<key>")
+@login_required
+def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
+    _meeting_in_scope(meeting_id)
+    form = OccurrenceForm()
+    action = request.form.get("action", "")
+    if not form.validate():
+        flash("Controleer de nieuwe datum en tijd: " + " ".join(str(e) for f in form for e in f.errors), "error")
+        return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+    try:
+        meetings.change_occurrence(db.session(), meeting_id, key, action=action, actor=_user().actor, now=clock.now(),
+                                   settings=settings(), start=form.start.data, end=form.end.data, location=form.location.data or "")
+        db.session().commit()
+        flash("De datum is bijgewerkt.", "info")
+    except meetings.MeetingError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# registrations
+
+
+@bp.get("/<int:meeting_id>/aanmeldingen")
+@login_required
+def registrations(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting_in_scope(meeting_id)
+    rows = meetings.registrations(db.session(), meeting_id)
+    audit.record(db.session(), actor=_user().actor, action="aanmeldingen.bekeken", subject=meeting.subject, now=clock.now())
+    db.session().commit()
+    return render_template("beheer/bijeenkomst_aanmeldingen.html", meeting=meeting, rows=rows, labels=meetings.REGISTRATION_STATUSES,
+                           local=meetings.local, form=MessageForm(formdata=None))
+
+
+@bp.get("/<int:meeting_id>/aanmeldingen.csv")
+@login_required
+def export(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting_in_scope(meeting_id)
+    rows = [r for r in meetings.registrations(db.session(), meeting_id) if r.status != "bevestigen"]
+    audit.record(db.session(), actor=_user().actor, action="aanmeldingen.export", subject=meeting.subject, now=clock.now())
+    db.session().commit()
+    return Response(meetings.export_csv(meeting, rows), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="aanmeldingen-{meeting_id}.csv"'})
+
+
+@bp.post("/<int:meeting_id>/aanmeldingen/<int:registration_id>/afmelden")
+@login_required
+def deregister(meeting_id: int, registration_id: int) -> ResponseReturnValue:
+    _meeting_in_scope(meeting_id)
+    found = db.session().get(meetings.Registration, registration_id)
+    if found is None or found.meeting_id != meeting_id:
+        abort(404)
+    meetings.cancel_registration(db.session(), None, registration_id=registration_id, actor=_user().actor,
+                                 now=clock.now(), settings=settings())
+    db.session().commit()
+    flash("De aanmelding is afgemeld. Wie bovenaan de wachtlijst stond, krijgt de plek.", "info")
+    return redirect(url_for("beheer_meetings.registrations", meeting_id=meeting_id))
+
+
+@bp.post("/<int:meeting_id>/bericht")
+@login_required
+def message(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting_in_scope(meeting_id)
+    form = MessageForm()
+    if form.validate():
+        try:
+            sent = meetings.mail_registrants(db.session(), meeting, subject=form.subject.data, body=form.body.data,
+                                             statuses=form.statuses.data or [], actor=_user().actor, now=clock.now(),
+                                             settings=settings())
+            db.session().commit()
+            flash(f"Je bericht gaat naar {sent} {'persoon' if sent == 1 else 'mensen'}.", "info")
+            return redirect(url_for("beheer_meetings.registrations", meeting_id=meeting_id))
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            _form_error(form, exc)
+    rows = meetings.registrations(db.session(), meeting_id)
+    return render_template("beheer/bijeenkomst_aanmeldingen.html", meeting=meeting, rows=rows, labels=meetings.REGISTRATION_STATUSES,
+                           local=meetings.local, form=form), 422
+
+
+# ---------------------------------------------------------------------------------------------
+# private partner feeds (administrators)
+
+
+@bp.route("/prive-agendas", methods=["GET", "POST"])
+@admin_required
+def partner_feeds() -> ResponseReturnValue:
+    form = PartnerFeedForm()
+    new_url = None
+    if form.validate_on_submit():
+        try:
+            _feed, raw = meetings.create_partner_feed(
+                db.session(), name=form.name.data, email=form.email.data, organisation=form.organisation.data or "",
+                regions=form.regions.data or [], themes=form.themes.data or [], audiences=form.audiences.data or [],
+                groups=(form.groups.data or "").split(","), actor=_user().actor, now=clock.now(), settings=settings(),
+                send_mail=bool(form.send_mail.data),
+            )
+            db.session().commit()
+            new_url = settings().url(f"/agenda/prive/{raw}.ics")
+            form = PartnerFeedForm(formdata=None)
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            _form_error(form, exc)
+    status = 422 if request.method == "POST" and new_url is None else 200
+    return render_template("beheer/bijeenkomst_feeds.html", form=form, feeds=meetings.partner_feeds(db.session()),
+                           new_url=new_url, local=meetings.local, regions=REGIOS, themes=LEEFGEBIEDEN), status
+
+
+@bp.post("/prive-agendas/<int:feed_id>/intrekken")
+@admin_required
+def revoke_feed(feed_id: int) -> ResponseReturnValue:
+    feed = db.session().get(meetings.PartnerFeed, feed_id)
+    if feed is None:
+        abort(404)
+    meetings.revoke_partner_feed(db.session(), feed, actor=_user().actor, now=clock.now())
+    db.session().commit()
+    flash("De privé-agenda is ingetrokken.", "info")
+    return redirect(url_for("beheer_meetings.partner_feeds"))
