@@ -135,7 +135,7 @@ def deliver_due(engine: Engine, transport: Transport, clock: Callable[[], dt.dat
             transport.send(message)
         except Exception as exc:  # any transport failure means: try again later
             failed += 1
-            with new_session(engine) as session:
+            with new_session(engine, write=False) as session:
                 attempts = session.get(OutboxMessage, message.id).attempts  # type: ignore[union-attr]
             log.warning("mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__)
             _finish(
