@@ -209,7 +209,7 @@ class Volunteer(SQLModel, table=True):
     motivation: str | None = Field(default=None, max_length=4000)
     availability: list[str] = Field(default_factory=list, sa_type=JSON)
     heard_via: str = Field(default="", max_length=40)
-    answers: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    answers: dict[str, str] | None = Field(default=None, sa_type=JSON(none_as_null=True))
     consent_version: str = Field(max_length=64)
     consent_at: dt.datetime = Field(sa_type=UTCDateTime)
     created_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
@@ -484,9 +484,9 @@ def confirm(session: Session, raw: str, *, now: dt.datetime) -> Volunteer:
     return volunteer
 
 
-def _set_status(session: Session, volunteer: Volunteer, status: str, *, actor: str, now: dt.datetime, on: dt.date, note: str = "", mailed: bool = False) -> VolunteerEvent:
+def _set_status(session: Session, volunteer: Volunteer, status: str, *, actor: str, now: dt.datetime, step_date: dt.date, note: str = "", mailed: bool = False) -> VolunteerEvent:
     event = VolunteerEvent(
-        volunteer_id=volunteer.id, at=now, step_date=on, actor=actor, from_status=volunteer.status,
+        volunteer_id=volunteer.id, at=now, step_date=step_date, actor=actor, from_status=volunteer.status,
         to_status=status if status != volunteer.status else None, note=note, mailed=mailed,
     )
     if status != volunteer.status:
@@ -734,7 +734,7 @@ def change_status(
     if not status and not note:
         raise VolunteerError("Kies een nieuwe stap of schrijf een notitie.")
     mail = bool(status) and send_mail and status in MAIL_STATUSES
-    _set_status(session, volunteer, status or volunteer.status, actor=user.actor, now=now, on=on, note=note, mailed=mail)
+    _set_status(session, volunteer, status or volunteer.status, actor=user.actor, now=now, step_date=on, note=note, mailed=mail)
     if mail:
         _mail(session, volunteer, f"volunteer_status_{status}.txt", kind=f"vrijwilliger.{status}", now=now, settings=settings)
     audit.record(session, actor=user.actor, action="vrijwilliger.stap" if status else "vrijwilliger.notitie", subject=volunteer.subject, now=now, detail=status or "")

@@ -18,7 +18,7 @@ from forms_backend.content import REGIOS
 from forms_backend.forms import BrugForm, clean_text
 from forms_backend.views.beheer import current_user, login_required, register_section
 from forms_backend.views.core import error_page
-from forms_backend.views.volunteer import settings
+from forms_backend.views.volunteer import choices, settings
 
 bp = Blueprint("beheer_volunteers", __name__, url_prefix="/beheer/vrijwilligers")
 
@@ -31,9 +31,9 @@ class FilterForm(BrugForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    status = SelectField("Status", choices=[("", "Alle")], validators=[Optional()])
-    programme = SelectField("Programma", choices=[("", "Alle")], validators=[Optional()])
-    region = SelectField("Regio", choices=[("", "Alle")], validators=[Optional()])
+    status = SelectField("Status", choices=choices([("", "Alle")]), validators=[Optional()])
+    programme = SelectField("Programma", choices=choices([("", "Alle")]), validators=[Optional()])
+    region = SelectField("Regio", choices=choices([("", "Alle")]), validators=[Optional()])
     q = SearchField("Zoek op naam of e-mail", filters=[lambda v: clean_text(v) if isinstance(v, str) else v], validators=[Optional(), Length(max=100)])
 
     def fill_choices(self, user: accounts.User) -> None:
@@ -42,9 +42,9 @@ class FilterForm(BrugForm):
         if not user.is_admin:
             programmes = {k: v for k, v in programmes.items() if k in user.programmes}
         regions = REGIOS if user.is_admin or not user.regions else {k: v for k, v in REGIOS.items() if k in user.regions}
-        self.status.choices = [("", "Alle"), *statuses]
-        self.programme.choices = [("", "Alle"), *programmes.items()]
-        self.region.choices = [("", "Alle"), *regions.items()]
+        self.status.choices = choices([("", "Alle"), *statuses])
+        self.programme.choices = choices([("", "Alle"), *programmes.items()])
+        self.region.choices = choices([("", "Alle"), *regions.items()])
 
     def filters(self) -> volunteers.Filters:
         valid = self.validate()
@@ -57,13 +57,14 @@ class FilterForm(BrugForm):
 
 
 class StepForm(BrugForm):
-    status = SelectField("Nieuwe stap", choices=[("", "Geen nieuwe stap, alleen een notitie")], validators=[Optional()])
+    status = SelectField("Nieuwe stap", choices=choices([("", "Geen nieuwe stap, alleen een notitie")]), validators=[Optional()])
     step_date = DateField("Datum van deze stap", validators=[DataRequired("Vul een datum in.")])
     note = TextAreaField("Notitie", filters=[lambda v: clean_text(v, multiline=True) if isinstance(v, str) else v], validators=[Optional(), Length(max=2000)])
     send_mail = BooleanField("Stuur de vrijwilliger een e-mail over deze stap", default=True)
 
     def fill_choices(self, volunteer: volunteers.Volunteer) -> None:
-        self.status.choices = [self.status.choices[0], *((s, volunteers.STATUSES[s]) for s in volunteers.allowed_next(volunteer))]
+        next_steps = [(s, volunteers.STATUSES[s]) for s in volunteers.allowed_next(volunteer)]
+        self.status.choices = choices([("", "Geen nieuwe stap, alleen een notitie"), *next_steps])
 
 
 def _user() -> accounts.User:

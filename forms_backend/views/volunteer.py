@@ -29,6 +29,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from forms_backend import clock, db, volunteers
@@ -107,6 +108,12 @@ def _clean_multiline(value: Any) -> Any:
     return clean_text(value, multiline=True) if isinstance(value, str) else value
 
 
+def choices(pairs: Any) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs or a dict."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(str(value), str(label)) for value, label in items]
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes for a multiple choice (rendered as a fieldset by render_field)."""
 
@@ -134,7 +141,7 @@ class PersonFields(BrugForm):
     name = StringField("Naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120)])
     phone = TelField("Telefoonnummer", filters=[_clean], validators=[Optional(), Length(max=30), _phone])
     postcode = StringField("Postcode", filters=[_clean], validators=[DataRequired("Vul je postcode in."), Length(max=7), _postcode])
-    availability = MultiCheckboxField("Wanneer kun je?", choices=list(volunteers.AVAILABILITY.items()))
+    availability = MultiCheckboxField("Wanneer kun je?", choices=choices(volunteers.AVAILABILITY))
     motivation = TextAreaField(
         "Waarom wil je vrijwilliger worden?", filters=[_clean_multiline],
         validators=[DataRequired("Vertel kort waarom je mee wilt doen."), Length(max=4000)],
@@ -146,7 +153,7 @@ class SignupForm(SpamGuardMixin, PersonFields):
         "E-mailadres", filters=[_clean],
         validators=[DataRequired("Vul je e-mailadres in."), Length(max=254), Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")],
     )
-    heard_via = SelectField("Hoe hoorde je van ons?", choices=[("", "Kies een antwoord"), *volunteers.HEARD_VIA.items()], validators=[Optional()])
+    heard_via = SelectField("Hoe hoorde je van ons?", choices=choices([("", "Kies een antwoord"), *volunteers.HEARD_VIA.items()]), validators=[Optional()])
     consent = BooleanField(
         "Ik heb de privacyverklaring gelezen en ik ga ermee akkoord dat Brug mijn gegevens gebruikt voor mijn aanmelding.",
         validators=[DataRequired("Je kunt je alleen aanmelden als je akkoord gaat met de privacyverklaring.")],
@@ -175,7 +182,7 @@ class SignupForm(SpamGuardMixin, PersonFields):
 def _question_field(question: volunteers.Question) -> Field:
     required = [InputRequired("Beantwoord deze vraag.")] if question.required else [Optional()]
     if question.type in ("choice", "yesno"):
-        return RadioField(question.label, choices=list(question.options), validators=required)
+        return RadioField(question.label, choices=choices(question.options), validators=required)
     if question.type == "textarea":
         return TextAreaField(question.label, filters=[_clean_multiline], validators=[*required, Length(max=2000)])
     return StringField(question.label, filters=[_clean], validators=[*required, Length(max=300)])

@@ -1,0 +1,132 @@
+"""The coordinator workspace: scope, pipeline, mails, CSV export and the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlmodel import select
+
+from forms_backend import audit, db
+
+
+@pytest.fixture
+def confirmed(vol):
+    """Three confirmed volunteers: COSA Gelderland, COSA Utrecht, PI-visitor Gelderland."""
+    ids = {}
+    ids["cosa-gld"], _ = vol.signed_up_and_confirmed(email="a@example.nl", name="Anna Gelderland")
+    ids["cosa-utr"], _ = vol.signed_up_and_confirmed(email="b@example.nl", name="Bert Utrecht", postcode="3511 AB")
+    ids["pi-gld"], _ = vol.signed_up_and_confirmed(programme="bezoekvrijwilliger", email="c@example.nl", name="Cor Bezoek")
+    vol.sign_up(email="d@example.nl", name="Dirk Onbevestigd")
+    vol.deliver()
+    return ids
+
+
+@pytest.fixture
+def coordinator(auth):
+    auth.create(programmes=["cosa"], regions=["gelderland"])
+    auth.login()
+    return auth
+
+
+def test_login_required(client):
+    response = client.get("/beheer/vrijwilligers/")
+    assert response.status_code == 302 and "/beheer/inloggen" in response.headers["Location"]
+    assert client.get("/beheer/vrijwilligers/export.csv").status_code == 302
+
+
+def test_coordinator_sees_only_own_programme_and_region(confirmed, coordinator, client):
+    html = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
+    assert "Anna Gelderland" in html
+    assert "Bert Utrecht" not in html and "Cor Bezoek" not in html
+    assert "Dirk Onbevestigd" not in html  # never confirmed
+    assert client.get(f"/beheer/vrijwilligers/{confirmed['cosa-gld']}").status_code == 200
+    for other in ("cosa-utr", "pi-gld"):
+        assert client.get(f"/beheer/vrijwilligers/{confirmed[other]}").status_code == 404
+        assert client.post(f"/beheer/vrijwilligers/{confirmed[other]}/stap", data={"status": "actief", "step_date": "2026-03-02"}).status_code == 404
+    assert client.get("/beheer/vrijwilligers/99999999999999999999").status_code == 404
+
+
+def test_admin_sees_all_confirmed(confirmed, auth, client):
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    html = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
+    assert all(name in html for name in ("Anna Gelderland", "Bert Utrecht", "Cor Bezoek"))
+    assert "Dirk Onbevestigd" not in html
+    filtered = client.get("/beheer/vrijwilligers/?programme=bezoekvrijwilliger").get_data(as_text=True)
+    assert "Cor Bezoek" in filtered and "Anna Gelderland" not in filtered
+    searched = client.get("/beheer/vrijwilligers/?q=bert").get_data(as_text=True)
+    assert "Bert Utrecht" in searched and "Anna" not in searched
+    assert client.get("/beheer/vrijwilligers/?status=onzin&programme=%00").status_code == 200
+
+
+def test_pipeline_steps_with_dates_notes_and_mail(app, confirmed, coordinator, vol, client):
+    url = f"/beheer/vrijwilligers/{confirmed['cosa-gld']}"
+    steps = [
+        ("intake_gepland", "2026-03-10", "Gesprek op kantoor", True),
+        ("intake_gehad", "2026-03-10", "", False),
+        ("vog_aangevraagd", "2026-03-11", "", True),
+        ("vog_ontvangen", "2026-03-25", "VOG gezien", False),
+        ("training", "2026-04-01", "", False),
+        ("actief", "2026-05-01", "", True),
+    ]
+    for status, on, note, mail in steps:
+        data = {"status": status, "step_date": on, "note": note}
+        if mail:
+            data["send_mail"] = "y"
+        response = client.post(url + "/stap", data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)
+    [v] = [v for v in vol.all() if v.id == confirmed["cosa-gld"]]
+    assert v.status == "actief"
+    subjects = [m["Subject"] for m in vol.deliver()]
+    assert subjects == ["Je kennismakingsgesprek", "Je VOG is aangevraagd", "Welkom als vrijwilliger"]
+    html = client.get(url).get_data(as_text=True)
+    assert "25-03-2026" in html and "VOG gezien" in html and "Gesprek op kantoor" in html
+    counts = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
+    assert "Actief (1)" in counts
+
+
+def test_note_only_and_invalid_steps(confirmed, coordinator, client):
+    url = f"/beheer/vrijwilligers/{confirmed['cosa-gld']}"
+    assert client.post(url + "/stap", data={"step_date": "2026-03-02", "note": "Gebeld, geen gehoor"}).status_code == 303
+    assert "Gebeld, geen gehoor" in client.get(url).get_data(as_text=True)
+    for bad in ({"status": "aangemeld", "step_date": "2026-03-02"}, {"status": "bevestigd", "step_date": "2026-03-02"},
+                {"status": "actief", "step_date": "gisteren"}, {"step_date": "2026-03-02"}):
+        response = client.post(url + "/stap", data=bad)
+        assert response.status_code == 422, bad
+
+
+def test_detail_views_and_exports_are_audited(app, confirmed, coordinator, client):
+    volunteer_id = confirmed["cosa-gld"]
+    client.get(f"/beheer/vrijwilligers/{volunteer_id}")
+    client.get(f"/beheer/vrijwilligers/{volunteer_id}")
+    client.get("/beheer/vrijwilligers/export.csv?status=bevestigd")
+    with app.app_context(), db.transaction(write=False) as s:
+        views = audit.for_subject(s, f"volunteer:{volunteer_id}")
+        assert [e.action for e in views].count("vrijwilliger.bekeken") == 2
+        exports = s.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "vrijwilligers.export")).all()
+        assert len(exports) == 1 and "status=bevestigd" in exports[0].detail
+        assert all("@" not in e.detail for e in s.exec(select(audit.AuditEntry)))
+
+
+def test_csv_export_neutralises_formulas(vol, auth, client):
+    vol.signed_up_and_confirmed(name="=cmd|' /C calc'!A0", phone="+31 6 12345678")
+    vol.signed_up_and_confirmed(email="x@example.nl", name="@SUM(1+1)")
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    response = client.get("/beheer/vrijwilligers/export.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    names = {row[5] for row in rows[1:]}
+    assert names == {"'=cmd|' /C calc'!A0", "'@SUM(1+1)"}
+    assert "'+31 6 12345678" in {row[7] for row in rows[1:]}
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+def test_status_change_needs_csrf_when_enabled(app, confirmed, coordinator, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(f"/beheer/vrijwilligers/{confirmed['cosa-gld']}/stap", data={"status": "actief", "step_date": "2026-03-02"})
+    assert response.status_code == 422
+    assert "Het formulier is verlopen" in response.get_data(as_text=True)

@@ -1,0 +1,152 @@
+"""Sign-up, double opt-in and the thank-you page, through the Flask test client."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from forms_backend import db, outbox, tokens, volunteers
+
+
+def test_form_renders_with_programme_questions(client):
+    page = client.get("/aanmelden/cosa")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "COSA-cirkels" in html
+    assert 'name="q_twee_jaar"' in html  # from data/programmas.yml
+    assert 'name="website"' in html  # honeypot
+    assert "privacyverklaring" in html
+
+
+def test_unknown_programme_is_a_dutch_404(client):
+    page = client.get("/aanmelden/bestaat-niet")
+    assert page.status_code == 404
+    assert "kun je je hier niet aanmelden" in page.get_data(as_text=True)
+
+
+def test_sign_up_stores_aangemeld_with_mail_in_outbox(app, vol, session):
+    response = vol.sign_up()
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/aanmelden/cosa/bedankt")
+    [volunteer] = session.exec(select(volunteers.Volunteer)).all()
+    assert volunteer.status == "aangemeld"
+    assert volunteer.region == "gelderland"
+    assert volunteer.answers == {"twee_jaar": "ja", "zedendelict": "ja"}
+    assert len(volunteer.consent_version) in (16, len("ontbreekt"))
+    assert volunteer.consent_at == app.extensions["brug.clock"]()
+    [message] = session.exec(select(outbox.OutboxMessage)).all()
+    assert message.recipient == "jan@example.nl" and message.sent_at is None
+
+
+def test_thank_you_page_says_what_happens_next(client):
+    html = client.get("/aanmelden/cosa/bedankt").get_data(as_text=True)
+    assert "Kijk in je mailbox" in html
+    assert "Binnen twee weken" in html
+
+
+def test_confirmation_link_shows_a_button_and_post_confirms(vol, client):
+    vol.sign_up()
+    [message] = vol.deliver()
+    assert message["Subject"] == "Bevestig je aanmelding als vrijwilliger"
+    link = vol.confirm_link(message)
+    page = client.get(link)
+    assert page.status_code == 200 and "Ja, ik bevestig" in page.get_data(as_text=True)
+    assert vol.all()[0].status == "aangemeld"  # a GET (mail scanner) confirms nothing
+    response = client.post(link)
+    assert response.status_code == 303
+    assert vol.all()[0].status == "bevestigd"
+    again = client.post(link)
+    assert again.status_code == 410
+    assert "al gebruikt" in again.get_data(as_text=True)
+
+
+def test_confirmation_link_expires(vol, client, clock):
+    vol.sign_up()
+    link = vol.confirm_link(vol.deliver()[0])
+    clock.advance(hours=73)
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "verlopen" in response.get_data(as_text=True)
+
+
+def test_unknown_confirmation_link_is_404(client):
+    assert client.get("/aanmelden/bevestigen/onzin").status_code == 404
+    assert client.post("/aanmelden/bevestigen/" + "x" * 5000).status_code == 404
+
+
+def test_repeat_sign_up_looks_the_same_and_sends_one_mail(vol, client):
+    first = vol.sign_up()
+    vol.deliver()
+    vol.client.post(vol.confirm_link(vol.mail.sent[0]))
+    second = vol.sign_up(name="Iemand Anders")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    [message] = vol.deliver()
+    assert "al" in message.get_content() and "aangemeld" in message.get_content()
+    assert "/mijn/" in message.get_content()
+    assert len(vol.all()) == 1
+    assert vol.all()[0].name == "Jan Jansen"  # the repeat changed nothing
+
+
+def test_repeat_of_unconfirmed_sign_up_sends_a_new_confirmation(vol):
+    vol.sign_up()
+    vol.sign_up()
+    messages = vol.deliver()
+    assert [m["Subject"] for m in messages] == ["Bevestig je aanmelding als vrijwilliger"] * 2
+    assert len(vol.all()) == 1
+
+
+def test_errors_are_dutch_and_keep_what_was_typed(vol):
+    response = vol.sign_up(email="geen-adres", postcode="12", phone="abc", consent=None, motivation="<b>mijn motivatie</b>")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Vul een geldig e-mailadres in" in html
+    assert "Nederlandse postcode" in html
+    assert "privacyverklaring" in html
+    assert "&lt;b&gt;mijn motivatie&lt;/b&gt;" in html and "<b>mijn motivatie" not in html
+    assert 'value="geen-adres"' in html
+    assert vol.all() == []
+
+
+def test_required_programme_question(vol):
+    response = vol.sign_up(q_twee_jaar=None)
+    assert response.status_code == 422
+    assert "Beantwoord deze vraag" in response.get_data(as_text=True)
+
+
+def test_phone_formats(vol):
+    for ok in ("+31 6 12345678", "010-1234567", "0031 20 1234567", "+32 470 12 34 56", ""):
+        assert volunteers.normalise_phone(ok) == " ".join(ok.split())
+    response = vol.sign_up(phone="12345")
+    assert "10 cijfers" in response.get_data(as_text=True)
+
+
+def test_honeypot_and_minimum_fill_time(app, vol):
+    response = vol.sign_up(website="http://spam.example")
+    assert response.status_code == 422
+    app.config["FORM_MIN_FILL_SECONDS"] = 3600
+    response = vol.sign_up()
+    assert response.status_code == 422
+    assert "Wacht even" in response.get_data(as_text=True)
+    assert vol.all() == []
+
+
+def test_tokens_are_stored_as_digests_only(vol, session):
+    vol.sign_up()
+    link = vol.confirm_link(vol.deliver()[0])
+    raw = link.rsplit("/", 1)[1]
+    stored = [t.digest for t in session.exec(select(tokens.Token))]
+    assert raw not in stored and all(len(d) == 64 for d in stored)
+
+
+def test_sign_up_rolls_back_together_with_its_mail(app, vol, monkeypatch):
+    """Sign-up and confirmation mail are one transaction: a failure stores neither."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outbox, "enqueue", broken)
+    response = vol.sign_up()
+    assert response.status_code == 500
+    with app.app_context(), db.transaction(write=False) as s:
+        assert s.exec(select(volunteers.Volunteer)).all() == []
+        assert s.exec(select(outbox.OutboxMessage)).all() == []
