@@ -141,12 +141,21 @@ class GitWriter(FileSystemWriter):
 
     def _git(self, *args: str) -> None:
         name, email = NEUTRAL_AUTHOR
-        env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
         for attempt in range(20):
-            result = subprocess.run(
-                ["git", "-c", "commit.gpgsign=false", *args], cwd=self.content_dir,
-                capture_output=True, text=True, env=env, check=False,
+            result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                ["git", "-c", "commit.gpgsign=false", *args],  # noqa: S607 - git from PATH
+                cwd=self.content_dir,
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
             )
             if result.returncode == 0:
                 return
@@ -163,7 +172,9 @@ class GitWriter(FileSystemWriter):
     def _after_remove(self, path: str, message: str) -> None:
         with self._lock:
             self._git("rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
-            self._git("commit", "--quiet", "--no-verify", "--allow-empty", "-m", message, "--", path)
+            self._git(
+                "commit", "--quiet", "--no-verify", "--allow-empty", "-m", message, "--", path
+            )
 
 
 def make_writer(kind: str | ContentWriter, content_dir: str | os.PathLike[str]) -> ContentWriter:
@@ -234,14 +245,31 @@ class Publisher:
         name = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         target = self.releases_dir / name
         work = self.releases_dir / f".{name}.building"
-        command = [sys.executable, "-m", "forms_backend.publishing", "release",
-                   "--config", str(self.config_file), str(self.content_dir), str(work)]
+        command = [
+            sys.executable,
+            "-m",
+            "forms_backend.publishing",
+            "release",
+            "--config",
+            str(self.config_file),
+            str(self.content_dir),
+            str(work),
+        ]
         try:
-            result = subprocess.run(
-                command, cwd=ROOT, capture_output=True, text=True, timeout=self.timeout, check=False,
+            result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                command,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
                 env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
             )
-            failure = None if result.returncode == 0 else build_message(result.stdout + result.stderr, self.content_dir)
+            failure = (
+                None
+                if result.returncode == 0
+                else build_message(result.stdout + result.stderr, self.content_dir)
+            )
         except subprocess.TimeoutExpired:
             failure = f"De build duurde langer dan {int(self.timeout)} seconden en is gestopt."
         if failure is None and not (work / "index.html").is_file():
@@ -253,7 +281,9 @@ class Publisher:
         work.rename(target)
         self.switch(target)
         self.prune()
-        return Outcome(True, name, "De nieuwe versie van de site staat live.", time.monotonic() - started)
+        return Outcome(
+            True, name, "De nieuwe versie van de site staat live.", time.monotonic() - started
+        )
 
     def current(self) -> Path | None:
         if not self.site_dir.is_symlink():
@@ -263,7 +293,9 @@ class Publisher:
     def releases(self) -> list[Path]:
         if not self.releases_dir.is_dir():
             return []
-        return sorted(p for p in self.releases_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p for p in self.releases_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
 
     def switch(self, release: Path) -> None:
         """Point the live site at ``release`` atomically (rename of a fresh symlink)."""
@@ -273,7 +305,9 @@ class Publisher:
             # An older checkout built straight into build/site: keep it as a release.
             self.site_dir.rename(self.releases_dir / "00000000T000000000000Z-eerder")
         relative = os.path.relpath(release, self.site_dir.parent)
-        tmp = self.site_dir.with_name(f".{self.site_dir.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp = self.site_dir.with_name(
+            f".{self.site_dir.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        )
         tmp.unlink(missing_ok=True)
         os.symlink(relative, tmp)
         os.replace(tmp, self.site_dir)
@@ -304,7 +338,9 @@ def build_message(output: str, content_dir: Path) -> str:
     """The useful part of a failed build's output, for the moderator (no traceback noise)."""
     lines = [_ANSI.sub("", line).rstrip() for line in output.splitlines()]
     lines = [line.replace(str(content_dir) + os.sep, "content/") for line in lines if line.strip()]
-    important = [line for line in lines if re.search(r"ERROR|WARNING|Error|ongeldig|Aborted|  - ", line)]
+    important = [
+        line for line in lines if re.search(r"ERROR|WARNING|Error|ongeldig|Aborted|  - ", line)
+    ]
     chosen = (important or lines)[-25:]
     return "\n".join(chosen)[-4000:] or "De build is mislukt zonder melding."
 
@@ -316,7 +352,9 @@ def build_message(output: str, content_dir: Path) -> str:
 class BuildWorker:
     """Runs waiting build requests in one background thread; ``wake()`` after a request."""
 
-    def __init__(self, run: Callable[[], object], *, poll: float = 3.0, name: str = "brug-build") -> None:
+    def __init__(
+        self, run: Callable[[], object], *, poll: float = 3.0, name: str = "brug-build"
+    ) -> None:
         self._run, self._poll, self._name = run, poll, name
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -391,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         print(outcome.message, file=sys.stderr)
         print("Bouwen mislukt; de vorige versie blijft live.", file=sys.stderr)
         return 1
-    print(f"Site gebouwd in {outcome.seconds:.1f} s; live: {publisher.site_dir} -> {outcome.release}")
+    print(
+        f"Site gebouwd in {outcome.seconds:.1f} s; live: {publisher.site_dir} -> {outcome.release}"
+    )
     return 0
 
 

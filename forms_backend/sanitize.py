@@ -91,7 +91,9 @@ _SiteLoader.add_multi_constructor("!", _ignore)
 
 
 @functools.cache
-def site_extensions(config_file: str = str(MKDOCS_YML)) -> tuple[list[str], dict[str, dict[str, Any]]]:
+def site_extensions(
+    config_file: str = str(MKDOCS_YML),
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """The Markdown extensions (and their settings) the site build uses."""
     with open(config_file, encoding="utf-8") as handle:
         config = yaml.load(handle, Loader=_SiteLoader) or {}  # noqa: S506 - SafeLoader subclass
@@ -194,9 +196,13 @@ class _Structure(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # Link targets are judged by the link check (with Dutch messages), not compared here.
-        cleaned = tuple(sorted(
-            (name, _norm_attr(name, value or "")) for name, value in attrs if name not in ("href", "src")
-        ))
+        cleaned = tuple(
+            sorted(
+                (name, _norm_attr(name, value or ""))
+                for name, value in attrs
+                if name not in ("href", "src")
+            )
+        )
         self.items.append(("start", tag, cleaned))
         for name, value in attrs:
             if name in ("href", "src"):
@@ -246,7 +252,9 @@ def _sanitiser_agrees(rendered: str) -> bool:
     return structure(rendered).items == structure(clean_html(rendered)).items
 
 
-def _url_problem(tag: str, raw: str, site_dir: Path | None, backend_prefixes: Iterable[str]) -> str | None:
+def _url_problem(
+    tag: str, raw: str, site_dir: Path | None, backend_prefixes: Iterable[str]
+) -> str | None:
     # Browsers drop ASCII whitespace and control characters inside URLs ("java\tscript:").
     url = "".join(ch for ch in raw if ord(ch) > 0x20 and ch != "\x7f")
     shown = raw if len(raw) <= 60 else raw[:57] + "..."
@@ -254,10 +262,16 @@ def _url_problem(tag: str, raw: str, site_dir: Path | None, backend_prefixes: It
     scheme = parts.scheme.lower()
     if tag == "img":
         if scheme or parts.netloc or not url.startswith("/"):
-            return f"Afbeelding '{shown}': gebruik alleen afbeeldingen van deze site (een pad dat met / begint)."
+            return (
+                f"Afbeelding '{shown}': gebruik alleen afbeeldingen van deze site "
+                "(een pad dat met / begint)."
+            )
     elif scheme:
         if scheme not in URL_SCHEMES:
-            return f"Link '{shown}' is niet toegestaan. Een link begint met https://, http:// of mailto:."
+            return (
+                f"Link '{shown}' is niet toegestaan. "
+                "Een link begint met https://, http:// of mailto:."
+            )
         if scheme in ("http", "https") and not parts.netloc:
             return f"Link '{shown}' is geen volledig webadres."
         return None
@@ -266,11 +280,20 @@ def _url_problem(tag: str, raw: str, site_dir: Path | None, backend_prefixes: It
     elif url.startswith("#") or url == "":
         return None
     elif not url.startswith("/"):
-        return f"Link '{shown}': gebruik een volledig adres (https://...) of een pad op deze site dat met / begint."
-    if site_dir is None or any(parts.path.startswith(p) or parts.path == p.rstrip("/") for p in backend_prefixes):
+        return (
+            f"Link '{shown}': gebruik een volledig adres (https://...) "
+            "of een pad op deze site dat met / begint."
+        )
+    if site_dir is None or any(
+        parts.path.startswith(p) or parts.path == p.rstrip("/") for p in backend_prefixes
+    ):
         return None
     target = Path(site_dir, parts.path.lstrip("/"))
-    candidates = [target, target / "index.html"] if parts.path.endswith("/") or not target.suffix else [target]
+    candidates = (
+        [target, target / "index.html"]
+        if parts.path.endswith("/") or not target.suffix
+        else [target]
+    )
     if ".." in parts.path.split("/") or not any(c.is_file() for c in candidates):
         return f"Link '{shown}' wijst naar een pagina die niet op de site staat."
     return None
@@ -294,7 +317,10 @@ def check_markdown(
             break
     else:
         raise UnsafeMarkdown("De tekst bevat opmaak die we niet veilig kunnen publiceren.")
-    site = Path(site_dir) if site_dir is not None else None
+    # Internal links are checked against the live site, when there is one.
+    site = (
+        Path(site_dir) if site_dir is not None and Path(site_dir, "index.html").is_file() else None
+    )
     prefixes = tuple(backend_prefixes)
     problems = []
     for tag, url in structure(rendered).links:

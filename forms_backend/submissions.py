@@ -211,11 +211,21 @@ def parse_sources(text: str) -> list[Bron]:
             continue
         parts = [part.strip() for part in line.split("|")]
         if len(parts) < 2 or len(parts) > 3 or not parts[0] or not parts[1]:
-            raise SubmissionError(f"Bron op regel {number}: schrijf 'titel | uitgever | webadres' (webadres mag weg).")
+            raise SubmissionError(
+                f"Bron op regel {number}: schrijf 'titel | uitgever | webadres' (webadres mag weg)."
+            )
         try:
-            sources.append(Bron(title=parts[0], publisher=parts[1], url=(parts[2] or None) if len(parts) == 3 else None))
+            sources.append(
+                Bron(
+                    title=parts[0],
+                    publisher=parts[1],
+                    url=(parts[2] or None) if len(parts) == 3 else None,
+                )
+            )
         except ValueError:
-            raise SubmissionError(f"Bron op regel {number}: het webadres begint met https:// en heeft geen spaties.") from None
+            raise SubmissionError(
+                f"Bron op regel {number}: het webadres begint met https:// en heeft geen spaties."
+            ) from None
     return sources
 
 
@@ -223,7 +233,9 @@ def format_sources(sources: Iterable[Bron | dict[str, Any]]) -> str:
     lines = []
     for source in sources:
         bron = source if isinstance(source, Bron) else Bron.model_validate(source)
-        lines.append(" | ".join(part for part in (bron.title, bron.publisher, bron.url or "") if part))
+        lines.append(
+            " | ".join(part for part in (bron.title, bron.publisher, bron.url or "") if part)
+        )
     return "\n".join(lines)
 
 
@@ -255,24 +267,35 @@ def page_meta(data: SubmissionData, *, datum: dt.date, path: str = "inzending") 
         return validate_front_matter(meta, path)
     except FrontMatterError as exc:
         raise SubmissionError(
-            "De gegevens passen niet bij de site.", [f"{key}: {message}" for key, message in exc.problems]
+            "De gegevens passen niet bij de site.",
+            [f"{key}: {message}" for key, message in exc.problems],
         ) from None
 
 
-def page_body(data: SubmissionData, *, site_dir: str | Path | None, backend_prefixes: Iterable[str]) -> tuple[str, str]:
+def page_body(
+    data: SubmissionData, *, site_dir: str | Path | None, backend_prefixes: Iterable[str]
+) -> tuple[str, str]:
     """(safe Markdown with the title heading, its HTML as the site renders it)."""
     try:
-        safe = check_markdown(f"# {data.title}\n\n{data.body}", site_dir=site_dir, backend_prefixes=backend_prefixes)
+        safe = check_markdown(
+            f"# {data.title}\n\n{data.body}", site_dir=site_dir, backend_prefixes=backend_prefixes
+        )
     except UnsafeMarkdown as exc:
         raise SubmissionError(str(exc)) from None
     if safe.problems:
         raise SubmissionError("Pas de links in de tekst aan.", safe.problems)
     # The heading is escaped as one line of text, not as Markdown the submitter controls.
-    first, _, rest = safe.source.partition("\n")
+    _, _, rest = safe.source.partition("\n")
     return f"# {inline_text(data.title)}\n{rest}", safe.html
 
 
-def preview(data: SubmissionData, *, site_dir: str | Path | None, backend_prefixes: Iterable[str], datum: dt.date) -> tuple[PageMeta | None, str, list[str]]:
+def preview(
+    data: SubmissionData,
+    *,
+    site_dir: str | Path | None,
+    backend_prefixes: Iterable[str],
+    datum: dt.date,
+) -> tuple[PageMeta | None, str, list[str]]:
     """What the page will look like, and the problems that would stop it (for the form)."""
     problems: list[str] = []
     meta = None
@@ -291,14 +314,27 @@ def preview(data: SubmissionData, *, site_dir: str | Path | None, backend_prefix
 def _personal_data_problems(data: SubmissionData, contact: Contact | None) -> list[str]:
     if contact is None:
         return []
-    public = " ".join([data.title, data.summary, data.body, data.organisatie, data.plaats or "", data.role_mailbox or "",
-                       *(f"{b.title} {b.publisher} {b.url or ''}" for b in data.bronnen)]).casefold()
+    public = " ".join(
+        [
+            data.title,
+            data.summary,
+            data.body,
+            data.organisatie,
+            data.plaats or "",
+            data.role_mailbox or "",
+            *(f"{b.title} {b.publisher} {b.url or ''}" for b in data.bronnen),
+        ]
+    ).casefold()
     problems = []
     if contact.email.casefold() in public:
-        problems.append("Je eigen e-mailadres staat in de openbare tekst. Haal het weg; wij bewaren het apart.")
+        problems.append(
+            "Je eigen e-mailadres staat in de openbare tekst. Haal het weg; wij bewaren het apart."
+        )
     name = " ".join(contact.name.split()).casefold()
     if len(name) >= 5 and " " in name and name in " ".join(public.split()):
-        problems.append("Je eigen naam staat in de openbare tekst. Haal die weg; wij bewaren je gegevens apart.")
+        problems.append(
+            "Je eigen naam staat in de openbare tekst. Haal die weg; wij bewaren je gegevens apart."
+        )
     return problems
 
 
@@ -319,17 +355,43 @@ def _mail(name: str, **context: Any) -> tuple[str, str]:
     return subject.removeprefix("Onderwerp:").strip(), body.lstrip("\n")
 
 
-def _status_link(session: Session, submission: Submission, *, now: dt.datetime, public_url: str) -> str:
-    raw = tokens.issue(session, purpose=STATUS_PURPOSE, subject=submission.subject, now=now, ttl=STATUS_TTL, single_use=False)
+def _status_link(
+    session: Session, submission: Submission, *, now: dt.datetime, public_url: str
+) -> str:
+    raw = tokens.issue(
+        session,
+        purpose=STATUS_PURPOSE,
+        subject=submission.subject,
+        now=now,
+        ttl=STATUS_TTL,
+        single_use=False,
+    )
     return f"{public_url.rstrip('/')}/inzenden/status/{raw}"
 
 
-def _notify(session: Session, submission: Submission, name: str, *, now: dt.datetime, public_url: str, **context: Any) -> None:
+def _notify(
+    session: Session,
+    submission: Submission,
+    name: str,
+    *,
+    now: dt.datetime,
+    public_url: str,
+    **context: Any,
+) -> None:
     if not submission.contact_email:
         return
     link = _status_link(session, submission, now=now, public_url=public_url)
-    subject, body = _mail(name, submission=submission, link=link, public_url=public_url.rstrip("/"), **context)
-    outbox.enqueue(session, to=submission.contact_email, subject=subject, body=body, now=now, kind=f"inzending.{name}")
+    subject, body = _mail(
+        name, submission=submission, link=link, public_url=public_url.rstrip("/"), **context
+    )
+    outbox.enqueue(
+        session,
+        to=submission.contact_email,
+        subject=subject,
+        body=body,
+        now=now,
+        kind=f"inzending.{name}",
+    )
 
 
 def submit(
@@ -359,11 +421,29 @@ def submit(
     )
     session.add(submission)
     session.flush()
-    raw = tokens.issue(session, purpose=STATUS_PURPOSE, subject=submission.subject, now=now, ttl=STATUS_TTL, single_use=False)
+    raw = tokens.issue(
+        session,
+        purpose=STATUS_PURPOSE,
+        subject=submission.subject,
+        now=now,
+        ttl=STATUS_TTL,
+        single_use=False,
+    )
     link = f"{public_url.rstrip('/')}/inzenden/status/{raw}"
-    subject, body = _mail("received", submission=submission, link=link, public_url=public_url.rstrip("/"))
-    outbox.enqueue(session, to=submission.contact_email, subject=subject, body=body, now=now, kind="inzending.ontvangen")
-    audit.record(session, actor="inzender", action="inzending.ingediend", subject=submission.subject, now=now)
+    subject, body = _mail(
+        "received", submission=submission, link=link, public_url=public_url.rstrip("/")
+    )
+    outbox.enqueue(
+        session,
+        to=submission.contact_email,
+        subject=subject,
+        body=body,
+        now=now,
+        kind="inzending.ontvangen",
+    )
+    audit.record(
+        session, actor="inzender", action="inzending.ingediend", subject=submission.subject, now=now
+    )
     return submission, raw
 
 
@@ -378,34 +458,51 @@ def by_token(session: Session, raw: str, *, now: dt.datetime) -> Submission:
 
 def messages(session: Session, submission: Submission) -> list[SubmissionMessage]:
     query = select(SubmissionMessage).where(SubmissionMessage.submission_id == submission.id)
-    return list(session.exec(query.order_by(col(SubmissionMessage.created_at), col(SubmissionMessage.id))))
+    return list(
+        session.exec(query.order_by(col(SubmissionMessage.created_at), col(SubmissionMessage.id)))
+    )
 
 
-def _add_message(session: Session, submission: Submission, *, author: str, body: str, now: dt.datetime, user_id: int | None = None) -> SubmissionMessage:
+def _add_message(
+    session: Session,
+    submission: Submission,
+    *,
+    author: str,
+    body: str,
+    now: dt.datetime,
+    user_id: int | None = None,
+) -> SubmissionMessage:
     body = body.strip()
     if not body:
         raise SubmissionError("Schrijf een bericht.")
     assert submission.id is not None
-    message = SubmissionMessage(submission_id=submission.id, author=author, user_id=user_id, body=body, created_at=now)
+    message = SubmissionMessage(
+        submission_id=submission.id, author=author, user_id=user_id, body=body, created_at=now
+    )
     session.add(message)
     return message
 
 
-def answer(session: Session, submission: Submission, text: str, *, now: dt.datetime) -> SubmissionMessage:
+def answer(
+    session: Session, submission: Submission, text: str, *, now: dt.datetime
+) -> SubmissionMessage:
     """The submitter answers the moderator's question; the submission goes back to the queue."""
     if submission.state != "vraag_gesteld":
         raise SubmissionError("Er staat geen vraag open bij deze inzending.")
     message = _add_message(session, submission, author="inzender", body=text, now=now)
-    _move(session, submission, "in_behandeling", actor="inzender", action="inzending.antwoord", now=now)
+    _move(
+        session,
+        submission,
+        "in_behandeling",
+        actor="inzender",
+        action="inzending.antwoord",
+        now=now,
+    )
     return message
 
 
 # ---------------------------------------------------------------------------------------------
 # moderation
-
-
-def may_moderate(self, submission: Submission) -> bool:
-        return bool(self.user.may_see(region=submission.regio))
 
 
 def may_moderate(user: Any, submission: Submission) -> bool:
@@ -419,7 +516,9 @@ def queue(session: Session, user: Any, *, state: str | None = None) -> list[Subm
         query = query.where(Submission.state == state)
     if not user.is_admin and user.regions:
         query = query.where(col(Submission.regio).in_(user.regions))
-    rows = session.exec(query.order_by(col(Submission.created_at).desc(), col(Submission.id).desc()))
+    rows = session.exec(
+        query.order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
+    )
     return [row for row in rows if may_moderate(user, row)]
 
 
@@ -430,53 +529,112 @@ def counts(session: Session, user: Any) -> dict[str, int]:
     return found
 
 
-def _move(session: Session, submission: Submission, state: str, *, actor: str, action: str, now: dt.datetime, detail: str = "") -> None:
+def _move(
+    session: Session,
+    submission: Submission,
+    state: str,
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    detail: str = "",
+) -> None:
     submission.state = state
     submission.updated_at = now
     session.add(submission)
-    audit.record(session, actor=actor, action=action, subject=submission.subject, now=now, detail=detail)
+    audit.record(
+        session, actor=actor, action=action, subject=submission.subject, now=now, detail=detail
+    )
 
 
 def _require(submission: Submission, *states: str) -> None:
     if submission.state not in states:
-        raise SubmissionError(f"Dit kan niet bij een inzending met status '{submission.state_label}'.")
+        raise SubmissionError(
+            f"Dit kan niet bij een inzending met status '{submission.state_label}'."
+        )
 
 
 def take(session: Session, submission: Submission, user: Any, *, now: dt.datetime) -> None:
     _require(submission, "ingediend")
-    _move(session, submission, "in_behandeling", actor=user.actor, action="inzending.in-behandeling", now=now)
+    _move(
+        session,
+        submission,
+        "in_behandeling",
+        actor=user.actor,
+        action="inzending.in-behandeling",
+        now=now,
+    )
 
 
-def ask(session: Session, submission: Submission, user: Any, text: str, *, now: dt.datetime, public_url: str) -> SubmissionMessage:
+def ask(
+    session: Session,
+    submission: Submission,
+    user: Any,
+    text: str,
+    *,
+    now: dt.datetime,
+    public_url: str,
+) -> SubmissionMessage:
     """A question for the submitter, e-mailed with a link to answer it."""
     _require(submission, "ingediend", "in_behandeling", "vraag_gesteld", "mislukt")
-    message = _add_message(session, submission, author="moderator", body=text, now=now, user_id=user.id)
+    message = _add_message(
+        session, submission, author="moderator", body=text, now=now, user_id=user.id
+    )
     _move(session, submission, "vraag_gesteld", actor=user.actor, action="inzending.vraag", now=now)
     _notify(session, submission, "question", now=now, public_url=public_url, question=message.body)
     return message
 
 
-def update(session: Session, submission: Submission, user: Any, data: SubmissionData, *, now: dt.datetime,
-           site_dir: str | Path | None = None, backend_prefixes: Iterable[str] = ()) -> None:
+def update(
+    session: Session,
+    submission: Submission,
+    user: Any,
+    data: SubmissionData,
+    *,
+    now: dt.datetime,
+    site_dir: str | Path | None = None,
+    backend_prefixes: Iterable[str] = (),
+) -> None:
     """The moderator's edit of the public fields (checked like a submission)."""
     _require(submission, *EDITABLE_STATES)
     if data.kind != submission.kind:
         raise SubmissionError("Het soort inzending kan niet veranderen.")
     page_meta(data, datum=now.date())
     page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
-    changed = [name for name in SubmissionData.model_fields if getattr(data_of(submission), name) != getattr(data, name)]
+    changed = [
+        name
+        for name in SubmissionData.model_fields
+        if getattr(data_of(submission), name) != getattr(data, name)
+    ]
     for name, value in data.model_dump(exclude={"bronnen"}).items():
         setattr(submission, name, value)
     submission.bronnen = [b.model_dump(mode="json", exclude_none=True) for b in data.bronnen]
-    _move(session, submission, submission.state, actor=user.actor, action="inzending.bewerkt", now=now,
-          detail="gewijzigd: " + (", ".join(changed) or "niets"))
+    _move(
+        session,
+        submission,
+        submission.state,
+        actor=user.actor,
+        action="inzending.bewerkt",
+        now=now,
+        detail="gewijzigd: " + (", ".join(changed) or "niets"),
+    )
 
 
-def reject(session: Session, submission: Submission, user: Any, reason: str, *, now: dt.datetime, public_url: str) -> None:
+def reject(
+    session: Session,
+    submission: Submission,
+    user: Any,
+    reason: str,
+    *,
+    now: dt.datetime,
+    public_url: str,
+) -> None:
     _require(submission, *OPEN_STATES)
     reason = reason.strip()
     if not reason:
-        raise SubmissionError("Schrijf waarom je de inzending afwijst; de inzender krijgt deze reden.")
+        raise SubmissionError(
+            "Schrijf waarom je de inzending afwijst; de inzender krijgt deze reden."
+        )
     submission.reject_reason = reason
     submission.decided_at = now
     _move(session, submission, "afgewezen", actor=user.actor, action="inzending.afgewezen", now=now)
@@ -485,7 +643,9 @@ def reject(session: Session, submission: Submission, user: Any, reason: str, *, 
 
 def request_build(session: Session, *, now: dt.datetime, actor: str = "systeem") -> SiteBuild:
     """Queue a rebuild; while one is already waiting, join it (later requests coalesce)."""
-    waiting = session.exec(select(SiteBuild).where(SiteBuild.state == "wachtrij").order_by(col(SiteBuild.id))).first()
+    waiting = session.exec(
+        select(SiteBuild).where(SiteBuild.state == "wachtrij").order_by(col(SiteBuild.id))
+    ).first()
     if waiting is not None:
         return waiting
     build = SiteBuild(requested_at=now, requested_by=actor)
@@ -509,14 +669,23 @@ def approve(
     data = data_of(submission)
     meta = page_meta(data, datum=now.date())
     body, _ = page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
-    contact = Contact(name=submission.contact_name, email=submission.contact_email) if submission.contact_email and submission.contact_name else None
+    contact = (
+        Contact(name=submission.contact_name, email=submission.contact_email)
+        if submission.contact_email and submission.contact_name
+        else None
+    )
     problems = _personal_data_problems(data, contact)
     if problems:
         raise SubmissionError(problems[0], problems)
     text = render_page(meta, body)
     folder = FOLDERS[submission.kind]
     try:
-        path = writer.write_new(folder, slugify(submission.title), text, message=f"{KINDS[submission.kind]} publiceren: {slugify(submission.title)}")
+        path = writer.write_new(
+            folder,
+            slugify(submission.title),
+            text,
+            message=f"{KINDS[submission.kind]} publiceren: {slugify(submission.title)}",
+        )
     except WriteError as exc:
         raise SubmissionError(str(exc)) from None
     build = request_build(session, now=now, actor=user.actor)
@@ -525,7 +694,15 @@ def approve(
     submission.build_id = build.id
     submission.build_message = None
     submission.decided_at = now
-    _move(session, submission, "goedgekeurd", actor=user.actor, action="inzending.goedgekeurd", now=now, detail=path)
+    _move(
+        session,
+        submission,
+        "goedgekeurd",
+        actor=user.actor,
+        action="inzending.goedgekeurd",
+        now=now,
+        detail=path,
+    )
     return build
 
 
@@ -538,7 +715,9 @@ def claim_builds(session: Session, *, now: dt.datetime) -> list[int]:
 
     Called under the build lock, so nothing else is building at this moment.
     """
-    rows = list(session.exec(select(SiteBuild).where(col(SiteBuild.state).in_(["wachtrij", "bezig"]))))
+    rows = list(
+        session.exec(select(SiteBuild).where(col(SiteBuild.state).in_(["wachtrij", "bezig"])))
+    )
     for row in rows:
         row.state, row.started_at = "bezig", now
         session.add(row)
@@ -565,23 +744,38 @@ def finish_builds(
         build.finished_at, build.release, build.message = now, release, message
         session.add(build)
     waiting = session.exec(
-        select(Submission).where(col(Submission.build_id).in_(build_ids), Submission.state == "goedgekeurd")
+        select(Submission).where(
+            col(Submission.build_id).in_(build_ids), Submission.state == "goedgekeurd"
+        )
     ).all()
     for submission in waiting:
         if ok:
             submission.published_at = now
-            _move(session, submission, "gepubliceerd", actor="systeem", action="inzending.gepubliceerd", now=now, detail=release or "")
+            _move(
+                session,
+                submission,
+                "gepubliceerd",
+                actor="systeem",
+                action="inzending.gepubliceerd",
+                now=now,
+                detail=release or "",
+            )
             _notify(session, submission, "published", now=now, public_url=public_url)
         else:
             # The old site is still live; take the page out so the next build is not blocked.
             if submission.page_path:
                 try:
-                    writer.remove(submission.page_path, message=f"Publicatie teruggedraaid: {submission.page_path}")
+                    writer.remove(
+                        submission.page_path,
+                        message=f"Publicatie teruggedraaid: {submission.page_path}",
+                    )
                 except WriteError:
                     log.warning("could not remove %s after a failed build", submission.page_path)
             submission.build_message = message
             submission.page_path = None
-            _move(session, submission, "mislukt", actor="systeem", action="inzending.mislukt", now=now)
+            _move(
+                session, submission, "mislukt", actor="systeem", action="inzending.mislukt", now=now
+            )
     return list(waiting)
 
 
@@ -606,8 +800,16 @@ def run_pending_builds(
             return None
         outcome = publisher.build_locked()
         with new_session(engine, write=True) as session:
-            finish_builds(session, build_ids, ok=outcome.ok, release=outcome.release, message=outcome.message,
-                          now=clock(), writer=writer, public_url=public_url)
+            finish_builds(
+                session,
+                build_ids,
+                ok=outcome.ok,
+                release=outcome.release,
+                message=outcome.message,
+                now=clock(),
+                writer=writer,
+                public_url=public_url,
+            )
             session.commit()
         return outcome.ok
 
@@ -631,9 +833,13 @@ def status(session: Session, submission: Submission) -> dict[str, Any]:
         phase = "mislukt"
     else:
         phase = "geen"
-    labels = {"wachtrij": "In de wachtrij voor de volgende build.", "bezig": "De site wordt gebouwd.",
-              "live": "Live op de site.", "mislukt": "Publiceren is mislukt. De oude site blijft online.",
-              "geen": "Nog niet goedgekeurd."}
+    labels = {
+        "wachtrij": "In de wachtrij voor de volgende build.",
+        "bezig": "De site wordt gebouwd.",
+        "live": "Live op de site.",
+        "mislukt": "Publiceren is mislukt. De oude site blijft online.",
+        "geen": "Nog niet goedgekeurd.",
+    }
     return {
         "state": submission.state,
         "state_label": submission.state_label,
@@ -678,23 +884,50 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         "## Zo werkt het\n\n- De gemeente belt binnen een week na melding.\n- Samen maken we een plan.\n"
     )
     rows = [
-        ("praktijk", "ingediend", "Warme overdracht bij vrijlating in Zwolle-Zuid", "overijssel", ["wonen", "zorg"]),
+        (
+            "praktijk",
+            "ingediend",
+            "Warme overdracht bij vrijlating in Zwolle-Zuid",
+            "overijssel",
+            ["wonen", "zorg"],
+        ),
         ("praktijk", "vraag_gesteld", "Schuldhulp start al in de PI", "gelderland", ["schulden"]),
-        ("werkbezoek", "in_behandeling", "Werkbezoek aan een leer-werkbedrijf", "utrecht", ["werk-en-dagbesteding"]),
+        (
+            "werkbezoek",
+            "in_behandeling",
+            "Werkbezoek aan een leer-werkbedrijf",
+            "utrecht",
+            ["werk-en-dagbesteding"],
+        ),
     ]
     for index, (kind, state, title, regio, leefgebieden) in enumerate(rows, start=1):
         submission = Submission(
-            kind=kind, state=state, title=DEMO_MARK + title, regio=regio, leefgebieden=leefgebieden,
-            summary=f"Verzonnen voorbeeld voor de demo: {title.lower()}.", body=demo_body,
-            organisatietypes=["gemeente"], fase=["na"], organisatie="Demogemeente",
+            kind=kind,
+            state=state,
+            title=DEMO_MARK + title,
+            regio=regio,
+            leefgebieden=leefgebieden,
+            summary=f"Verzonnen voorbeeld voor de demo: {title.lower()}.",
+            body=demo_body,
+            organisatietypes=["gemeente"],
+            fase=["na"],
+            organisatie="Demogemeente",
             plaats="Demostad" if kind == "werkbezoek" else None,
-            contact_name=f"Demo inzender {index}", contact_email=f"inzender{index}@demo.brug.example.nl",
-            consent_at=now, created_at=now - dt.timedelta(days=index), updated_at=now, is_demo=True,
+            contact_name=f"Demo inzender {index}",
+            contact_email=f"inzender{index}@demo.brug.example.nl",
+            consent_at=now,
+            created_at=now - dt.timedelta(days=index),
+            updated_at=now,
+            is_demo=True,
         )
         session.add(submission)
         session.flush()
         if state == "vraag_gesteld":
-            _add_message(session, submission, author="moderator", now=now,
-                         body="Kunt u vertellen hoeveel mensen hieraan meededen? (demo)")
+            _add_message(
+                session,
+                submission,
+                author="moderator",
+                now=now,
+                body="Kunt u vertellen hoeveel mensen hieraan meededen? (demo)",
+            )
     return [f"Demo-inzendingen: {len(rows)} (zie /beheer/inzendingen)."]
-

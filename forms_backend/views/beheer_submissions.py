@@ -8,7 +8,17 @@ Approval queues a build; the page polls ``<id>/status`` (JSON) through a small s
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -17,21 +27,39 @@ from forms_backend import audit, clock, db, submissions
 from forms_backend.forms import BrugForm
 from forms_backend.publishing import Publisher, WriteError
 from forms_backend.views.beheer import current_user, login_required, register_section
-from forms_backend.views.submit import _clean_multiline, form_class, form_data, preview_of, site_check, wake_builder, writer
+from forms_backend.views.submit import (
+    _clean_multiline,
+    form_class,
+    form_data,
+    preview_of,
+    site_check,
+    wake_builder,
+    writer,
+)
 
 bp = Blueprint("beheer_submissions", __name__, url_prefix="/beheer/inzendingen", cli_group=None)
 
-register_section("beheer_submissions.queue", "Inzendingen", "praktijken en werkbezoeken beoordelen en publiceren")
+register_section(
+    "beheer_submissions.queue", "Inzendingen", "praktijken en werkbezoeken beoordelen en publiceren"
+)
 
 
 class QuestionForm(BrugForm):
-    body = TextAreaField("Vraag aan de inzender", filters=[_clean_multiline],
-                         validators=[DataRequired("Schrijf je vraag."), Length(max=5000)], render_kw={"rows": 4})
+    body = TextAreaField(
+        "Vraag aan de inzender",
+        filters=[_clean_multiline],
+        validators=[DataRequired("Schrijf je vraag."), Length(max=5000)],
+        render_kw={"rows": 4},
+    )
 
 
 class RejectForm(BrugForm):
-    reason = TextAreaField("Reden (de inzender krijgt deze tekst)", filters=[_clean_multiline],
-                           validators=[DataRequired("Schrijf de reden."), Length(max=5000)], render_kw={"rows": 4})
+    reason = TextAreaField(
+        "Reden (de inzender krijgt deze tekst)",
+        filters=[_clean_multiline],
+        validators=[DataRequired("Schrijf de reden."), Length(max=5000)],
+        render_kw={"rows": 4},
+    )
 
 
 def _load(submission_id: int) -> submissions.Submission:
@@ -54,18 +82,31 @@ def queue() -> ResponseReturnValue:
         abort(404)
     user = current_user()
     return render_template(
-        "beheer/inzendingen/queue.html", rows=submissions.queue(db.session(), user, state=state),
-        counts=submissions.counts(db.session(), user), states=submissions.STATES, current=state,
+        "beheer/inzendingen/queue.html",
+        rows=submissions.queue(db.session(), user, state=state),
+        counts=submissions.counts(db.session(), user),
+        states=submissions.STATES,
+        current=state,
     )
 
 
-def _detail(submission: submissions.Submission, *, question: QuestionForm | None = None,
-            reject: RejectForm | None = None, problems: list[str] | None = None, code: int = 200) -> ResponseReturnValue:
+def _detail(
+    submission: submissions.Submission,
+    *,
+    question: QuestionForm | None = None,
+    reject: RejectForm | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+) -> ResponseReturnValue:
     preview, preview_problems = preview_of(submissions.data_of(submission))
     return render_template(
-        "beheer/inzendingen/detail.html", submission=submission, preview=preview,
-        problems=problems or preview_problems, messages=submissions.messages(db.session(), submission),
-        question=question or QuestionForm(formdata=None), reject=reject or RejectForm(formdata=None),
+        "beheer/inzendingen/detail.html",
+        submission=submission,
+        preview=preview,
+        problems=problems or preview_problems,
+        messages=submissions.messages(db.session(), submission),
+        question=question or QuestionForm(formdata=None),
+        reject=reject or RejectForm(formdata=None),
         status=submissions.status(db.session(), submission),
         log=audit.for_subject(db.session(), submission.subject),
         sources=submissions.format_sources(submission.bronnen),
@@ -101,8 +142,11 @@ def _act(submission: submissions.Submission, done: str, action: object) -> Respo
 @login_required
 def take(submission_id: int) -> ResponseReturnValue:
     submission, user = _load(submission_id), current_user()
-    return _act(submission, "Je behandelt deze inzending.",
-                lambda: submissions.take(db.session(), submission, user, now=clock.now()))
+    return _act(
+        submission,
+        "Je behandelt deze inzending.",
+        lambda: submissions.take(db.session(), submission, user, now=clock.now()),
+    )
 
 
 @bp.post("/<int:submission_id>/vraag")
@@ -112,8 +156,18 @@ def ask(submission_id: int) -> ResponseReturnValue:
     form = QuestionForm()
     if not form.validate():
         return _detail(submission, question=form, code=422)
-    return _act(submission, "Je vraag is verstuurd naar de inzender.", lambda: submissions.ask(
-        db.session(), submission, user, form.body.data, now=clock.now(), public_url=_public_url()))
+    return _act(
+        submission,
+        "Je vraag is verstuurd naar de inzender.",
+        lambda: submissions.ask(
+            db.session(),
+            submission,
+            user,
+            form.body.data,
+            now=clock.now(),
+            public_url=_public_url(),
+        ),
+    )
 
 
 @bp.post("/<int:submission_id>/afwijzen")
@@ -123,16 +177,31 @@ def reject(submission_id: int) -> ResponseReturnValue:
     form = RejectForm()
     if not form.validate():
         return _detail(submission, reject=form, code=422)
-    return _act(submission, "De inzending is afgewezen; de inzender krijgt de reden.", lambda: submissions.reject(
-        db.session(), submission, user, form.reason.data, now=clock.now(), public_url=_public_url()))
+    return _act(
+        submission,
+        "De inzending is afgewezen; de inzender krijgt de reden.",
+        lambda: submissions.reject(
+            db.session(),
+            submission,
+            user,
+            form.reason.data,
+            now=clock.now(),
+            public_url=_public_url(),
+        ),
+    )
 
 
 @bp.post("/<int:submission_id>/goedkeuren")
 @login_required
 def approve(submission_id: int) -> ResponseReturnValue:
     submission, user = _load(submission_id), current_user()
-    response = _act(submission, "Goedgekeurd. De site wordt gebouwd; hieronder zie je de voortgang.", lambda: submissions.approve(
-        db.session(), submission, user, now=clock.now(), writer=writer(), **site_check()))
+    response = _act(
+        submission,
+        "Goedgekeurd. De site wordt gebouwd; hieronder zie je de voortgang.",
+        lambda: submissions.approve(
+            db.session(), submission, user, now=clock.now(), writer=writer(), **site_check()
+        ),
+    )
     if submission.state == "goedgekeurd":
         wake_builder()
     return response
@@ -156,7 +225,9 @@ def edit(submission_id: int) -> ResponseReturnValue:
             preview, problems = preview_of(data)
         else:
             try:
-                submissions.update(db.session(), submission, user, data, now=clock.now(), **site_check())
+                submissions.update(
+                    db.session(), submission, user, data, now=clock.now(), **site_check()
+                )
             except submissions.SubmissionError as exc:
                 db.session().rollback()
                 problems = exc.problems
@@ -164,10 +235,17 @@ def edit(submission_id: int) -> ResponseReturnValue:
             else:
                 db.session().commit()
                 flash("De wijzigingen zijn bewaard.", "info")
-                return redirect(url_for("beheer_submissions.detail", submission_id=submission.id), code=303)
+                return redirect(
+                    url_for("beheer_submissions.detail", submission_id=submission.id), code=303
+                )
     code = 422 if form.errors or problems else 200
-    return render_template("beheer/inzendingen/edit.html", form=form, submission=submission,
-                           preview=preview, problems=problems), code
+    return render_template(
+        "beheer/inzendingen/edit.html",
+        form=form,
+        submission=submission,
+        preview=preview,
+        problems=problems,
+    ), code
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,13 +259,18 @@ def rebuild_command() -> None:
     with db.transaction() as session:
         submissions.request_build(session, now=clock.now(), actor="cli")
     ok = submissions.run_pending_builds(
-        db.get_engine(app), Publisher.from_config(app.config), clock=app.extensions["brug.clock"],
-        writer=writer(), public_url=_public_url(),
+        db.get_engine(app),
+        Publisher.from_config(app.config),
+        clock=app.extensions["brug.clock"],
+        writer=writer(),
+        public_url=_public_url(),
     )
     with db.transaction(write=False) as session:
         last = submissions.latest_build(session)
     if not ok:
-        raise click.ClickException((last.message if last else "") + "\nBouwen mislukt; de vorige versie blijft live.")
+        raise click.ClickException(
+            (last.message if last else "") + "\nBouwen mislukt; de vorige versie blijft live."
+        )
     click.echo(f"De site is gebouwd en staat live (versie {last.release if last else '?'}).")
 
 

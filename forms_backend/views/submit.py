@@ -13,7 +13,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
@@ -45,8 +54,11 @@ def _setup(state: BlueprintSetupState) -> None:
     def run() -> object:
         with app.app_context():
             return submissions.run_pending_builds(
-                db.get_engine(app), Publisher.from_config(app.config), clock=app.extensions["brug.clock"],
-                writer=writer(app.config), public_url=str(app.config["PUBLIC_URL"]),
+                db.get_engine(app),
+                Publisher.from_config(app.config),
+                clock=app.extensions["brug.clock"],
+                writer=writer(app.config),
+                public_url=str(app.config["PUBLIC_URL"]),
             )
 
     app.extensions["brug.build_worker"] = BuildWorker(run)
@@ -80,6 +92,10 @@ def _clean_multiline(value: Any) -> Any:
     return clean_text(value, multiline=True) if isinstance(value, str) else value
 
 
+def choices(pairs: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs.items()]
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes for a multiple choice (``render_field`` renders them as a fieldset)."""
 
@@ -97,39 +113,97 @@ def _sources(form: Any, field: Any) -> None:
 class PageFields(BrugForm):
     """The public fields: exactly the page's front matter and body."""
 
-    title = StringField("Titel", filters=[_clean], validators=[DataRequired("Geef een titel."), Length(max=140), single_line])
-    summary = TextAreaField("Samenvatting", filters=[_clean], validators=[DataRequired("Schrijf een korte samenvatting."), Length(max=320)])
-    body = TextAreaField("Tekst", filters=[_clean_multiline], validators=[DataRequired("Schrijf de tekst."), Length(max=20_000)],
-                         render_kw={"rows": 16})
-    leefgebieden = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()),
-                                      validators=[DataRequired("Kies minstens één leefgebied.")])
-    regio = SelectField("Regio", choices=[("", "Kies een regio"), *REGIOS.items()], validators=[DataRequired("Kies een regio.")])
-    fase = MultiCheckboxField("Fase", choices=list(FASEN.items()), validators=[Optional()])
-    organisatietypes = MultiCheckboxField("Soort organisatie", choices=list(ORGANISATIETYPES.items()),
-                                          validators=[DataRequired("Kies minstens één soort organisatie.")])
-    organisatie = StringField("Naam van de organisatie", filters=[_clean],
-                              validators=[DataRequired("Vul de naam van de organisatie in."), Length(max=200), single_line])
-    bronnen = TextAreaField("Bronnen", filters=[_clean_multiline], validators=[Optional(), Length(max=3000), _sources],
-                            render_kw={"rows": 3})
+    title = StringField(
+        "Titel",
+        filters=[_clean],
+        validators=[DataRequired("Geef een titel."), Length(max=140), single_line],
+    )
+    summary = TextAreaField(
+        "Samenvatting",
+        filters=[_clean],
+        validators=[DataRequired("Schrijf een korte samenvatting."), Length(max=320)],
+    )
+    body = TextAreaField(
+        "Tekst",
+        filters=[_clean_multiline],
+        validators=[DataRequired("Schrijf de tekst."), Length(max=20_000)],
+        render_kw={"rows": 16},
+    )
+    leefgebieden = MultiCheckboxField(
+        "Leefgebieden",
+        choices=choices(LEEFGEBIEDEN),
+        validators=[DataRequired("Kies minstens één leefgebied.")],
+    )
+    regio = SelectField(
+        "Regio",
+        choices=choices({"": "Kies een regio", **REGIOS}),
+        validators=[DataRequired("Kies een regio.")],
+    )
+    fase = MultiCheckboxField("Fase", choices=choices(FASEN), validators=[Optional()])
+    organisatietypes = MultiCheckboxField(
+        "Soort organisatie",
+        choices=choices(ORGANISATIETYPES),
+        validators=[DataRequired("Kies minstens één soort organisatie.")],
+    )
+    organisatie = StringField(
+        "Naam van de organisatie",
+        filters=[_clean],
+        validators=[
+            DataRequired("Vul de naam van de organisatie in."),
+            Length(max=200),
+            single_line,
+        ],
+    )
+    bronnen = TextAreaField(
+        "Bronnen",
+        filters=[_clean_multiline],
+        validators=[Optional(), Length(max=3000), _sources],
+        render_kw={"rows": 3},
+    )
 
 
 class WerkbezoekFields(PageFields):
-    plaats = StringField("Plaats van het werkbezoek", filters=[_clean],
-                         validators=[DataRequired("Vul de plaats in."), Length(max=120), single_line])
+    plaats = StringField(
+        "Plaats van het werkbezoek",
+        filters=[_clean],
+        validators=[DataRequired("Vul de plaats in."), Length(max=120), single_line],
+    )
     role_mailbox = EmailField(
-        "Algemeen e-mailadres voor aanmeldingen", filters=[_clean],
-        validators=[Optional(), Length(max=200), Regexp(ROLE_MAILBOX, message=(
-            "Gebruik een algemeen adres van de organisatie op een example-domein, "
-            "bijvoorbeeld werkbezoek@gemeente.example.nl. Nooit een persoonlijk adres."))],
+        "Algemeen e-mailadres voor aanmeldingen",
+        filters=[_clean],
+        validators=[
+            Optional(),
+            Length(max=200),
+            Regexp(
+                ROLE_MAILBOX,
+                message=(
+                    "Gebruik een algemeen adres van de organisatie op een example-domein, "
+                    "bijvoorbeeld werkbezoek@gemeente.example.nl. Nooit een persoonlijk adres."
+                ),
+            ),
+        ],
     )
 
 
 class ContactFields:
-    contact_name = StringField("Je naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120), single_line])
-    contact_email = EmailField("Je e-mailadres", filters=[_clean],
-                               validators=[DataRequired("Vul je e-mailadres in."), Email("Vul een geldig e-mailadres in."), Length(max=320)])
-    consent = BooleanField("Ik geef toestemming om mijn naam en e-mailadres te bewaren voor deze inzending.",
-                           validators=[DataRequired("Geef toestemming, anders kunnen we je niet bereiken.")])
+    contact_name = StringField(
+        "Je naam",
+        filters=[_clean],
+        validators=[DataRequired("Vul je naam in."), Length(max=120), single_line],
+    )
+    contact_email = EmailField(
+        "Je e-mailadres",
+        filters=[_clean],
+        validators=[
+            DataRequired("Vul je e-mailadres in."),
+            Email("Vul een geldig e-mailadres in."),
+            Length(max=320),
+        ],
+    )
+    consent = BooleanField(
+        "Ik geef toestemming om mijn naam en e-mailadres te bewaren voor deze inzending.",
+        validators=[DataRequired("Geef toestemming, anders kunnen we je niet bereiken.")],
+    )
 
 
 class PraktijkForm(SpamGuardMixin, ContactFields, PageFields):
@@ -193,19 +267,29 @@ def new(kind: str) -> ResponseReturnValue:
             with rate_limit(current_app.config["SUBMIT_RATELIMIT"], scope="inzenden"):
                 try:
                     _, raw = submissions.submit(
-                        db.session(), data,
-                        submissions.Contact(name=form.contact_name.data, email=form.contact_email.data),  # type: ignore[attr-defined]
-                        now=clock.now(), public_url=str(current_app.config["PUBLIC_URL"]), **site_check(),
+                        db.session(),
+                        data,
+                        submissions.Contact(
+                            name=form.contact_name.data, email=form.contact_email.data
+                        ),  # type: ignore[attr-defined]
+                        now=clock.now(),
+                        public_url=str(current_app.config["PUBLIC_URL"]),
+                        **site_check(),
                     )
                 except submissions.SubmissionError as exc:
                     problems = exc.problems
                     preview, _ = preview_of(data)
                 else:
                     db.session().commit()
-                    flash("Bedankt! We hebben je inzending ontvangen. Je krijgt een e-mail met deze link.", "info")
+                    flash(
+                        "Bedankt! We hebben je inzending ontvangen. Je krijgt een e-mail met deze link.",
+                        "info",
+                    )
                     return redirect(url_for("submit.status", token=raw), code=303)
     status = 422 if form.errors or problems else 200
-    return render_template("submit/form.html", form=form, kind=kind, preview=preview, problems=problems), status
+    return render_template(
+        "submit/form.html", form=form, kind=kind, preview=preview, problems=problems
+    ), status
 
 
 def _by_token(token: str) -> submissions.Submission:
@@ -216,8 +300,12 @@ def _by_token(token: str) -> submissions.Submission:
 
 
 class AnswerForm(BrugForm):
-    body = TextAreaField("Je antwoord", filters=[_clean_multiline],
-                         validators=[DataRequired("Schrijf je antwoord."), Length(max=5000)], render_kw={"rows": 5})
+    body = TextAreaField(
+        "Je antwoord",
+        filters=[_clean_multiline],
+        validators=[DataRequired("Schrijf je antwoord."), Length(max=5000)],
+        render_kw={"rows": 5},
+    )
 
 
 @bp.route("/status/<token>", methods=["GET", "POST"])
@@ -234,6 +322,8 @@ def status(token: str) -> ResponseReturnValue:
         return redirect(url_for("submit.status", token=token), code=303)
     code = 422 if form.errors else 200
     return render_template(
-        "submit/status.html", submission=submission, form=form,
+        "submit/status.html",
+        submission=submission,
+        form=form,
         messages=submissions.messages(db.session(), submission),
     ), code

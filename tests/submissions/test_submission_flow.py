@@ -1,0 +1,253 @@
+"""The story through the backend: submit, ask, answer, approve, build, live — and failures."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from sqlmodel import select
+
+from forms_backend import audit, db, outbox, submissions
+
+from .conftest import CONTACT_EMAIL, CONTACT_NAME, run_builds
+
+
+def _status_token(response) -> str:
+    return re.search(r"/inzenden/status/([\w-]+)", response.headers["Location"]).group(1)
+
+
+def _deliver(app, mail):
+    outbox.deliver_due(db.get_engine(app), mail, app.extensions["brug.clock"])
+    return mail.sent
+
+
+def test_submit_stores_and_confirms_with_a_status_link(app, client, submit, mail):
+    response = submit()
+    assert response.status_code == 303
+    token = _status_token(response)
+    page = client.get(f"/inzenden/status/{token}")
+    assert page.status_code == 200
+    assert "Ingediend" in page.get_data(as_text=True)
+    sent = _deliver(app, mail)
+    assert len(sent) == 1 and sent[0]["To"] == CONTACT_EMAIL
+    assert "/inzenden/status/" in sent[0].get_content()
+
+
+def test_form_errors_rerender_with_input_and_422(client, submit):
+    response = submit(title="", leefgebieden=[], body="Mijn tekst blijft staan")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Geef een titel." in text and "Mijn tekst blijft staan" in text
+
+
+def test_javascript_link_is_refused_with_a_dutch_message(client, submit):
+    response = submit(body="Klik [hier](javascript:alert(1)) voor meer.")
+    assert response.status_code == 422
+    assert "is niet toegestaan" in response.get_data(as_text=True)
+
+
+def test_contact_in_public_text_is_refused(client, submit):
+    response = submit(body=f"Mail mij: {CONTACT_EMAIL}")
+    assert response.status_code == 422
+    assert "Je eigen e-mailadres staat in de openbare tekst" in response.get_data(as_text=True)
+
+
+def test_preview_renders_like_the_site_and_neutralises_html(client, submit):
+    response = submit(
+        actie="voorbeeld",
+        body="## Kopje\n\n<script>alert('x')</script>\n\n!!! note \"Let op\"\n    Tekst",
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<h2 id="kopje">' in text and 'class="admonition note"' in text
+    assert "<script>alert" not in text and "&lt;script&gt;alert" in text
+
+
+def test_honeypot_rejects_without_storing(app, client, submit, session):
+    response = submit(website="http://spam.example")
+    assert response.status_code == 422
+    assert session.exec(select(submissions.Submission)).all() == []
+
+
+def test_unknown_status_link_is_404(client):
+    assert client.get("/inzenden/status/bestaat-niet").status_code == 404
+
+
+def test_question_answer_approve_and_publish(
+    app, client, auth, submit, mail, published_site, content_dir
+):
+    token = _status_token(submit(body="Tekst met <script>alert('xss')</script> erin."))
+    auth.create("mod@brug.example.nl", role="coordinator", regions=["gelderland"])
+    auth.login("mod@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+
+    assert client.post(f"/beheer/inzendingen/{sub_id}/behandelen").status_code == 303
+    assert (
+        client.post(
+            f"/beheer/inzendingen/{sub_id}/vraag", data={"body": "Hoeveel mensen deden mee?"}
+        ).status_code
+        == 303
+    )
+    status_page = client.get(f"/inzenden/status/{token}").get_data(as_text=True)
+    assert "Hoeveel mensen deden mee?" in status_page
+    assert (
+        client.post(f"/inzenden/status/{token}", data={"body": "Twaalf mensen."}).status_code == 303
+    )
+    detail = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True)
+    assert "Twaalf mensen." in detail and "In behandeling" in detail
+
+    assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
+    assert client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()["phase"] == "wachtrij"
+    page_file = content_dir / "praktijken" / "buurtteam-voorbeeldstad-wonen-na-detentie.md"
+    assert page_file.is_file()
+    before = os.path.realpath(published_site)
+
+    assert run_builds(app) is True
+    status = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()
+    assert (
+        status["phase"] == "live"
+        and status["page_url"] == "/praktijken/buurtteam-voorbeeldstad-wonen-na-detentie/"
+    )
+    assert os.path.realpath(published_site) != before
+    assert Path(before).is_dir(), "the previous release is kept for rollback"
+    live = client.get(status["page_url"])
+    assert live.status_code == 200
+    html = live.get_data(as_text=True)
+    assert (
+        "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;" in html
+        or "&lt;script&gt;alert('xss')&lt;/script&gt;" in html
+    )
+    assert "<script>alert('xss')" not in html
+    wonen = client.get("/leefgebieden/wonen/").get_data(as_text=True)
+    assert "buurtteam-voorbeeldstad-wonen-na-detentie" in wonen
+    gelderland = client.get("/regios/gelderland/").get_data(as_text=True)
+    assert "buurtteam-voorbeeldstad-wonen-na-detentie" in gelderland
+    search = client.get("/search/search_index.json").get_data(as_text=True)
+    assert "Buurtteam Voorbeeldstad" in search
+
+    subjects = [m["Subject"] for m in _deliver(app, mail)]
+    assert any("Vraag over je inzending" in s for s in subjects)
+    assert any("staat op de site" in s for s in subjects)
+    with db.new_session(db.get_engine(app), write=False) as s:
+        actions = [e.action for e in audit.for_subject(s, f"submission:{sub_id}")]
+    assert actions == [
+        "inzending.ingediend",
+        "inzending.in-behandeling",
+        "inzending.vraag",
+        "inzending.antwoord",
+        "inzending.goedgekeurd",
+        "inzending.gepubliceerd",
+    ]
+
+
+def test_failed_build_keeps_the_old_site_and_marks_mislukt(
+    app, client, auth, submit, published_site, content_dir
+):
+    submit()
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    # Something else in content/ breaks the build (a page that does not fit the schema).
+    (content_dir / "nieuws" / "kapot.md").write_text(
+        "---\ntype: onbekend\ntitle: x\nsummary: y\n---\n\nx\n"
+    )
+    before = os.path.realpath(published_site)
+    client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
+    assert run_builds(app) is False
+    assert os.path.realpath(published_site) == before
+    status = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()
+    assert (
+        status["phase"] == "mislukt"
+        and "kapot.md" in status["message"]
+        and "type" in status["message"]
+    )
+    assert not (
+        content_dir / "praktijken" / "buurtteam-voorbeeldstad-wonen-na-detentie.md"
+    ).exists()
+    assert client.get("/").status_code == 200
+    detail = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True)
+    assert "Publiceren is mislukt" in detail and "kapot.md" in detail
+    # Fixed, the moderator publishes again.
+    (content_dir / "nieuws" / "kapot.md").unlink()
+    client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
+    assert run_builds(app) is True
+    assert client.get("/praktijken/buurtteam-voorbeeldstad-wonen-na-detentie/").status_code == 200
+
+
+def test_reject_sends_the_reason(app, client, auth, submit, mail):
+    submit()
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    assert (
+        client.post(f"/beheer/inzendingen/{sub_id}/afwijzen", data={"reason": ""}).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/beheer/inzendingen/{sub_id}/afwijzen", data={"reason": "Dit staat al op de site."}
+        ).status_code
+        == 303
+    )
+    rejected = [m for m in _deliver(app, mail) if "komt niet op de site" in m["Subject"]]
+    assert len(rejected) == 1 and "Dit staat al op de site." in rejected[0].get_content()
+    assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 409
+
+
+def test_coordinator_sees_only_own_region(app, client, auth, submit):
+    submit(regio="limburg")
+    auth.create("mod@brug.example.nl", role="coordinator", regions=["gelderland"])
+    auth.login("mod@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    assert "Buurtteam" not in client.get("/beheer/inzendingen/").get_data(as_text=True)
+    assert client.get(f"/beheer/inzendingen/{sub_id}").status_code == 404
+    assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 404
+
+
+def test_moderator_edits_before_approving(app, client, auth, submit):
+    submit()
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    form = client.get(f"/beheer/inzendingen/{sub_id}/bewerken").get_data(as_text=True)
+    assert (
+        "Buurtteam Voorbeeldstad" in form
+        and "Jaarverslag buurtteam | Gemeente Voorbeeldstad" in form
+    )
+    from .conftest import praktijk_form
+
+    data = {
+        k: v
+        for k, v in praktijk_form(title="Buurtteam Voorbeeldstad: een kamer op tijd").items()
+        if not k.startswith("contact") and k != "consent"
+    }
+    data["actie"] = "bewaren"
+    assert client.post(f"/beheer/inzendingen/{sub_id}/bewerken", data=data).status_code == 303
+    detail = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True)
+    assert "een kamer op tijd" in detail and "inzending.bewerkt" in detail
+
+
+def test_werkbezoek_page_has_the_block_and_only_a_role_mailbox(
+    app, client, auth, submit, content_dir, writer
+):
+    assert submit("werkbezoek", role_mailbox=CONTACT_EMAIL).status_code == 422
+    assert submit("werkbezoek").status_code == 303
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
+    text = (
+        content_dir / "werkbezoeken" / "werkbezoek-aan-het-leer-werkbedrijf-voorbeeldstad.md"
+    ).read_text()
+    assert (
+        "werkbezoek:\n  soort: aanbod\n  plaats: Voorbeeldstad\n  organisatie: Gemeente Voorbeeldstad\n  contact: werkbezoek@voorbeeldstad.example.nl"
+        in text
+    )
+    assert CONTACT_NAME not in text and CONTACT_EMAIL not in text
