@@ -28,8 +28,9 @@ $(JS)/node_modules/.installed: $(JS)/package.json
 
 js: $(JS)/node_modules/.installed
 
+# A fresh release in build/releases/<stamp>; build/site is switched to it atomically (symlink).
 build: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/python -m forms_backend.publishing publish
 
 instance/secret_key:
 	@mkdir -p instance
