@@ -237,6 +237,14 @@ class Gunicorn:
 # nginx
 
 
+def switch_release(build: Path, release: Path) -> None:
+    """Point build/site at ``release`` atomically (a new link renamed over the old one)."""
+    temp = build / "site.new"
+    temp.unlink(missing_ok=True)
+    temp.symlink_to(release, target_is_directory=True)
+    temp.replace(build / "site")
+
+
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     if not cert.exists():

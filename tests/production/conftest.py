@@ -7,18 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from brug_stack import NGINX, Gunicorn, Nginx, backend_env
+from brug_stack import NGINX, Gunicorn, Nginx, backend_env, switch_release
 
 from forms_backend import db
-
-
-def switch_release(build: Path, release: Path) -> None:
-    """Point build/site at ``release`` atomically (a new link renamed over the old one)."""
-    link = build / "site"
-    temp = build / "site.new"
-    temp.unlink(missing_ok=True)
-    temp.symlink_to(release, target_is_directory=True)
-    temp.replace(link)
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from brug_stack import Browser, hidden_inputs
-from conftest import switch_release
+from brug_stack import Browser, hidden_inputs, switch_release
 
 from forms_backend import BACKEND_PREFIXES, accounts, db
 from forms_backend.clock import system_clock

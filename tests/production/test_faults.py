@@ -1,0 +1,202 @@
+"""Faults the foundation must survive: database unreachable or read-only or full, Redis down,
+SMTP down for a while. The user always gets an honest Dutch answer, never a 500, never a false
+"gelukt"; mail is kept until it is sent, and sent once."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from brug_stack import closed_port
+from sqlalchemy import event
+
+from forms_backend import accounts, create_app, db, outbox
+from forms_backend.mailer import SmtpTransport
+
+
+@pytest.fixture
+def config(tmp_path, clock, mail, site_dir):
+    return {
+        "TESTING": True, "SECRET_KEY": "test-secret", "CLOCK": clock, "MAIL_TRANSPORT": mail,
+        "SITE_DIR": str(site_dir), "CONTENT_DIR": str(tmp_path / "content"),
+        "WTF_CSRF_ENABLED": False, "FORM_MIN_FILL_SECONDS": 0, "RATELIMIT_ENABLED": False,
+    }
+
+
+def assert_dutch_503(response):
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Tijdelijk niet beschikbaar" in html and "Er is niets opgeslagen" in html
+    assert response.headers["Retry-After"] == "60"
+    assert "Traceback" not in html and "sqlalchemy" not in html.lower() and "psycopg" not in html
+
+
+def _unreachable_urls(tmp_path: Path) -> dict[str, str]:
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("x")
+    a_dir = tmp_path / "a-directory.sqlite3"
+    a_dir.mkdir()
+    urls = {
+        "postgresql-closed-port": f"postgresql://postgres@127.0.0.1:{closed_port()}/brug?connect_timeout=2",
+        "sqlite-path-through-a-file": f"sqlite:///{not_a_dir}/brug.sqlite3",
+        "sqlite-path-is-a-directory": f"sqlite:///{a_dir}",
+    }
+    if os.geteuid() != 0:  # root reads any file, so an unreadable file only works for others
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0)
+        urls["sqlite-unreadable-folder"] = f"sqlite:///{locked}/brug.sqlite3"
+    return urls
+
+
+@pytest.mark.parametrize("kind", ["postgresql-closed-port", "sqlite-path-through-a-file", "sqlite-path-is-a-directory"])
+def test_database_unreachable_gives_dutch_503_and_health_says_so(config, tmp_path, kind):
+    app = create_app({**config, "DATABASE_URL": _unreachable_urls(tmp_path)[kind]})
+    client = app.test_client()
+    health = client.get("/health")
+    assert health.status_code == 503
+    assert health.json == {"status": "fout", "database": "onbereikbaar", "site": "niet gebouwd"}
+    # a form post that needs the database
+    assert_dutch_503(client.post("/beheer/inloggen", data={"email": "a@example.nl", "password": "een-lang-wachtwoord"}))
+    # the public pages that do not need it still work
+    assert client.get("/beheer/inloggen").status_code == 200
+
+
+def _deny_writes(engine) -> None:
+    """Every new connection refuses writes, like a database file on a read-only mount."""
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+
+def test_read_only_database_during_a_write_is_an_error_not_a_success(config, tmp_path, clock):
+    """Logging in writes (last login, audit). A refused write must not log anyone in."""
+    path = tmp_path / "brug.sqlite3"
+    db.upgrade(f"sqlite:///{path}")
+    app = create_app({**config, "DATABASE_URL": f"sqlite:///{path}"})
+    engine = db.get_engine(app)
+    with db.transaction(engine) as session:
+        accounts.create_user(session, email="coord@example.nl", name="Coördinator",
+                             password="een-lang-wachtwoord", role="coordinator", now=clock())
+    _deny_writes(engine)
+    client = app.test_client()
+    response = client.post("/beheer/inloggen", data={"email": "coord@example.nl", "password": "een-lang-wachtwoord"})
+    assert_dutch_503(response)
+    assert client.get("/beheer/").status_code == 302  # not logged in: nothing was acknowledged
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert raw.execute("SELECT count(*) FROM audit_entry").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Redis
+
+
+def _login_attempts(app, email: str, count: int, *, addr: str) -> list[int]:
+    client = app.test_client()
+    return [client.post("/beheer/inloggen", data={"email": email, "password": "verkeerd-wachtwoord"},
+                        environ_base={"REMOTE_ADDR": addr}).status_code for _ in range(count)]
+
+
+def test_redis_down_rate_limits_fall_back_without_500(config, tmp_path):
+    db.upgrade(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    app = create_app({**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}", "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_STORAGE_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    statuses = _login_attempts(app, "iemand@example.nl", 7, addr="192.0.2.10")
+    assert 500 not in statuses
+    # the per-account limit (5/minute) still holds, counted in this process's memory
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+
+
+@pytest.mark.redis
+def test_real_redis_shares_the_counters_between_processes(config, tmp_path):
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set")
+    db.upgrade(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    settings = {**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}", "RATELIMIT_ENABLED": True,
+                "RATELIMIT_STORAGE_URL": url}
+    first, second = create_app(settings), create_app(settings)  # like two gunicorn workers
+    email = f"gedeeld-{uuid.uuid4().hex[:10]}@example.nl"
+    addr = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
+    assert _login_attempts(first, email, 3, addr=addr) == [200] * 3
+    assert _login_attempts(second, email, 3, addr=addr) == [200, 200, 429]
+
+
+# ---------------------------------------------------------------------------------------------
+# SMTP
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a fixed loopback port that a test starts and stops."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[bytes] = []
+        self.controller = None
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self._lock:
+            self.messages.append(envelope.content)
+        return "250 OK"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def message_ids(self) -> list[str]:
+        import email
+
+        return [email.message_from_bytes(m)["Message-ID"] for m in self.messages]
+
+
+def pending(engine) -> int:
+    with db.new_session(engine, write=False) as read:
+        return outbox.pending_count(read)
+
+
+def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session, clock):
+    port = closed_port()
+    smtp = SmtpServer(port)
+    transport = SmtpTransport({**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TIMEOUT": 5,
+                               "SMTP_STARTTLS": False, "SMTP_USERNAME": None})
+    engine = db.get_engine(app)
+    for n in range(30):  # more than one worker round (20 per round)
+        outbox.enqueue(session, to=f"vrijwilliger{n}@example.nl", subject=f"Bevestig je aanmelding {n}",
+                       body="Hallo,\nklik op de link.", now=clock(), kind="aanmelding.bevestigen")
+    session.commit()
+
+    # the server is down: every attempt fails, nothing is lost
+    assert outbox.deliver_due(engine, transport, clock) == (0, 20)
+    assert outbox.deliver_due(engine, transport, clock) == (0, 10)
+    assert outbox.deliver_due(engine, transport, clock) == (0, 0)  # all are backing off
+    clock.advance(seconds=31)
+    assert outbox.deliver_due(engine, transport, clock) == (0, 20)
+    assert pending(engine) == 30
+
+    # it comes back: after the backoff, everything goes out, once
+    smtp.start()
+    try:
+        clock.advance(minutes=2)
+        rounds = [outbox.deliver_due(engine, transport, clock) for _ in range(3)]
+        assert rounds == [(20, 0), (10, 0), (0, 0)]
+        clock.advance(hours=7)
+        assert outbox.deliver_due(engine, transport, clock) == (0, 0)
+    finally:
+        smtp.stop()
+    ids = smtp.message_ids()
+    assert len(ids) == 30 and len(set(ids)) == 30
+    assert pending(engine) == 0
+    assert {m.decode("utf-8", "replace").count("Bevestig je aanmelding") for m in smtp.messages} == {1}

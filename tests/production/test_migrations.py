@@ -1,0 +1,152 @@
+"""Alembic on both databases: from empty to head, down to nothing and up again, and from the
+previous release's schema with its data to head (schemas/previous-release.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, select, text
+
+from forms_backend import db, models
+
+RELEASE = json.loads((Path(__file__).parent / "schemas" / "previous-release.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    name = f"brug_mig_{uuid.uuid4().hex[:10]}"
+    admin = db.make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def schema_diff(url: str) -> list:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return compare_metadata(MigrationContext.configure(conn), models.metadata)
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_empty_to_head_down_to_base_and_up_again(empty_database_url):
+    url = empty_database_url
+    config = db.alembic_config(url)
+    db.upgrade(url)
+    assert schema_diff(url) == []
+    assert set(models.metadata.tables) <= table_names(url)
+    command.downgrade(config, "base")
+    assert table_names(url) <= {"alembic_version"}
+    db.upgrade(url)
+    assert schema_diff(url) == []
+
+
+def test_every_revision_steps_down_and_up(empty_database_url):
+    """Each migration's downgrade undoes exactly its upgrade (one step at a time)."""
+    url = empty_database_url
+    config = db.alembic_config(url)
+    revisions = [s.revision for s in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+    for revision in revisions:
+        db.upgrade(url, revision)
+        before = table_names(url)
+        command.downgrade(config, "-1")
+        command.upgrade(config, "+1")
+        assert table_names(url) == before, revision
+    assert schema_diff(url) == []
+
+
+def _value(column, raw):
+    if isinstance(raw, str) and isinstance(column.type, db.UTCDateTime):
+        return dt.datetime.fromisoformat(raw)
+    return raw
+
+
+def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
+    url = empty_database_url
+    config = db.alembic_config(url)
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    chain = [s.revision for s in script.walk_revisions(base="base", head=head)]
+    assert set(RELEASE["revisions"]) <= set(chain), "the release's revisions must stay in the chain"
+
+    db.upgrade(url, RELEASE["revisions"][-1])
+    engine = db.make_engine(url)
+    head_tables = models.metadata.tables
+    try:
+        with engine.begin() as conn:
+            for table_name, rows in RELEASE["rows"].items():
+                table = head_tables[table_name]  # typed columns (UTC datetimes, JSON) of that name
+                release_columns = {c["name"] for c in inspect(conn).get_columns(table_name)}
+                for row in rows:
+                    assert set(row) <= release_columns, (table_name, set(row) - release_columns)
+                    conn.execute(table.insert().values({k: _value(table.c[k], v) for k, v in row.items()}))
+            if engine.dialect.name == "postgresql":  # rows were inserted with explicit ids
+                for table_name in RELEASE["rows"]:
+                    conn.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), (SELECT max(id) FROM {table_name}))"))
+    finally:
+        engine.dispose()
+
+    db.upgrade(url)
+    assert schema_diff(url) == []
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            for table_name, rows in RELEASE["rows"].items():
+                table = head_tables[table_name]
+                stored = {r.id: r._mapping for r in conn.execute(select(table))}
+                assert len(stored) == len(rows), table_name
+                for row in rows:
+                    for key, raw in row.items():
+                        assert stored[row["id"]][key] == _value(table.c[key], raw), (table_name, key)
+        # the upgraded database keeps working: a new row gets a fresh id
+        with db.transaction(engine) as session:
+            from forms_backend import audit
+
+            entry = audit.record(session, actor="systeem", action="migratie.proef", now=dt.datetime.now(dt.UTC))
+            session.flush()
+            assert entry.id == len(RELEASE["rows"]["audit_entry"]) + 1
+    finally:
+        engine.dispose()
+
+
+def test_reflected_head_schema_has_no_extra_tables(empty_database_url):
+    db.upgrade(empty_database_url)
+    engine = db.make_engine(empty_database_url)
+    try:
+        reflected = MetaData()
+        reflected.reflect(engine)
+        assert set(reflected.tables) - {"alembic_version"} == set(models.metadata.tables)
+    finally:
+        engine.dispose()
