@@ -331,6 +331,12 @@ def occurrences(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -
     return result
 
 
+def one_line(value: str | None, limit: int) -> str:
+    """Collapse whitespace and drop control characters (CR, LF, BEL ...) from a one-line field."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in unicodedata.normalize("NFC", value or ""))
+    return " ".join(text.split())[:limit]
+
+
 def slugify(title: str) -> str:
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-")
@@ -399,7 +405,7 @@ class MeetingInput:
     geo_lon: float | None = None
 
     def validate(self, *, now: dt.datetime, mail_domain: str) -> dict[str, Any]:
-        title = " ".join((self.title or "").split())
+        title = one_line(self.title, 1000)
         if not title:
             raise MeetingError("Geef de bijeenkomst een titel.", "title")
         if len(title) > 200:
@@ -460,14 +466,14 @@ class MeetingInput:
             "starts_at": start,
             "ends_at": end,
             "all_day": self.all_day,
-            "location": " ".join((self.location or "").split())[:300],
+            "location": one_line(self.location, 300),
             "online_url": online,
             "region": self.region,
             "theme": self.theme or "",
             "audience": self.audience,
             "group": group if self.audience == "closed" else "",
             "organiser_mailbox": mailbox,
-            "organiser_name": " ".join((self.organiser_name or "").split())[:120] or "Brug agenda",
+            "organiser_name": one_line(self.organiser_name, 120) or "Brug agenda",
             "capacity": self.capacity,
             "registration_deadline": deadline,
             "repeat": self.repeat if count > 1 else "",
@@ -629,7 +635,7 @@ def change_occurrence(
             if new_end <= new_start:
                 raise MeetingError("De bijeenkomst moet eindigen na het begin.", "end")
             override.starts_at, override.ends_at = new_start, new_end
-            override.location = " ".join(location.split())[:300]
+            override.location = one_line(location, 300)
             override.cancelled = False
         session.add(override)
         meeting.exdates = [value for value in meeting.exdates if value != stamp]
@@ -924,8 +930,8 @@ def register(
     """Register someone. A first-time address confirms by e-mail first (double opt-in); a
     known address gets a seat or a waitlist place at once. The answer to the person is the
     same either way ("kijk in je mail"), so the form does not reveal who registered before."""
-    name = " ".join((name or "").split())
-    organisation = " ".join((organisation or "").split())
+    name = one_line(name, 1000)
+    organisation = one_line(organisation, 1000)
     if not name or len(name) > 120:
         raise MeetingError("Vul je naam in (hoogstens 120 tekens).", "name")
     if len(organisation) > 200:
@@ -1032,7 +1038,7 @@ def cancel_registration(session: Session, raw: str | None, *, now: dt.datetime, 
 def mail_registrants(session: Session, meeting: Meeting, *, subject: str, body: str, statuses: Sequence[str],
                      actor: str, now: dt.datetime, settings: Settings) -> int:
     """An organiser's message to registrants, through the outbox."""
-    subject = " ".join((subject or "").split())
+    subject = one_line(subject, 1000)
     if not subject or len(subject) > 150:
         raise MeetingError("Geef een onderwerp (hoogstens 150 tekens).", "subject")
     if not (body or "").strip() or len(body) > 10_000:
@@ -1095,11 +1101,11 @@ def _new_feed_token(feed: PartnerFeed) -> str:
 def request_partner_feed(session: Session, *, name: str, email: str, organisation: str, regions: Iterable[str],
                          themes: Iterable[str], audiences: Iterable[str], now: dt.datetime, settings: Settings) -> PartnerFeed:
     """A partner asks for a private feed: confirmation by e-mail first (double opt-in)."""
-    name = " ".join((name or "").split())
+    name = one_line(name, 1000)
     if not name or len(name) > 120:
         raise MeetingError("Vul je naam in (hoogstens 120 tekens).", "name")
     address = clean_email(email)
-    feed = PartnerFeed(name=name, email=address, organisation=" ".join((organisation or "").split())[:200],
+    feed = PartnerFeed(name=name, email=address, organisation=one_line(organisation, 200),
                        created_at=now, created_by="partner", **_feed_filters(regions, themes, audiences, ()))
     session.add(feed)
     session.flush()
@@ -1137,11 +1143,11 @@ def create_partner_feed(session: Session, *, name: str, email: str, organisation
                         themes: Iterable[str], audiences: Iterable[str], groups: Iterable[str], actor: str,
                         now: dt.datetime, settings: Settings, send_mail: bool = True) -> tuple[PartnerFeed, str]:
     """An administrator makes a private feed (may include closed groups); active at once."""
-    name = " ".join((name or "").split())
+    name = one_line(name, 1000)
     if not name or len(name) > 120:
         raise MeetingError("Vul een naam in (hoogstens 120 tekens).", "name")
     address = clean_email(email)
-    feed = PartnerFeed(name=name, email=address, organisation=" ".join((organisation or "").split())[:200],
+    feed = PartnerFeed(name=name, email=address, organisation=one_line(organisation, 200),
                        created_at=now, confirmed_at=now, created_by=actor, **_feed_filters(regions, themes, audiences, groups))
     raw = _new_feed_token(feed)
     session.add(feed)
