@@ -77,6 +77,12 @@ def _setup(state: BlueprintSetupState) -> None:
     )
 
 
+def address_key(email: str) -> str:
+    """A rate-limit key for an address that does not put the address itself in Redis."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hashlib.blake2b(email.strip().lower().encode("utf-8", "replace"), key=secret[:64], digest_size=12).hexdigest()
+
+
 def settings(app: Flask | None = None) -> volunteers.Settings:
     return (app or current_app).extensions["brug.volunteers"]
 
@@ -241,7 +247,7 @@ def signup(programma: str) -> ResponseReturnValue:
         with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_IP"], scope="aanmelden-ip"):
             pass
     if form.validate_on_submit():
-        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="aanmelden-adres", key=form.email.data.lower()):
+        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="aanmelden-adres", key=address_key(form.email.data)):
             pass
         try:
             volunteers.sign_up(db.session(), form.to_input(programme, privacy_version()), now=clock.now(), settings=settings())
@@ -309,7 +315,7 @@ def request_link() -> ResponseReturnValue:
         with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_IP"], scope="link-ip"):
             pass
     if form.validate_on_submit():
-        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="link-adres", key=form.email.data.lower()):
+        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="link-adres", key=address_key(form.email.data)):
             pass
         volunteers.request_links(db.session(), form.email.data, now=clock.now(), settings=settings())
         return redirect(url_for(".link_requested"), code=303)

@@ -93,3 +93,9 @@ class Volunteers:
 @pytest.fixture
 def vol(app: Flask, client: FlaskClient, mail: Any) -> Volunteers:
     return Volunteers(app, client, mail)
+
+
+@pytest.fixture
+def vol_for(mail: Any) -> Any:
+    """Story helpers for an app a test built with its own configuration."""
+    return lambda app: Volunteers(app, app.test_client(), mail)
