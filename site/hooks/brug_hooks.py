@@ -27,12 +27,17 @@ for _path in (str(_HOOKS), str(_ROOT)):
 import brug_overviews as overviews  # noqa: E402
 import brug_shell as shell  # noqa: E402
 import yaml  # noqa: E402
+from jinja2 import Environment  # noqa: E402
+from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.structure.files import File, Files  # noqa: E402
+from mkdocs.structure.nav import Navigation  # noqa: E402
+from mkdocs.structure.pages import Page  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
 
 from forms_backend.content import (  # noqa: E402
     FrontMatterError,
+    WieIsWieRegio,
     validate_front_matter,
     validate_wie_is_wie,
 )
@@ -61,13 +66,13 @@ def _state() -> _Build:
     return _build
 
 
-def _display_path(config: Any, src_uri: str, generated: bool) -> str:
+def _display_path(config: MkDocsConfig, src_uri: str, generated: bool) -> str:
     if generated:
         return f"{src_uri} (gegenereerd)"
     return os.path.relpath(os.path.join(config.docs_dir, src_uri))
 
 
-def _load_wie_is_wie(docs_dir: str) -> list[Any]:
+def _load_wie_is_wie(docs_dir: str) -> list[WieIsWieRegio]:
     path = Path(docs_dir) / WIE_IS_WIE
     if not path.exists():
         return []
@@ -81,7 +86,7 @@ def _load_wie_is_wie(docs_dir: str) -> list[Any]:
         raise PluginError(str(exc)) from None
 
 
-def on_files(files: Files, config: Any) -> Files:
+def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Plan the overview pages, add the generated ones, the shell and Brug's own assets."""
     global _build
     existing = [f.src_uri for f in files.documentation_pages()]
@@ -97,7 +102,7 @@ def on_files(files: Files, config: Any) -> Files:
     return files
 
 
-def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Validate the front matter, index the page, append an overview marker if it is one."""
     state = _state()
     src_uri = page.file.src_uri
@@ -114,7 +119,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     return markdown + state.plan.appendix_for(src_uri)
 
 
-def on_env(env: Any, config: Any, files: Files) -> Any:
+def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     """Stop before writing anything if a page failed validation; give templates Brug's labels."""
     state = _state()
     if state.invalid:
@@ -128,7 +133,9 @@ def on_env(env: Any, config: Any, files: Files) -> Any:
     return env
 
 
-def on_page_context(context: dict[str, Any], page: Any, config: Any, nav: Any) -> dict[str, Any]:
+def on_page_context(
+    context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Navigation
+) -> dict[str, Any]:
     """Fill overview pages with cards (all pages are indexed by now); prepare the shell."""
     src_uri = page.file.src_uri
     if src_uri == shell.SRC_URI:
@@ -145,7 +152,7 @@ def on_page_context(context: dict[str, Any], page: Any, config: Any, nav: Any) -
     return context
 
 
-def on_post_page(output: str, page: Any, config: Any) -> str:
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     """Make every URL in the shell root-absolute."""
     if page.file.src_uri == shell.SRC_URI:
         return shell.root_absolute(output)
