@@ -106,7 +106,7 @@ class Browser:
     base: str
     headers: dict[str, str] = field(default_factory=dict)
     cookies: dict[str, str] = field(default_factory=dict)
-    timeout: float = 30.0
+    timeout: float = 60.0
 
     def _connection(self) -> http.client.HTTPConnection:
         parts = urlsplit(self.base)
@@ -122,13 +122,13 @@ class Browser:
         method: str,
         path: str,
         *,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, object] | None = None,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         send = {"Host": "brug.example.nl", **self.headers, **(headers or {})}
         if data is not None:
-            body = urlencode(data).encode("utf-8")
+            body = urlencode(data, doseq=True).encode("utf-8")
             send.setdefault("Content-Type", "application/x-www-form-urlencoded")
         if self.cookies:
             send["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -156,7 +156,7 @@ class Browser:
     def post(self, path: str, **kwargs: object) -> Reply:
         return self.request("POST", path, **kwargs)  # type: ignore[arg-type]
 
-    def submit(self, path: str, fields: Mapping[str, str], *, form_path: str | None = None) -> Reply:
+    def submit(self, path: str, fields: Mapping[str, object], *, form_path: str | None = None) -> Reply:
         """GET the form page, take its hidden fields (CSRF, timing stamp), POST with ``fields``."""
         page = self.get(form_path or path)
         return self.post(path, data={**hidden_inputs(page.text), **fields})
@@ -173,7 +173,7 @@ def backend_env(database_url: str, site_dir: Path, **overrides: str) -> dict[str
         BRUG_SECRET_KEY="production-test-secret-0123456789abcdef",
         BRUG_DATABASE_URL=database_url,
         BRUG_SITE_DIR=str(site_dir),
-        BRUG_CONTENT_DIR=str(site_dir.parent / "content"),
+        BRUG_CONTENT_DIR=str(ROOT / "content"),
         BRUG_SERVE_SITE="false",
         BRUG_TRUSTED_PROXIES="1",
         BRUG_MAIL_TRANSPORT="console",
