@@ -24,8 +24,6 @@ bp = Blueprint("beheer_volunteers", __name__, url_prefix="/beheer/vrijwilligers"
 
 register_section("beheer_volunteers.index", "Vrijwilligers", "aanmeldingen en de stappen tot actieve vrijwilliger")
 
-MAX_ID = 2**31 - 1
-
 
 class FilterForm(BrugForm):
     class Meta:
@@ -125,10 +123,21 @@ def _detail(volunteer_id: int, form: StepForm | None = None, status: int = 200) 
     context: dict[str, Any] = {
         "volunteer": volunteer, "events": events, "form": form, "programme": programme, "answers": answers,
         "statuses": volunteers.STATUSES,
-        "mail_hint": "Kan bij: " + ", ".join(volunteers.STATUSES[s].lower() for s in volunteers.MAIL_STATUSES) + ".",
+        "mail_hint": "Kan bij: " + ", ".join(volunteers.STATUSES[s] for s in volunteers.MAIL_STATUSES) + ".",
+        "actors": _actor_names(events),
         "availability": volunteers.AVAILABILITY, "heard_via": volunteers.HEARD_VIA,
     }
     return render_template("beheer/vrijwilligers/detail.html", **context), status
+
+
+def _actor_names(events: list[volunteers.VolunteerEvent]) -> dict[str, str]:
+    """'user:3' → the coordinator's name, for the steps table."""
+    ids = {int(e.actor.split(":")[1]) for e in events if e.actor.startswith("user:") and e.actor[5:].isdigit()}
+    names = {"vrijwilliger": "de vrijwilliger", "systeem": "Brug"}
+    for user_id in ids:
+        user = db.session().get(accounts.User, user_id)
+        names[f"user:{user_id}"] = user.name if user else "(account verwijderd)"
+    return names
 
 
 @bp.get("/<int(max=2147483647):volunteer_id>")

@@ -147,7 +147,7 @@ class PersonFields(BrugForm):
     name = StringField("Naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120)])
     phone = TelField("Telefoonnummer", filters=[_clean], validators=[Optional(), Length(max=30), _phone])
     postcode = StringField("Postcode", filters=[_clean], validators=[DataRequired("Vul je postcode in."), Length(max=7), _postcode])
-    availability = MultiCheckboxField("Wanneer kun je?", choices=choices(volunteers.AVAILABILITY))
+    availability = MultiCheckboxField("Wanneer kun je?", choices=choices(volunteers.AVAILABILITY), validators=[DataRequired("Kies minstens één moment.")])
     motivation = TextAreaField(
         "Waarom wil je vrijwilliger worden?", filters=[_clean_multiline],
         validators=[DataRequired("Vertel kort waarom je mee wilt doen."), Length(max=4000)],
@@ -165,10 +165,6 @@ class SignupForm(SpamGuardMixin, PersonFields):
         validators=[DataRequired("Je kunt je alleen aanmelden als je akkoord gaat met de privacyverklaring.")],
     )
     question_names: tuple[str, ...] = ()
-
-    def validate_availability(self, field: Field) -> None:
-        if not field.data:
-            raise ValidationError("Kies minstens één moment.")
 
     def to_input(self, programme: volunteers.Programme, consent_version: str) -> volunteers.SignupInput:
         return volunteers.SignupInput.model_validate({
