@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -56,12 +58,27 @@ class CachedFeed:
 
 
 class FeedCache:
-    """Feed bytes per filter (LRU) plus the renderer's per-meeting fragments, per process."""
+    """Feed bytes per filter (LRU) plus the renderer's per-meeting fragments, per process.
 
-    def __init__(self, site: feeds.FeedSite) -> None:
+    The calendar version itself is re-read at most every ``version_ttl`` seconds (config
+    ``FEED_VERSION_TTL``, default 1 s): under a storm of polls a worker asks the database about
+    once a second, and a change shows up in feeds within that second.
+    """
+
+    def __init__(self, site: feeds.FeedSite, *, version_ttl: float = 1.0) -> None:
         self.renderer = feeds.FeedRenderer(site)
         self.entries: OrderedDict[str, CachedFeed] = OrderedDict()
         self.lock = threading.Lock()
+        self.version_ttl = version_ttl
+        self._version: tuple[float, int, dt.datetime | None] | None = None
+
+    def version(self, lookup: Callable[[], tuple[int, dt.datetime | None]]) -> tuple[int, dt.datetime | None]:
+        known = self._version
+        if known is not None and time.monotonic() - known[0] < self.version_ttl:
+            return known[1], known[2]
+        version, changed_at = lookup()
+        self._version = (time.monotonic(), version, changed_at)
+        return version, changed_at
 
     def lookup(self, key: str, stamp: tuple[int, dt.date]) -> CachedFeed | None:
         with self.lock:
@@ -83,20 +100,21 @@ def feed_cache(app: Flask | None = None) -> FeedCache:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get("brug.feed_cache")
     if cache is None:
-        cache = app.extensions.setdefault("brug.feed_cache", FeedCache(settings().feed_site))
+        ttl = float(app.config.get("FEED_VERSION_TTL", 1.0))
+        cache = app.extensions.setdefault("brug.feed_cache", FeedCache(settings().feed_site, version_ttl=ttl))
     return cache
 
 
 def _feed_response(key: str, load: Any, *, name: str, filename: str, private: bool) -> ResponseReturnValue:
     """Answer a feed poll: version lookup → cached bytes (or render) → 200 or 304."""
-    session = db.session()
+    session = db.session()  # no connection until the first query
     now = clock.now()
-    version, changed_at = meetings.calendar_version_row(session)
+    cache = feed_cache()
+    version, changed_at = cache.version(lambda: meetings.calendar_version_row(session))
     day = now.date()
     # Which meetings are still "in the feed" is decided per day, so bytes stay identical
     # within a day and across days when nothing dropped out (same ETag either way).
     cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    cache = feed_cache()
     entry = cache.lookup(key, (version, day))
     if entry is None:
         items = load(session, cutoff)

@@ -10,3 +10,9 @@ from meeting_helpers import Agenda
 @pytest.fixture
 def agenda(app: Flask) -> Agenda:
     return Agenda(app)
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    """Feeds re-read the calendar version on every poll in tests (production: at most 1/s)."""
+    return {**app_config, "FEED_VERSION_TTL": 0}

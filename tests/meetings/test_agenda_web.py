@@ -367,3 +367,19 @@ def test_demo_data_seeds_a_year_of_meetings_that_parse(app, client):
     assert any(e["recurrence_id"] for e in parsed["events"])
     private = re.search(r"/agenda/prive/\S+\.ics", "\n".join(lines)).group(0)
     assert any("Intervisie" in e["summary"] for e in ical_js(client.get(private).data)["events"])
+
+
+def test_version_is_read_at_most_once_per_ttl_under_a_storm_of_polls():
+    from forms_backend.views.agenda import FeedCache
+
+    calls = []
+
+    def lookup():
+        calls.append(1)
+        return len(calls), None
+
+    cache = FeedCache(SETTINGS.feed_site, version_ttl=60)
+    assert [cache.version(lookup)[0] for _ in range(100)] == [1] * 100
+    assert len(calls) == 1
+    fresh = FeedCache(SETTINGS.feed_site, version_ttl=0)
+    assert [fresh.version(lookup)[0] for _ in range(3)] == [2, 3, 4]

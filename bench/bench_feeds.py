@@ -1,0 +1,243 @@
+"""Benchmark the meeting feeds: rendering, one-change re-rendering, and serving /agenda.ics.
+
+For 1k and 10k meetings in a fresh SQLite database:
+
+- in process: a cold full render (``build_calendar(...).to_ical()``), a cold render through the
+  fragment renderer, loading the meetings from the database, and the time of the first request
+  after one meeting changed (version lookup + query + one fragment re-rendered);
+- over HTTP: gunicorn with 2 workers serves ``/agenda.ics`` (cached 200, and 304 for a matching
+  ``If-None-Match``) and, from the same server, a static file of the same size (the embedded site
+  server: 200, and 304 for its ETag). wrk measures requests per second; the goal is a ratio of at
+  least 1.0 for both.
+
+Writes bench/results/feeds.md. Run with `make bench` or `.venv/bin/python bench/bench_feeds.py
+[--sizes 1000 10000] [--seconds 5]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "feeds.md"
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from forms_backend import create_app, db, feeds, meetings  # noqa: E402
+from forms_backend.content import LEEFGEBIEDEN, REGIOS  # noqa: E402
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+SITE = meetings.Settings(base_url="https://brug.example.nl", mail_domain="brug.example.nl")
+
+
+def populate(url: str, count: int) -> None:
+    """``count`` meetings over the coming two years; every 20th recurs, every 50th is cancelled."""
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    rng = random.Random(count)
+    rows = []
+    for n in range(count):
+        start = (NOW + dt.timedelta(days=rng.randint(1, 700), hours=rng.randint(0, 10))).replace(minute=0, second=0)
+        repeat = "weekly" if n % 20 == 0 else ""
+        repeat_count = 6 if repeat else 1
+        rows.append({
+            "title": f"Nazorgmiddag {n} – Café \"De Brug\"", "slug": f"nazorgmiddag-{n}",
+            "description": "Voor PI-casemanagers, nazorgcoördinatoren en reclassering.\n\nWelkom!",
+            "starts_at": start, "ends_at": start + dt.timedelta(hours=2),
+            "last_start": start + dt.timedelta(weeks=repeat_count - 1), "tz": meetings.TZ_NAME, "all_day": False,
+            "location": f"Stationsweg {n}, Ede", "online_url": "", "region": rng.choice(list(REGIOS)),
+            "theme": rng.choice(list(LEEFGEBIEDEN)), "audience": rng.choice(["open", "partners"]), "group": "",
+            "organiser_mailbox": "agenda@brug.example.nl", "organiser_name": "Brug agenda", "capacity": 40,
+            "repeat": repeat, "repeat_count": repeat_count, "exdates": [],
+            "status": "geannuleerd" if n % 50 == 0 else "gepland", "sequence": 1 if n % 50 == 0 else 0,
+            "created_at": NOW - dt.timedelta(days=30), "last_modified": NOW - dt.timedelta(days=rng.randint(0, 30)),
+            "created_by": "bench",
+        })
+    with db.transaction(engine) as session:
+        for chunk in range(0, len(rows), 1000):
+            session.execute(insert(meetings.Meeting), rows[chunk:chunk + 1000])
+        session.execute(meetings.update(meetings.CalendarVersion).values(version=1, changed_at=NOW))
+    engine.dispose()
+
+
+def timed(func, repeat: int = 3) -> tuple[float, object]:
+    """Median wall time in ms over ``repeat`` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), result
+
+
+def in_process(url: str, site_dir: Path) -> dict[str, float]:
+    engine = db.make_engine(url)
+    with db.new_session(engine, write=False) as session:
+        load_ms, items = timed(lambda: meetings.feed_meetings(session, meetings.Filter(), now=NOW))
+    items = list(items)  # type: ignore[arg-type]
+    full_ms, data = timed(lambda: feeds.build_calendar(items, now=NOW, site=SITE.feed_site).to_ical())
+    cold_ms, _ = timed(lambda: feeds.FeedRenderer(SITE.feed_site).render(items, now=NOW))
+    engine.dispose()
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "SITE_DIR": str(site_dir),
+                      "PUBLIC_URL": "https://brug.example.nl", "MAIL_TRANSPORT": "console",
+                      "FEED_VERSION_TTL": 0})  # see every change at once
+    client = app.test_client()
+    client.get("/agenda.ics")
+    hit_ms, _ = timed(lambda: client.get("/agenda.ics"), repeat=20)
+    etag = client.get("/agenda.ics").headers["ETag"]
+    not_modified_ms, _ = timed(lambda: client.get("/agenda.ics", headers={"If-None-Match": etag}), repeat=20)
+    changes = []
+    renderer = app.extensions["brug.feed_cache"].renderer
+    for n in range(3):
+        with app.app_context(), db.transaction() as session:
+            meeting_id = session.exec(meetings.select(meetings.Meeting.id).where(meetings.Meeting.status == "gepland")).first()
+            meeting = session.get(meetings.Meeting, meeting_id)
+            meetings._touch(session, meeting, NOW + dt.timedelta(minutes=n + 1), notable=True)  # one changed meeting
+        before = renderer.rendered
+        start = time.perf_counter()
+        response = client.get("/agenda.ics", headers={"If-None-Match": etag})
+        changes.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200 and renderer.rendered == before + 1
+        etag = response.headers["ETag"]
+    db.get_engine(app).dispose()
+    return {"bytes": len(data), "load_ms": load_ms, "full_ms": full_ms, "cold_ms": cold_ms,  # type: ignore[arg-type]
+            "hit_ms": hit_ms, "not_modified_ms": not_modified_ms, "change_ms": statistics.median(changes),
+            "data": data}  # type: ignore[dict-item]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, headers: dict[str, str] | None = None) -> float:
+    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
+    for key, value in (headers or {}).items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    assert non_2xx is None, out
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def over_http(url: str, site_dir: Path, seconds: int) -> dict[str, float]:
+    port = free_port()
+    env = {**os.environ, "BRUG_DATABASE_URL": url, "BRUG_SECRET_KEY": "bench-only", "BRUG_SITE_DIR": str(site_dir),
+           "BRUG_PUBLIC_URL": "https://brug.example.nl", "BRUG_MAIL_TRANSPORT": "console"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "forms_backend:create_app()"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(8):  # both workers render and cache once
+            urllib.request.urlopen(base + "/agenda.ics", timeout=60).read()  # noqa: S310
+        feed_etag = urllib.request.urlopen(base + "/agenda.ics").headers["ETag"]  # noqa: S310
+        static_etag = urllib.request.urlopen(base + "/static-feed.ics").headers["ETag"]  # noqa: S310
+        result = {
+            "feed_200": wrk(base + "/agenda.ics", seconds),
+            "static_200": wrk(base + "/static-feed.ics", seconds),
+            "feed_304": wrk(base + "/agenda.ics", seconds, {"If-None-Match": feed_etag}),
+            "static_304": wrk(base + "/static-feed.ics", seconds, {"If-None-Match": static_etag}),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    rows = []
+    for size in args.sizes:
+        work = Path(tempfile.mkdtemp(prefix=f"brug-feeds-{size}-"))
+        try:
+            url = f"sqlite:///{work / 'brug.sqlite3'}"
+            site_dir = work / "site"
+            site_dir.mkdir()
+            print(f"-- {size} meetings: database", flush=True)
+            populate(url, size)
+            print(f"-- {size} meetings: rendering in process", flush=True)
+            measured = in_process(url, site_dir)
+            (site_dir / "static-feed.ics").write_bytes(measured.pop("data"))  # type: ignore[arg-type]
+            print(f"-- {size} meetings: serving under gunicorn (2 workers)", flush=True)
+            measured.update(over_http(url, site_dir, args.seconds))
+            rows.append((size, measured))
+            print(f"   {measured}", flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    write(rows, args.seconds)
+
+
+def write(rows: list[tuple[int, dict[str, float]]], seconds: int) -> None:
+    lines = [
+        "# Feeds benchmark",
+        "",
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; SQLite; `bench/bench_feeds.py` (wrk -t2 -c16, {seconds} s per URL).",
+        "",
+        "## Rendering (in process, median ms)",
+        "",
+        "| meetings | feed size | load from DB | full `to_ical()` | cold fragment render | cached 200 (Flask) | 304 (Flask) | first request after one change |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, m in rows:
+        lines.append(f"| {size:,} | {m['bytes'] / 1024:,.0f} KiB | {m['load_ms']:.0f} | {m['full_ms']:.0f} | {m['cold_ms']:.0f} | "
+                     f"{m['hit_ms']:.2f} | {m['not_modified_ms']:.2f} | {m['change_ms']:.0f} |")
+    lines += [
+        "",
+        "\"First request after one change\": version lookup, query of all meetings in the feed, one",
+        "fragment re-rendered (the other fragments come from the per-meeting cache), ETag computed.",
+        "",
+        "## Serving under gunicorn, 2 sync workers (requests per second)",
+        "",
+        "| meetings | `/agenda.ics` 200 | static file 200 | ratio | `/agenda.ics` 304 | static file 304 | ratio |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, m in rows:
+        lines.append(f"| {size:,} | {m['feed_200']:,.0f} | {m['static_200']:,.0f} | {m['feed_200'] / m['static_200']:.2f}× | "
+                     f"{m['feed_304']:,.0f} | {m['static_304']:,.0f} | {m['feed_304'] / m['static_304']:.2f}× |")
+    lines += [
+        "",
+        "The static file is the same feed's bytes, served by the same gunicorn through the embedded",
+        "site server (`send_file` with ETag). Goal: both ratios ≥ 1.0×. A 304 costs one primary-key",
+        "lookup of `calendar_version` and no rendering (tests/meetings/test_agenda_web.py checks it).",
+        "In production nginx caches public feeds (`proxy_cache_use_stale`), so polls are answered",
+        "while the backend restarts.",
+        "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"Written {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
