@@ -62,7 +62,7 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.endpoint and request.endpoint != "core.static_site":
+    if request.endpoint and request.endpoint not in ("core.static_site", "site.static_site"):
         headers.setdefault("Content-Security-Policy", content_security_policy())
         if not response.cache_control.public:
             headers.setdefault("Cache-Control", "no-store")
