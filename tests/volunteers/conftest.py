@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+import socket
+import threading
+import time
 from typing import Any
 
 import pytest
 from flask import Flask
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 
 from forms_backend import db, mailer, outbox, volunteers
@@ -99,3 +105,41 @@ def vol(app: Flask, client: FlaskClient, mail: Any) -> Volunteers:
 def vol_for(mail: Any) -> Any:
     """Story helpers for an app a test built with its own configuration."""
     return lambda app: Volunteers(app, app.test_client(), mail)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.arrived = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.arrived:
+            self.messages.append(message)
+        return "250 OK"
+
+    def wait_for(self, to: str, subject: str, timeout: float = 20) -> email.message.EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.arrived:
+                found = [m for m in self.messages if m["To"] == to and m["Subject"] == subject]
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        raise AssertionError(f"no mail {subject!r} to {to}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()

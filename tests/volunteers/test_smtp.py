@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
-import threading
-from typing import Any
-
 import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from forms_backend import create_app, db, outbox
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.arrived:
-            self.messages.append(message)
-            self.arrived.notify_all()
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+from tests.volunteers.conftest import Inbox, free_port
 
 
 @pytest.fixture
@@ -72,7 +38,7 @@ def test_confirmation_link_arrives_over_smtp_and_works(smtp_app, smtp, vol_for):
 
 
 def test_smtp_down_keeps_the_message_and_retries_with_backoff(app_config, clock, vol_for):
-    port = _free_port()  # nothing listens here yet
+    port = free_port()  # nothing listens here yet
     app_config.update(MAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TIMEOUT=2)
     app = create_app(app_config)
     vol = vol_for(app)

@@ -1,0 +1,131 @@
+"""The whole path in Chromium: programme page → form → mail → confirm → coordinator moves the
+volunteer to actief → the volunteer downloads and erases their data.
+
+Real pieces only: the mkdocs build, the app on a loopback port with CSRF on, an aiosmtpd
+server fed by the outbox worker thread, Playwright driving Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import pytest
+from sqlmodel import select
+from werkzeug.serving import make_server
+
+from forms_backend import accounts, create_app, db, volunteers
+from forms_backend.cli import start_background_workers
+from tests.volunteers.conftest import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "een-lang-wachtwoord"
+EMAIL = "browser@example.nl"
+
+
+@pytest.fixture
+def live(built_site, smtp, database_url, clock, tmp_path):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the browser story runs once, on SQLite")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = create_app({
+        "SECRET_KEY": "browser-secret", "DATABASE_URL": database_url, "SITE_DIR": str(built_site),
+        "PUBLIC_URL": url, "MAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
+        "SESSION_COOKIE_SECURE": False, "FORM_MIN_FILL_SECONDS": 0, "RATELIMIT_ENABLED": False,
+    })
+    assert app.config.get("WTF_CSRF_ENABLED", True)  # the real thing: CSRF on
+    with app.app_context(), db.transaction() as s:
+        accounts.create_user(s, email="coord@example.nl", name="Coördinator Gelderland", password=PASSWORD,
+                             role="coordinator", now=clock(), programmes=["cosa"], regions=["gelderland"])
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop = threading.Event()
+    start_background_workers(app, stop, mail_interval=0.2)
+    yield app, url
+    stop.set()
+    server.shutdown()
+    db.get_engine(app).dispose()
+
+
+@pytest.fixture
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _link(message, path):
+    return re.search(rf"(http://127\.0\.0\.1:\d+{re.escape(path)}\S+)", message.get_content()).group(1)
+
+
+def test_programme_page_to_active_volunteer_to_erasure(live, browser, smtp):
+    app, url = live
+    volunteer = browser.new_context(locale="nl-NL", accept_downloads=True).new_page()
+
+    # The programme page on the static site links to the form.
+    volunteer.goto(url + "/programmas/cosa/")
+    volunteer.get_by_role("link", name=re.compile("Meld je aan")).first.click()
+    volunteer.wait_for_url("**/aanmelden/cosa")
+
+    # A mistake first: the form keeps what was typed and says what is wrong, in Dutch.
+    volunteer.fill("#name", "Browser <b>Vrijwilliger</b>")
+    volunteer.fill("#email", EMAIL)
+    volunteer.fill("#postcode", "12")
+    volunteer.get_by_role("button", name="Aanmelding versturen").click()
+    assert "Vul een Nederlandse postcode in" in volunteer.content()
+    assert volunteer.input_value("#name") == "Browser <b>Vrijwilliger</b>"
+
+    volunteer.fill("#postcode", "6811 AA")
+    volunteer.fill("#phone", "+31 6 12345678")
+    volunteer.fill("#motivation", "Ik wil iemand helpen een nieuwe start te maken.")
+    volunteer.get_by_label("In het weekend").check()
+    volunteer.locator("input[name=q_twee_jaar][value=ja]").check()
+    volunteer.locator("input[name=q_zedendelict][value=ja]").check()
+    volunteer.locator("#consent").check()
+    volunteer.get_by_role("button", name="Aanmelding versturen").click()
+    volunteer.wait_for_url("**/aanmelden/cosa/bedankt")
+    assert "Kijk in je mailbox" in volunteer.content()
+
+    # The confirmation mail arrives over SMTP; the link shows a button that confirms.
+    confirmation = smtp.wait_for(EMAIL, "Bevestig je aanmelding als vrijwilliger")
+    volunteer.goto(_link(confirmation, "/aanmelden/bevestigen/"))
+    volunteer.get_by_role("button", name="Ja, ik bevestig mijn aanmelding").click()
+    assert "Je aanmelding is bevestigd" in volunteer.content()
+
+    # The coordinator of COSA Gelderland sees the volunteer and moves them to actief.
+    coordinator = browser.new_context(locale="nl-NL").new_page()
+    coordinator.goto(url + "/beheer/vrijwilligers/")
+    coordinator.fill("#email", "coord@example.nl")
+    coordinator.fill("#password", PASSWORD)
+    coordinator.get_by_role("button", name="Inloggen").click()
+    coordinator.wait_for_url("**/beheer/vrijwilligers/")
+    coordinator.get_by_role("link", name="Browser <b>Vrijwilliger</b>").click()
+    assert "+31 6 12345678" in coordinator.content()
+    coordinator.select_option("#status", "actief")
+    coordinator.get_by_role("button", name="Opslaan").click()
+    assert "De stap is opgeslagen" in coordinator.content()
+    assert coordinator.locator("p", has_text="Status:").inner_text().startswith("Status: Actief")
+
+    # The volunteer gets a welcome mail, opens their personal page, downloads and erases.
+    welcome = smtp.wait_for(EMAIL, "Welkom als vrijwilliger")
+    volunteer.goto(_link(welcome, "/mijn/"))
+    assert "Actief" in volunteer.content()
+    with volunteer.expect_download() as download:
+        volunteer.get_by_role("link", name="als JSON").click()
+    data = json.loads(open(download.value.path(), encoding="utf-8").read())
+    assert data["naam"] == "Browser <b>Vrijwilliger</b>" and data["status"] == "Actief"
+    volunteer.get_by_role("link", name="Mijn gegevens verwijderen").click()
+    volunteer.get_by_role("button", name="Ja, verwijder al mijn gegevens").click()
+    assert "Je gegevens zijn verwijderd" in volunteer.content()
+
+    with app.app_context(), db.transaction(write=False) as s:
+        assert s.exec(select(volunteers.Volunteer)).all() == []
+        assert volunteers.erasure_counts(s) == {"gewist": 1}
+    coordinator.reload()
+    assert coordinator.title().startswith("Pagina niet gevonden") or "bestaat niet" in coordinator.content()
