@@ -220,15 +220,16 @@ def bare_docs(docs: Path, bare: Path) -> None:
 
 
 def write_configs(folder: Path, docs: Path, bare: Path) -> tuple[Path, Path]:
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    hooks = ", ".join(str(ROOT / hook) for hook in config["hooks"])
     brug = folder / "brug.yml"
     brug.write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         f"docs_dir: {docs}\nsite_dir: {folder / 'site-brug'}\n"
-        f"hooks: [{HOOKS / 'brug_hooks.py'}]\n"
+        f"hooks: [{hooks}]\n"
         f"theme:\n  custom_dir: {ROOT / 'site' / 'overrides'}\n",
         encoding="utf-8",
     )
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     for key in ("hooks", "extra_css"):
         config.pop(key, None)
     for key in ("custom_dir", "logo", "favicon"):
@@ -281,6 +282,11 @@ BRUG_ENTRY_POINTS = (
     ("brug_hooks.py", "on_page_context"),
     ("brug_hooks.py", "on_post_page"),
     ("brug-pagina.html", "root"),
+    ("brug_glossary.py", "<module>"),
+    ("brug_glossary.py", "on_config"),
+    ("brug_glossary.py", "on_page_content"),
+    ("brug_markup.py", "on_post_page"),
+    ("brug_markup.py", "on_post_template"),
 )
 
 

@@ -145,9 +145,9 @@ def on_page_context(
         return context
     overview = _state().plan.overviews.get(src_uri)
     if overview is not None and page.content:
-        cards = overviews.render_overview(
-            overview, _state().index, lambda url: get_relative_url(url, page.url)
-        )
+        # One relative path to the site root per page, not one get_relative_url per card.
+        root = get_relative_url("", page.url).rstrip("/") + "/"
+        cards = overviews.render_overview(overview, _state().index, lambda url: root + url)
         page.content = page.content.replace(overviews.MARKER, cards, 1)
     return context
 

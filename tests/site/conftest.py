@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = ROOT / "site" / "hooks"
@@ -27,12 +28,13 @@ def write_config(folder: Path, docs_dir: Path, site_dir: Path) -> Path:
     Paths in an inherited config resolve against the child config, so the hooks and the theme
     folder are repeated as absolute paths.
     """
+    hooks = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["hooks"]
     config = folder / "mkdocs.yml"
     config.write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         f"docs_dir: {docs_dir}\n"
         f"site_dir: {site_dir}\n"
-        f"hooks: [{HOOKS / 'brug_hooks.py'}]\n"
+        f"hooks: [{', '.join(str(ROOT / hook) for hook in hooks)}]\n"
         f"theme:\n  custom_dir: {ROOT / 'site' / 'overrides'}\n",
         encoding="utf-8",
     )

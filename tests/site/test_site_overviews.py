@@ -156,7 +156,8 @@ def test_empty_overview_says_so(fixture_site: Path) -> None:
 @pytest.mark.build
 def test_taxonomy_index_counts_pages(fixture_site: Path) -> None:
     text = article(fixture_site, "leefgebieden")
-    assert re.search(r'href="wonen/">Wonen</a></p><p class="brug-card__meta">2 pagina\'s', text)
+    assert re.search(r'wonen/">Wonen</a></p><p class="brug-card__meta">2 pagina\'s', text)
+    assert "/leefgebieden/wonen/" in links_on(fixture_site, "leefgebieden")
 
 
 @pytest.mark.build
