@@ -1304,7 +1304,9 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
                      theme="schulden"),
         MeetingInput("Landelijke netwerkdag Brug (demo)", at(200, 0), at(200, 0), "landelijk", all_day=True,
                      location="Jaarbeurs, Utrecht (demo)", capacity=200, description="De hele dag. Programma volgt."),
-        MeetingInput("Wekelijks inloopuur ID-bewijs (demo)", at(1, 10), at(1, 11), "gelderland",
+        # Tuesdays from four weeks before the spring change to well after it
+        MeetingInput("Wekelijks inloopuur ID-bewijs (demo)", spring - dt.timedelta(days=26) + dt.timedelta(hours=10),
+                     spring - dt.timedelta(days=26) + dt.timedelta(hours=11), "gelderland",
                      location="Gemeentehuis Ede, balie 3 (demo)", theme="id-bewijs", repeat="weekly", repeat_count=12),
         MeetingInput("Werkbezoek Huis van Herstel (demo, gaat niet door)", at(20, 10), at(20, 12), "limburg",
                      location="Maastricht (demo)", theme="wonen"),
