@@ -53,25 +53,43 @@ def populate(url: str, count: int) -> None:
     rng = random.Random(count)
     rows = []
     for n in range(count):
-        start = (NOW + dt.timedelta(days=rng.randint(1, 700), hours=rng.randint(0, 10))).replace(minute=0, second=0)
+        start = (NOW + dt.timedelta(days=rng.randint(1, 700), hours=rng.randint(0, 10))).replace(
+            minute=0, second=0
+        )
         repeat = "weekly" if n % 20 == 0 else ""
         repeat_count = 6 if repeat else 1
-        rows.append({
-            "title": f"Nazorgmiddag {n} – Café \"De Brug\"", "slug": f"nazorgmiddag-{n}",
-            "description": "Voor PI-casemanagers, nazorgcoördinatoren en reclassering.\n\nWelkom!",
-            "starts_at": start, "ends_at": start + dt.timedelta(hours=2),
-            "last_start": start + dt.timedelta(weeks=repeat_count - 1), "tz": meetings.TZ_NAME, "all_day": False,
-            "location": f"Stationsweg {n}, Ede", "online_url": "", "region": rng.choice(list(REGIOS)),
-            "theme": rng.choice(list(LEEFGEBIEDEN)), "audience": rng.choice(["open", "partners"]), "group": "",
-            "organiser_mailbox": "agenda@brug.example.nl", "organiser_name": "Brug agenda", "capacity": 40,
-            "repeat": repeat, "repeat_count": repeat_count, "exdates": [],
-            "status": "geannuleerd" if n % 50 == 0 else "gepland", "sequence": 1 if n % 50 == 0 else 0,
-            "created_at": NOW - dt.timedelta(days=30), "last_modified": NOW - dt.timedelta(days=rng.randint(0, 30)),
-            "created_by": "bench",
-        })
+        rows.append(
+            {
+                "title": f'Nazorgmiddag {n} – Café "De Brug"',
+                "slug": f"nazorgmiddag-{n}",
+                "description": "Voor PI-casemanagers en reclassering.\n\nWelkom!",
+                "starts_at": start,
+                "ends_at": start + dt.timedelta(hours=2),
+                "last_start": start + dt.timedelta(weeks=repeat_count - 1),
+                "tz": meetings.TZ_NAME,
+                "all_day": False,
+                "location": f"Stationsweg {n}, Ede",
+                "online_url": "",
+                "region": rng.choice(list(REGIOS)),
+                "theme": rng.choice(list(LEEFGEBIEDEN)),
+                "audience": rng.choice(["open", "partners"]),
+                "group": "",
+                "organiser_mailbox": "agenda@brug.example.nl",
+                "organiser_name": "Brug agenda",
+                "capacity": 40,
+                "repeat": repeat,
+                "repeat_count": repeat_count,
+                "exdates": [],
+                "status": "geannuleerd" if n % 50 == 0 else "gepland",
+                "sequence": 1 if n % 50 == 0 else 0,
+                "created_at": NOW - dt.timedelta(days=30),
+                "last_modified": NOW - dt.timedelta(days=rng.randint(0, 30)),
+                "created_by": "bench",
+            }
+        )
     with db.transaction(engine) as session:
         for chunk in range(0, len(rows), 1000):
-            session.execute(insert(meetings.Meeting), rows[chunk:chunk + 1000])
+            session.execute(insert(meetings.Meeting), rows[chunk : chunk + 1000])
         session.execute(meetings.update(meetings.CalendarVersion).values(version=1, changed_at=NOW))
     engine.dispose()
 
@@ -91,25 +109,41 @@ def in_process(url: str, site_dir: Path) -> dict[str, float]:
     with db.new_session(engine, write=False) as session:
         load_ms, items = timed(lambda: meetings.feed_meetings(session, meetings.Filter(), now=NOW))
     items = list(items)  # type: ignore[arg-type]
-    full_ms, data = timed(lambda: feeds.build_calendar(items, now=NOW, site=SITE.feed_site).to_ical())
+    full_ms, data = timed(
+        lambda: feeds.build_calendar(items, now=NOW, site=SITE.feed_site).to_ical()
+    )
     cold_ms, _ = timed(lambda: feeds.FeedRenderer(SITE.feed_site).render(items, now=NOW))
     engine.dispose()
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "SITE_DIR": str(site_dir),
-                      "PUBLIC_URL": "https://brug.example.nl", "MAIL_TRANSPORT": "console",
-                      "FEED_VERSION_TTL": 0})  # see every change at once
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "SITE_DIR": str(site_dir),
+            "PUBLIC_URL": "https://brug.example.nl",
+            "MAIL_TRANSPORT": "console",
+            "FEED_VERSION_TTL": 0,
+        }
+    )  # see every change at once
     client = app.test_client()
     client.get("/agenda.ics")
     hit_ms, _ = timed(lambda: client.get("/agenda.ics"), repeat=20)
     etag = client.get("/agenda.ics").headers["ETag"]
-    not_modified_ms, _ = timed(lambda: client.get("/agenda.ics", headers={"If-None-Match": etag}), repeat=20)
+    not_modified_ms, _ = timed(
+        lambda: client.get("/agenda.ics", headers={"If-None-Match": etag}), repeat=20
+    )
     changes = []
     renderer = app.extensions["brug.feed_cache"].renderer
     for n in range(3):
         with app.app_context(), db.transaction() as session:
-            meeting_id = session.exec(meetings.select(meetings.Meeting.id).where(meetings.Meeting.status == "gepland")).first()
+            meeting_id = session.exec(
+                meetings.select(meetings.Meeting.id).where(meetings.Meeting.status == "gepland")
+            ).first()
             meeting = session.get(meetings.Meeting, meeting_id)
-            meetings._touch(session, meeting, NOW + dt.timedelta(minutes=n + 1), notable=True)  # one changed meeting
+            meetings._touch(
+                session, meeting, NOW + dt.timedelta(minutes=n + 1), notable=True
+            )  # one changed meeting
         before = renderer.rendered
         start = time.perf_counter()
         response = client.get("/agenda.ics", headers={"If-None-Match": etag})
@@ -117,9 +151,16 @@ def in_process(url: str, site_dir: Path) -> dict[str, float]:
         assert response.status_code == 200 and renderer.rendered == before + 1
         etag = response.headers["ETag"]
     db.get_engine(app).dispose()
-    return {"bytes": len(data), "load_ms": load_ms, "full_ms": full_ms, "cold_ms": cold_ms,  # type: ignore[arg-type]
-            "hit_ms": hit_ms, "not_modified_ms": not_modified_ms, "change_ms": statistics.median(changes),
-            "data": data}  # type: ignore[dict-item]
+    return {
+        "bytes": len(data),
+        "load_ms": load_ms,
+        "full_ms": full_ms,
+        "cold_ms": cold_ms,  # type: ignore[arg-type]
+        "hit_ms": hit_ms,
+        "not_modified_ms": not_modified_ms,
+        "change_ms": statistics.median(changes),
+        "data": data,
+    }  # type: ignore[dict-item]
 
 
 def free_port() -> int:
@@ -140,25 +181,41 @@ def wrk(url: str, seconds: int, headers: dict[str, str] | None = None) -> float:
 
 def over_http(url: str, site_dir: Path, seconds: int) -> dict[str, float]:
     port = free_port()
-    env = {**os.environ, "BRUG_DATABASE_URL": url, "BRUG_SECRET_KEY": "bench-only", "BRUG_SITE_DIR": str(site_dir),
-           "BRUG_PUBLIC_URL": "https://brug.example.nl", "BRUG_MAIL_TRANSPORT": "console"}
+    env = {
+        **os.environ,
+        "BRUG_DATABASE_URL": url,
+        "BRUG_SECRET_KEY": "bench-only",
+        "BRUG_SITE_DIR": str(site_dir),
+        "BRUG_PUBLIC_URL": "https://brug.example.nl",
+        "BRUG_MAIL_TRANSPORT": "console",
+    }
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "forms_backend:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "forms_backend:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/health", timeout=1)  # noqa: S310
+                urllib.request.urlopen(base + "/health", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
         for _ in range(8):  # both workers render and cache once
-            urllib.request.urlopen(base + "/agenda.ics", timeout=60).read()  # noqa: S310
-        feed_etag = urllib.request.urlopen(base + "/agenda.ics").headers["ETag"]  # noqa: S310
-        static_etag = urllib.request.urlopen(base + "/static-feed.ics").headers["ETag"]  # noqa: S310
+            urllib.request.urlopen(base + "/agenda.ics", timeout=60).read()
+        feed_etag = urllib.request.urlopen(base + "/agenda.ics").headers["ETag"]
+        static_etag = urllib.request.urlopen(base + "/static-feed.ics").headers["ETag"]
         result = {
             "feed_200": wrk(base + "/agenda.ics", seconds),
             "static_200": wrk(base + "/static-feed.ics", seconds),
@@ -197,41 +254,90 @@ def main() -> None:
     write(rows, args.seconds)
 
 
+def table(header: list[str], body: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + " ---: |" * len(header)]
+    return out + ["| " + " | ".join(cells) + " |" for cells in body]
+
+
 def write(rows: list[tuple[int, dict[str, float]]], seconds: int) -> None:
+    when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    load = os.getloadavg()[0]
     lines = [
         "# Feeds benchmark",
         "",
-        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; SQLite; `bench/bench_feeds.py` (wrk -t2 -c16, {seconds} s per URL).",
+        f"Run {when} on {machine}; load average {load:.1f} at the end (a shared machine); SQLite;",
+        f"`bench/bench_feeds.py` (wrk -t2 -c16, {seconds} s per URL).",
         "",
         "## Rendering (in process, median ms)",
         "",
-        "| meetings | feed size | load from DB | full `to_ical()` | cold fragment render | cached 200 (Flask) | 304 (Flask) | first request after one change |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for size, m in rows:
-        lines.append(f"| {size:,} | {m['bytes'] / 1024:,.0f} KiB | {m['load_ms']:.0f} | {m['full_ms']:.0f} | {m['cold_ms']:.0f} | "
-                     f"{m['hit_ms']:.2f} | {m['not_modified_ms']:.2f} | {m['change_ms']:.0f} |")
+    lines += table(
+        [
+            "meetings",
+            "feed size",
+            "load from DB",
+            "full `to_ical()`",
+            "cold fragment render",
+            "cached 200 (Flask)",
+            "304 (Flask)",
+            "first request after one change",
+        ],
+        [
+            [
+                f"{size:,}",
+                f"{m['bytes'] / 1024:,.0f} KiB",
+                f"{m['load_ms']:.0f}",
+                f"{m['full_ms']:.0f}",
+                f"{m['cold_ms']:.0f}",
+                f"{m['hit_ms']:.2f}",
+                f"{m['not_modified_ms']:.2f}",
+                f"{m['change_ms']:.0f}",
+            ]
+            for size, m in rows
+        ],
+    )
     lines += [
         "",
-        "\"First request after one change\": version lookup, query of all meetings in the feed, one",
-        "fragment re-rendered (the other fragments come from the per-meeting cache), ETag computed.",
+        '"First request after one change": version lookup, query of all meetings in the feed,',
+        "one fragment re-rendered (the others come from the per-meeting cache), ETag computed.",
+        "The in-process Flask figures re-read the version on every request",
+        "(`FEED_VERSION_TTL=0`).",
         "",
         "## Serving under gunicorn, 2 sync workers (requests per second)",
         "",
-        "| meetings | `/agenda.ics` 200 | static file 200 | ratio | `/agenda.ics` 304 | static file 304 | ratio |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for size, m in rows:
-        lines.append(f"| {size:,} | {m['feed_200']:,.0f} | {m['static_200']:,.0f} | {m['feed_200'] / m['static_200']:.2f}× | "
-                     f"{m['feed_304']:,.0f} | {m['static_304']:,.0f} | {m['feed_304'] / m['static_304']:.2f}× |")
+    lines += table(
+        [
+            "meetings",
+            "`/agenda.ics` 200",
+            "static file 200",
+            "ratio",
+            "`/agenda.ics` 304",
+            "static file 304",
+            "ratio",
+        ],
+        [
+            [
+                f"{size:,}",
+                f"{m['feed_200']:,.0f}",
+                f"{m['static_200']:,.0f}",
+                f"{m['feed_200'] / m['static_200']:.2f}×",
+                f"{m['feed_304']:,.0f}",
+                f"{m['static_304']:,.0f}",
+                f"{m['feed_304'] / m['static_304']:.2f}×",
+            ]
+            for size, m in rows
+        ],
+    )
     lines += [
         "",
-        "The static file is the same feed's bytes, served by the same gunicorn through the embedded",
-        "site server (`send_file` with ETag). Goal: both ratios ≥ 1.0×. A 304 costs one primary-key",
-        "lookup of `calendar_version` and no rendering (tests/meetings/test_agenda_web.py checks it).",
-        "In production nginx caches public feeds (`proxy_cache_use_stale`), so polls are answered",
-        "while the backend restarts.",
+        "The static file is the same feed's bytes, served by the same gunicorn through the",
+        "embedded site server (`send_file` with ETag). Goal: both ratios ≥ 1.0×. A poll costs at",
+        "most one primary-key lookup of `calendar_version` (with the default `FEED_VERSION_TTL`",
+        "of 1 s, at most one per second per worker) and no rendering;",
+        "tests/meetings/test_agenda_web.py checks it. In production nginx caches public feeds",
+        "(`proxy_cache_use_stale`), so polls are answered while the backend restarts.",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vRecur,
+)
 from icalendar.prop import vDDDTypes
 
 TZID = "Europe/Amsterdam"
@@ -221,7 +229,9 @@ def _calendar(*, name: str, method: str, description: str | None = None) -> Cale
             cal.add("x-wr-caldesc", description)
         cal.add("x-wr-timezone", TZID)
         # icalendar's helper leaves out VALUE=DURATION, which the RFC 7986 property requires.
-        cal.add("refresh-interval", vDDDTypes(dt.timedelta(hours=4)), parameters={"VALUE": "DURATION"})
+        cal.add(
+            "refresh-interval", vDDDTypes(dt.timedelta(hours=4)), parameters={"VALUE": "DURATION"}
+        )
         cal.add("x-published-ttl", REFRESH)
     cal.add_component(vtimezone())
     return cal

@@ -47,7 +47,11 @@ AUDIENCES: dict[str, str] = {
     "closed": "Besloten groep",
 }
 PUBLIC_AUDIENCES = ("open", "partners")
-STATUSES: dict[str, str] = {"gepland": "Gepland", "gewijzigd": "Gewijzigd", "geannuleerd": "Geannuleerd"}
+STATUSES: dict[str, str] = {
+    "gepland": "Gepland",
+    "gewijzigd": "Gewijzigd",
+    "geannuleerd": "Geannuleerd",
+}
 REPEATS: dict[str, str] = {
     "": "Niet herhalen",
     "weekly": "Elke week",
@@ -145,7 +149,11 @@ class MeetingOccurrence(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("meeting_id", "recurrence_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    meeting_id: int = Field(sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False, index=True))
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     recurrence_id: dt.datetime = Field(sa_type=UTCDateTime)
     starts_at: dt.datetime = Field(sa_type=UTCDateTime)
     ends_at: dt.datetime = Field(sa_type=UTCDateTime)
@@ -158,15 +166,23 @@ class Registration(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("meeting_id", "email_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    meeting_id: int = Field(sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False, index=True))
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     name: str = Field(max_length=120)
     email: str = Field(max_length=320)
-    email_key: str = Field(max_length=320, index=True)  # lower-case, for "have we seen this address"
+    email_key: str = Field(
+        max_length=320, index=True
+    )  # lower-case, for "have we seen this address"
     organisation: str = Field(default="", max_length=200)
     status: str = Field(default="bevestigen", max_length=20)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
     confirmed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    placed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # seat or waitlist since
+    placed_at: dt.datetime | None = Field(
+        default=None, sa_type=UTCDateTime
+    )  # seat or waitlist since
     cancelled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     itip_offset: int = 0  # raised per deregistration so a later invitation outranks the CANCEL
 
@@ -197,7 +213,11 @@ class PartnerFeed(SQLModel, table=True):
 
     @property
     def active(self) -> bool:
-        return self.confirmed_at is not None and self.revoked_at is None and self.token_digest is not None
+        return (
+            self.confirmed_at is not None
+            and self.revoked_at is None
+            and self.token_digest is not None
+        )
 
 
 class CalendarVersion(SQLModel, table=True):
@@ -228,7 +248,9 @@ class Settings:
 
     @property
     def feed_site(self) -> feeds.FeedSite:
-        return feeds.FeedSite(base_url=self.base_url.rstrip("/"), domain=self.mail_domain, organiser=self.organiser)
+        return feeds.FeedSite(
+            base_url=self.base_url.rstrip("/"), domain=self.mail_domain, organiser=self.organiser
+        )
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -255,14 +277,20 @@ def render_mail(template: str, **context: Any) -> tuple[str, str]:
 # time helpers
 
 
-def to_utc(local: dt.datetime, *, what: str = "Dit tijdstip", field: str | None = None) -> dt.datetime:
+def to_utc(
+    local: dt.datetime, *, what: str = "Dit tijdstip", field: str | None = None
+) -> dt.datetime:
     """A wall-clock time in Amsterdam to UTC; refuses times that do not exist (spring gap)."""
     if local.tzinfo is not None:
         return local.astimezone(dt.UTC)
     aware = local.replace(tzinfo=ZONE)
     back = aware.astimezone(dt.UTC).astimezone(ZONE).replace(tzinfo=None)
     if back != local:
-        raise MeetingError(f"{what} bestaat niet: de klok gaat die nacht een uur vooruit. Kies een ander tijdstip.", field)
+        raise MeetingError(
+            f"{what} bestaat niet: de klok gaat die nacht een uur vooruit. "
+            "Kies een ander tijdstip.",
+            field,
+        )
     return aware.astimezone(dt.UTC)
 
 
@@ -323,17 +351,38 @@ def occurrences(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -
             continue
         override = by_id.get(start)
         if override is not None:
-            result.append(Occurrence(meeting, start, override.starts_at, override.ends_at,
-                                     meeting.cancelled or override.cancelled, True,
-                                     override.location or meeting.location))
+            result.append(
+                Occurrence(
+                    meeting,
+                    start,
+                    override.starts_at,
+                    override.ends_at,
+                    meeting.cancelled or override.cancelled,
+                    True,
+                    override.location or meeting.location,
+                )
+            )
         else:
-            result.append(Occurrence(meeting, start, start, start + duration, meeting.cancelled, False, meeting.location))
+            result.append(
+                Occurrence(
+                    meeting,
+                    start,
+                    start,
+                    start + duration,
+                    meeting.cancelled,
+                    False,
+                    meeting.location,
+                )
+            )
     return result
 
 
 def one_line(value: str | None, limit: int) -> str:
     """Collapse whitespace and drop control characters (CR, LF, BEL ...) from a one-line field."""
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in unicodedata.normalize("NFC", value or ""))
+    text = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " "
+        for ch in unicodedata.normalize("NFC", value or "")
+    )
     return " ".join(text.split())[:limit]
 
 
@@ -354,13 +403,17 @@ def calendar_version(session: Session) -> int:
 
 def calendar_version_row(session: Session) -> tuple[int, dt.datetime | None]:
     """(version, changed_at) in one indexed query, bypassing the session's identity map."""
-    row = session.exec(select(CalendarVersion.version, CalendarVersion.changed_at).where(CalendarVersion.id == 1)).first()
+    row = session.exec(
+        select(CalendarVersion.version, CalendarVersion.changed_at).where(CalendarVersion.id == 1)
+    ).first()
     return (row[0], row[1]) if row is not None else (0, None)
 
 
 def _bump(session: Session, now: dt.datetime) -> None:
     updated = session.exec(  # type: ignore[call-overload]
-        update(CalendarVersion).where(col(CalendarVersion.id) == 1).values(version=CalendarVersion.version + 1, changed_at=now)
+        update(CalendarVersion)
+        .where(col(CalendarVersion.id) == 1)
+        .values(version=CalendarVersion.version + 1, changed_at=now)
     )
     if updated.rowcount == 0:
         session.add(CalendarVersion(id=1, version=1, changed_at=now))
@@ -369,7 +422,9 @@ def _bump(session: Session, now: dt.datetime) -> None:
 
 def _touch(session: Session, meeting: Meeting, now: dt.datetime, *, notable: bool) -> None:
     # last_modified must move forward even when two edits share a clock reading
-    meeting.last_modified = max(now, meeting.last_modified + dt.timedelta(seconds=1)) if meeting.last_modified else now
+    meeting.last_modified = (
+        max(now, meeting.last_modified + dt.timedelta(seconds=1)) if meeting.last_modified else now
+    )
     if notable:
         meeting.sequence += 1
     session.add(meeting)
@@ -431,14 +486,27 @@ class MeetingInput:
             raise MeetingError("Kies voor wie de bijeenkomst is.", "audience")
         group = (self.group or "").strip().lower()
         if self.audience == "closed" and not _GROUP.match(group):
-            raise MeetingError("Geef voor een besloten groep een groepsnaam van kleine letters, cijfers en streepjes.", "group")
+            raise MeetingError(
+                "Geef voor een besloten groep een groepsnaam van kleine letters, "
+                "cijfers en streepjes.",
+                "group",
+            )
         if self.capacity is not None and not 1 <= self.capacity <= MAX_CAPACITY:
-            raise MeetingError(f"Het aantal plaatsen ligt tussen 1 en {MAX_CAPACITY}. Laat het leeg voor onbeperkt.", "capacity")
+            raise MeetingError(
+                f"Het aantal plaatsen ligt tussen 1 en {MAX_CAPACITY}. "
+                "Laat het leeg voor onbeperkt.",
+                "capacity",
+            )
         deadline = None
         if self.registration_deadline is not None:
-            deadline = to_utc(self.registration_deadline, what="De aanmeldtermijn", field="registration_deadline")
+            deadline = to_utc(
+                self.registration_deadline, what="De aanmeldtermijn", field="registration_deadline"
+            )
             if deadline > start:
-                raise MeetingError("De aanmeldtermijn moet vóór het begin van de bijeenkomst liggen.", "registration_deadline")
+                raise MeetingError(
+                    "De aanmeldtermijn moet vóór het begin van de bijeenkomst liggen.",
+                    "registration_deadline",
+                )
         if self.repeat not in REPEATS:
             raise MeetingError("Kies een geldige herhaling.", "repeat")
         count = self.repeat_count if self.repeat else 1
@@ -448,17 +516,25 @@ class MeetingInput:
             raise MeetingError("Een herhaling heeft minstens 2 keer.", "repeat_count")
         online = (self.online_url or "").strip()
         if online and not re.match(r"^https://[^\s<>\"]+$", online):
-            raise MeetingError("Een online link begint met https:// en heeft geen spaties.", "online_url")
+            raise MeetingError(
+                "Een online link begint met https:// en heeft geen spaties.", "online_url"
+            )
         mailbox = (self.organiser_mailbox or "").strip().lower()
         if mailbox:
             try:
                 mailbox = validate_email(mailbox, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
-                raise MeetingError("Geef een geldig functioneel e-mailadres (zoals agenda@...).", "organiser_mailbox") from None
+                raise MeetingError(
+                    "Geef een geldig functioneel e-mailadres (zoals agenda@...).",
+                    "organiser_mailbox",
+                ) from None
         if (self.geo_lat is None) != (self.geo_lon is None) or (
-            self.geo_lat is not None and not (-90 <= self.geo_lat <= 90 and -180 <= self.geo_lon <= 180)  # type: ignore[operator]
+            self.geo_lat is not None
+            and not (-90 <= self.geo_lat <= 90 and -180 <= self.geo_lon <= 180)  # type: ignore[operator]
         ):
-            raise MeetingError("Geef breedte- en lengtegraad allebei, of geen van beide.", "geo_lat")
+            raise MeetingError(
+                "Geef breedte- en lengtegraad allebei, of geen van beide.", "geo_lat"
+            )
         values: dict[str, Any] = {
             "title": title,
             "slug": slugify(title),
@@ -486,7 +562,16 @@ class MeetingInput:
         return values
 
 
-NOTABLE = ("title", "starts_at", "ends_at", "all_day", "location", "online_url", "repeat", "repeat_count")
+NOTABLE = (
+    "title",
+    "starts_at",
+    "ends_at",
+    "all_day",
+    "location",
+    "online_url",
+    "repeat",
+    "repeat_count",
+)
 
 
 def _apply(meeting: Meeting, values: dict[str, Any]) -> None:
@@ -495,21 +580,33 @@ def _apply(meeting: Meeting, values: dict[str, Any]) -> None:
     meeting.last_start = series_starts(meeting)[-1]
 
 
-def create_meeting(session: Session, data: MeetingInput, *, actor: str, now: dt.datetime, settings: Settings) -> Meeting:
+def create_meeting(
+    session: Session, data: MeetingInput, *, actor: str, now: dt.datetime, settings: Settings
+) -> Meeting:
     values = data.validate(now=now, mail_domain=settings.mail_domain)
-    meeting = Meeting(created_at=now, last_modified=now, created_by=actor, last_start=values["starts_at"], **values)
+    meeting = Meeting(
+        created_at=now,
+        last_modified=now,
+        created_by=actor,
+        last_start=values["starts_at"],
+        **values,
+    )
     _apply(meeting, {})
     session.add(meeting)
     session.flush()
     _bump(session, now)
-    audit.record(session, actor=actor, action="bijeenkomst.aangemaakt", subject=meeting.subject, now=now)
+    audit.record(
+        session, actor=actor, action="bijeenkomst.aangemaakt", subject=meeting.subject, now=now
+    )
     return meeting
 
 
 def lock_meeting(session: Session, meeting_id: int) -> Meeting | None:
     """The meeting row, locked until the transaction ends (PostgreSQL); SQLite write
     transactions hold the database lock already."""
-    query = select(Meeting).where(Meeting.id == meeting_id).execution_options(populate_existing=True)
+    query = (
+        select(Meeting).where(Meeting.id == meeting_id).execution_options(populate_existing=True)
+    )
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -541,15 +638,23 @@ def update_meeting(
             "capacity",
         )
     notable = any(getattr(meeting, name) != values[name] for name in NOTABLE)
-    if values["repeat"] != meeting.repeat or values["repeat_count"] != meeting.repeat_count or values["starts_at"] != meeting.starts_at:
+    if (
+        values["repeat"] != meeting.repeat
+        or values["repeat_count"] != meeting.repeat_count
+        or values["starts_at"] != meeting.starts_at
+    ):
         values["exdates"] = []  # the series moved: old dates no longer match
-        for override in session.exec(select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting.id)):
+        for override in session.exec(
+            select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting.id)
+        ):
             session.delete(override)
     _apply(meeting, values)
     if notable:
         meeting.status = "gewijzigd"
     _touch(session, meeting, now, notable=notable)
-    audit.record(session, actor=actor, action="bijeenkomst.gewijzigd", subject=meeting.subject, now=now)
+    audit.record(
+        session, actor=actor, action="bijeenkomst.gewijzigd", subject=meeting.subject, now=now
+    )
     session.flush()
     if notable:
         _invite_all(session, meeting, now=now, settings=settings, template="meeting_changed.txt")
@@ -557,7 +662,15 @@ def update_meeting(
     return meeting
 
 
-def cancel_meeting(session: Session, meeting_id: int, *, actor: str, now: dt.datetime, settings: Settings, reason: str = "") -> Meeting:
+def cancel_meeting(
+    session: Session,
+    meeting_id: int,
+    *,
+    actor: str,
+    now: dt.datetime,
+    settings: Settings,
+    reason: str = "",
+) -> Meeting:
     """Cancel: STATUS:CANCELLED stays in feeds for 30 days; registrants get METHOD:CANCEL."""
     meeting = lock_meeting(session, meeting_id)
     if meeting is None:
@@ -567,17 +680,33 @@ def cancel_meeting(session: Session, meeting_id: int, *, actor: str, now: dt.dat
     meeting.status = "geannuleerd"
     meeting.cancelled_at = now
     _touch(session, meeting, now, notable=True)
-    audit.record(session, actor=actor, action="bijeenkomst.geannuleerd", subject=meeting.subject, now=now)
+    audit.record(
+        session, actor=actor, action="bijeenkomst.geannuleerd", subject=meeting.subject, now=now
+    )
     for registration in _registrations(session, meeting.id, ("aangemeld", "wachtlijst")):  # type: ignore[arg-type]
         with_invite = registration.status == "aangemeld"
-        _mail(session, meeting, registration, "meeting_cancelled.txt", kind="bijeenkomst.geannuleerd",
-              now=now, settings=settings, method="CANCEL" if with_invite else None, reason=reason.strip())
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_cancelled.txt",
+            kind="bijeenkomst.geannuleerd",
+            now=now,
+            settings=settings,
+            method="CANCEL" if with_invite else None,
+            reason=reason.strip(),
+        )
     return meeting
 
 
-def _override(session: Session, meeting: Meeting, recurrence_id: dt.datetime) -> MeetingOccurrence | None:
+def _override(
+    session: Session, meeting: Meeting, recurrence_id: dt.datetime
+) -> MeetingOccurrence | None:
     return session.exec(
-        select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.recurrence_id == recurrence_id)
+        select(MeetingOccurrence).where(
+            MeetingOccurrence.meeting_id == meeting.id,
+            MeetingOccurrence.recurrence_id == recurrence_id,
+        )
     ).first()
 
 
@@ -601,7 +730,8 @@ def change_occurrence(
     end: dt.datetime | None = None,
     location: str = "",
 ) -> Meeting:
-    """One date of a series: ``skip`` (EXDATE), ``cancel`` (STATUS:CANCELLED), ``move``, ``restore``."""
+    """One date of a series: ``skip`` (EXDATE), ``cancel`` (STATUS:CANCELLED), ``move`` or
+    ``restore``."""
     meeting = lock_meeting(session, meeting_id)
     if meeting is None:
         raise MeetingError("Deze bijeenkomst bestaat niet.")
@@ -623,8 +753,12 @@ def change_occurrence(
     elif action in ("cancel", "move"):
         if override is None:
             duration = meeting.ends_at - meeting.starts_at
-            override = MeetingOccurrence(meeting_id=meeting.id, recurrence_id=recurrence_id,  # type: ignore[arg-type]
-                                         starts_at=recurrence_id, ends_at=recurrence_id + duration)
+            override = MeetingOccurrence(
+                meeting_id=meeting.id,
+                recurrence_id=recurrence_id,  # type: ignore[arg-type]
+                starts_at=recurrence_id,
+                ends_at=recurrence_id + duration,
+            )
         if action == "cancel":
             override.cancelled = True
         else:
@@ -644,7 +778,14 @@ def change_occurrence(
     if meeting.status == "gepland":
         meeting.status = "gewijzigd"
     _touch(session, meeting, now, notable=True)
-    audit.record(session, actor=actor, action=f"bijeenkomst.datum.{action}", subject=meeting.subject, now=now, detail=key)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"bijeenkomst.datum.{action}",
+        subject=meeting.subject,
+        now=now,
+        detail=key,
+    )
     session.flush()
     _invite_all(session, meeting, now=now, settings=settings, template="meeting_changed.txt")
     return meeting
@@ -658,15 +799,31 @@ def delete_unpublished(session: Session, meeting_id: int, *, actor: str, now: dt
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingError("Deze bijeenkomst bestaat niet.")
-    if session.exec(select(Registration.id).where(Registration.meeting_id == meeting_id)).first() is not None:
-        raise MeetingError("Er zijn aanmeldingen. Annuleer de bijeenkomst in plaats van haar te verwijderen.")
+    if (
+        session.exec(select(Registration.id).where(Registration.meeting_id == meeting_id)).first()
+        is not None
+    ):
+        raise MeetingError(
+            "Er zijn aanmeldingen. Annuleer de bijeenkomst in plaats van haar te verwijderen."
+        )
     if now - meeting.created_at > dt.timedelta(hours=1):
-        raise MeetingError("Deze bijeenkomst staat al in agenda's van abonnees. Annuleer haar in plaats van te verwijderen.")
-    for override in session.exec(select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting_id)):
+        raise MeetingError(
+            "Deze bijeenkomst staat al in agenda's van abonnees. "
+            "Annuleer haar in plaats van te verwijderen."
+        )
+    for override in session.exec(
+        select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting_id)
+    ):
         session.delete(override)
     session.delete(meeting)
     _bump(session, now)
-    audit.record(session, actor=actor, action="bijeenkomst.verwijderd", subject=f"meeting:{meeting_id}", now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="bijeenkomst.verwijderd",
+        subject=f"meeting:{meeting_id}",
+        now=now,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,11 +834,15 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting | None:
     return session.get(Meeting, meeting_id)
 
 
-def overrides_for(session: Session, meeting_ids: Sequence[int]) -> dict[int, list[MeetingOccurrence]]:
+def overrides_for(
+    session: Session, meeting_ids: Sequence[int]
+) -> dict[int, list[MeetingOccurrence]]:
     found: dict[int, list[MeetingOccurrence]] = {}
     if not meeting_ids:
         return found
-    rows = session.exec(select(MeetingOccurrence).where(col(MeetingOccurrence.meeting_id).in_(list(meeting_ids))))
+    rows = session.exec(
+        select(MeetingOccurrence).where(col(MeetingOccurrence.meeting_id).in_(list(meeting_ids)))
+    )
     for row in rows:
         found.setdefault(row.meeting_id, []).append(row)
     return found
@@ -709,7 +870,10 @@ class Filter:
 
     @property
     def key(self) -> str:
-        return "|".join(",".join(sorted(part)) for part in (self.regions, self.themes, self.audiences, self.groups))
+        return "|".join(
+            ",".join(sorted(part))
+            for part in (self.regions, self.themes, self.audiences, self.groups)
+        )
 
 
 def _filtered(query: Any, flt: Filter) -> Any:
@@ -728,13 +892,23 @@ def list_meetings(session: Session, flt: Filter, *, since: dt.datetime) -> list[
     return list(session.exec(query.order_by(Meeting.starts_at, Meeting.id)))
 
 
-def upcoming(session: Session, flt: Filter, *, now: dt.datetime, horizon: dt.timedelta = dt.timedelta(days=400)) -> list[Occurrence]:
+def upcoming(
+    session: Session,
+    flt: Filter,
+    *,
+    now: dt.datetime,
+    horizon: dt.timedelta = dt.timedelta(days=400),
+) -> list[Occurrence]:
     """The dates still to come (cancelled ones included, marked), in order."""
     meetings = list_meetings(session, flt, since=now - dt.timedelta(days=14))
     extra = overrides_for(session, [m.id for m in meetings])  # type: ignore[misc]
     found = [
-        occ for meeting in meetings for occ in occurrences(meeting, extra.get(meeting.id, []))  # type: ignore[arg-type]
-        if occ.ends_at > now and occ.starts_at < now + horizon and not (occ.cancelled and occ.starts_at < now)
+        occ
+        for meeting in meetings
+        for occ in occurrences(meeting, extra.get(meeting.id, []))  # type: ignore[arg-type]
+        if occ.ends_at > now
+        and occ.starts_at < now + horizon
+        and not (occ.cancelled and occ.starts_at < now)
     ]
     return sorted(found, key=lambda o: (o.starts_at, o.meeting.id))
 
@@ -752,7 +926,9 @@ def to_feed(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -> fe
         all_day=meeting.all_day,
         location=meeting.location,
         online_url=meeting.online_url,
-        geo=(meeting.geo_lat, meeting.geo_lon) if meeting.geo_lat is not None and meeting.geo_lon is not None else None,
+        geo=(meeting.geo_lat, meeting.geo_lon)
+        if meeting.geo_lat is not None and meeting.geo_lon is not None
+        else None,
         cancelled=meeting.cancelled,
         sequence=meeting.sequence,
         last_modified=meeting.last_modified,
@@ -762,7 +938,10 @@ def to_feed(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -> fe
         rrule=meeting.rrule,
         exdates=tuple(dt.datetime.fromisoformat(value) for value in meeting.exdates),
         occurrences=tuple(
-            feeds.FeedOccurrence(o.recurrence_id, o.starts_at, o.ends_at, o.cancelled, o.location or None) for o in overrides
+            feeds.FeedOccurrence(
+                o.recurrence_id, o.starts_at, o.ends_at, o.cancelled, o.location or None
+            )
+            for o in overrides
         ),
     )
 
@@ -783,20 +962,30 @@ def meeting_feed(session: Session, meeting: Meeting) -> feeds.FeedMeeting:
 
 
 def count_status(session: Session, meeting_id: int, status: str) -> int:
-    return int(session.exec(
-        select(func.count()).select_from(Registration).where(Registration.meeting_id == meeting_id, Registration.status == status)
-    ).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.meeting_id == meeting_id, Registration.status == status)
+        ).one()
+    )
 
 
-def _registrations(session: Session, meeting_id: int, statuses: Sequence[str]) -> list[Registration]:
-    query = select(Registration).where(Registration.meeting_id == meeting_id, col(Registration.status).in_(list(statuses)))
+def _registrations(
+    session: Session, meeting_id: int, statuses: Sequence[str]
+) -> list[Registration]:
+    query = select(Registration).where(
+        Registration.meeting_id == meeting_id, col(Registration.status).in_(list(statuses))
+    )
     return list(session.exec(query.order_by(col(Registration.placed_at), col(Registration.id))))
 
 
 def registrations(session: Session, meeting_id: int) -> list[Registration]:
     order = {"aangemeld": 0, "wachtlijst": 1, "bevestigen": 2, "afgemeld": 3}
     rows = session.exec(select(Registration).where(Registration.meeting_id == meeting_id))
-    return sorted(rows, key=lambda r: (order.get(r.status, 9), r.placed_at or r.created_at, r.id or 0))
+    return sorted(
+        rows, key=lambda r: (order.get(r.status, 9), r.placed_at or r.created_at, r.id or 0)
+    )
 
 
 def registration_open(meeting: Meeting, now: dt.datetime) -> str | None:
@@ -818,22 +1007,49 @@ def clean_email(email: str) -> str:
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise MeetingError("Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.", "email") from None
+        raise MeetingError(
+            "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.", "email"
+        ) from None
 
 
 def known_address(session: Session, email: str) -> bool:
     """Has this address confirmed anything with us before (a registration or a feed)?"""
     key = _email_key(email)
-    if session.exec(select(Registration.id).where(Registration.email_key == key, col(Registration.confirmed_at).is_not(None))).first():
+    if session.exec(
+        select(Registration.id).where(
+            Registration.email_key == key, col(Registration.confirmed_at).is_not(None)
+        )
+    ).first():
         return True
-    return session.exec(
-        select(PartnerFeed.id).where(func.lower(PartnerFeed.email) == key, col(PartnerFeed.confirmed_at).is_not(None))
-    ).first() is not None
+    return (
+        session.exec(
+            select(PartnerFeed.id).where(
+                func.lower(PartnerFeed.email) == key, col(PartnerFeed.confirmed_at).is_not(None)
+            )
+        ).first()
+        is not None
+    )
 
 
-def _cancel_link(session: Session, meeting: Meeting, registration: Registration, *, now: dt.datetime, settings: Settings) -> str:
-    ttl = max(meeting.last_start + (meeting.ends_at - meeting.starts_at) - now, dt.timedelta(0)) + dt.timedelta(days=1)
-    raw = tokens.issue(session, purpose=PURPOSE_CANCEL, subject=registration.subject, now=now, ttl=ttl, single_use=False)
+def _cancel_link(
+    session: Session,
+    meeting: Meeting,
+    registration: Registration,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+) -> str:
+    ttl = max(
+        meeting.last_start + (meeting.ends_at - meeting.starts_at) - now, dt.timedelta(0)
+    ) + dt.timedelta(days=1)
+    raw = tokens.issue(
+        session,
+        purpose=PURPOSE_CANCEL,
+        subject=registration.subject,
+        now=now,
+        ttl=ttl,
+        single_use=False,
+    )
     return settings.url(f"/agenda/afmelden/{raw}")
 
 
@@ -852,19 +1068,50 @@ def _mail(
     ical = None
     if method is not None:
         sequence = meeting.sequence + registration.itip_offset
-        ical = feeds.invitation(meeting_feed(session, meeting), method=method, attendee_email=registration.email,
-                                attendee_name=registration.name, site=settings.feed_site, sequence=sequence)
-    extra.setdefault("cancel_link", _cancel_link(session, meeting, registration, now=now, settings=settings)
-                     if registration.status in ("aangemeld", "wachtlijst") else "")
-    subject, body = render_mail(
-        template, meeting=meeting, registration=registration, when=describe_when(meeting),
-        place=meeting.location or meeting.online_url, meeting_url=settings.url(f"/agenda/{meeting.path}/"),
-        site_name=settings.site_name, **extra,
+        ical = feeds.invitation(
+            meeting_feed(session, meeting),
+            method=method,
+            attendee_email=registration.email,
+            attendee_name=registration.name,
+            site=settings.feed_site,
+            sequence=sequence,
+        )
+    extra.setdefault(
+        "cancel_link",
+        _cancel_link(session, meeting, registration, now=now, settings=settings)
+        if registration.status in ("aangemeld", "wachtlijst")
+        else "",
     )
-    outbox.enqueue(session, to=registration.email, subject=subject, body=body, now=now, kind=kind, ical=ical, ical_method=method)
+    subject, body = render_mail(
+        template,
+        meeting=meeting,
+        registration=registration,
+        when=describe_when(meeting),
+        place=meeting.location or meeting.online_url,
+        meeting_url=settings.url(f"/agenda/{meeting.path}/"),
+        site_name=settings.site_name,
+        **extra,
+    )
+    outbox.enqueue(
+        session,
+        to=registration.email,
+        subject=subject,
+        body=body,
+        now=now,
+        kind=kind,
+        ical=ical,
+        ical_method=method,
+    )
 
 
-def _place(session: Session, meeting: Meeting, registration: Registration, *, now: dt.datetime, settings: Settings) -> None:
+def _place(
+    session: Session,
+    meeting: Meeting,
+    registration: Registration,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+) -> None:
     """Give a seat or a waitlist place; the caller holds the meeting lock."""
     taken = count_status(session, meeting.id, "aangemeld")  # type: ignore[arg-type]
     seat = meeting.capacity is None or taken < meeting.capacity
@@ -875,21 +1122,43 @@ def _place(session: Session, meeting: Meeting, registration: Registration, *, no
     session.add(registration)
     session.flush()
     if seat:
-        _mail(session, meeting, registration, "meeting_registered.txt", kind="bijeenkomst.uitnodiging",
-              now=now, settings=settings, method="REQUEST")
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_registered.txt",
+            kind="bijeenkomst.uitnodiging",
+            now=now,
+            settings=settings,
+            method="REQUEST",
+        )
     else:
         position = len(_registrations(session, meeting.id, ("wachtlijst",)))  # type: ignore[arg-type]
-        _mail(session, meeting, registration, "meeting_waitlist.txt", kind="bijeenkomst.wachtlijst",
-              now=now, settings=settings, position=position)
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_waitlist.txt",
+            kind="bijeenkomst.wachtlijst",
+            now=now,
+            settings=settings,
+            position=position,
+        )
 
 
-def _promote(session: Session, meeting: Meeting, *, now: dt.datetime, settings: Settings) -> list[Registration]:
+def _promote(
+    session: Session, meeting: Meeting, *, now: dt.datetime, settings: Settings
+) -> list[Registration]:
     """Move people from the waitlist to free seats, first come first served."""
     if meeting.cancelled:
         return []
     promoted = []
     waiting = _registrations(session, meeting.id, ("wachtlijst",))  # type: ignore[arg-type]
-    free = None if meeting.capacity is None else meeting.capacity - count_status(session, meeting.id, "aangemeld")  # type: ignore[arg-type]
+    free = (
+        None
+        if meeting.capacity is None
+        else meeting.capacity - count_status(session, meeting.id, "aangemeld")
+    )  # type: ignore[arg-type]
     for registration in waiting:
         if free is not None and free <= 0:
             break
@@ -897,17 +1166,36 @@ def _promote(session: Session, meeting: Meeting, *, now: dt.datetime, settings: 
         registration.placed_at = now
         session.add(registration)
         session.flush()
-        _mail(session, meeting, registration, "meeting_promoted.txt", kind="bijeenkomst.uitnodiging",
-              now=now, settings=settings, method="REQUEST")
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_promoted.txt",
+            kind="bijeenkomst.uitnodiging",
+            now=now,
+            settings=settings,
+            method="REQUEST",
+        )
         promoted.append(registration)
         if free is not None:
             free -= 1
     return promoted
 
 
-def _invite_all(session: Session, meeting: Meeting, *, now: dt.datetime, settings: Settings, template: str) -> None:
+def _invite_all(
+    session: Session, meeting: Meeting, *, now: dt.datetime, settings: Settings, template: str
+) -> None:
     for registration in _registrations(session, meeting.id, ("aangemeld",)):  # type: ignore[arg-type]
-        _mail(session, meeting, registration, template, kind="bijeenkomst.wijziging", now=now, settings=settings, method="REQUEST")
+        _mail(
+            session,
+            meeting,
+            registration,
+            template,
+            kind="bijeenkomst.wijziging",
+            now=now,
+            settings=settings,
+            method="REQUEST",
+        )
 
 
 @dataclass(frozen=True)
@@ -945,31 +1233,63 @@ def register(
         raise MeetingError(reason)
     key = _email_key(address)
     registration = session.exec(
-        select(Registration).where(Registration.meeting_id == meeting_id, Registration.email_key == key)
+        select(Registration).where(
+            Registration.meeting_id == meeting_id, Registration.email_key == key
+        )
     ).first()
     if registration is not None and registration.status in ("aangemeld", "wachtlijst"):
-        _mail(session, meeting, registration, "meeting_already.txt", kind="bijeenkomst.al-aangemeld", now=now, settings=settings)
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_already.txt",
+            kind="bijeenkomst.al-aangemeld",
+            now=now,
+            settings=settings,
+        )
         return RegistrationResult(registration.id, registration.status)  # type: ignore[arg-type]
     known = known_address(session, address)
     if registration is None:
-        registration = Registration(meeting_id=meeting_id, name=name, email=address, email_key=key,
-                                    organisation=organisation, created_at=now)
+        registration = Registration(
+            meeting_id=meeting_id,
+            name=name,
+            email=address,
+            email_key=key,
+            organisation=organisation,
+            created_at=now,
+        )
     else:
-        registration.name, registration.email, registration.organisation = name, address, organisation
+        registration.name, registration.email, registration.organisation = (
+            name,
+            address,
+            organisation,
+        )
         registration.status = "bevestigen"
     session.add(registration)
     session.flush()
     if known:
         _place(session, meeting, registration, now=now, settings=settings)
     else:
-        raw = tokens.issue(session, purpose=PURPOSE_CONFIRM, subject=registration.subject, now=now, ttl=CONFIRM_TTL)
-        _mail(session, meeting, registration, "meeting_confirm.txt", kind="bijeenkomst.bevestigen", now=now,
-              settings=settings, confirm_link=settings.url(f"/agenda/aanmelding/{raw}"),
-              confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600))
+        raw = tokens.issue(
+            session, purpose=PURPOSE_CONFIRM, subject=registration.subject, now=now, ttl=CONFIRM_TTL
+        )
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_confirm.txt",
+            kind="bijeenkomst.bevestigen",
+            now=now,
+            settings=settings,
+            confirm_link=settings.url(f"/agenda/aanmelding/{raw}"),
+            confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600),
+        )
     return RegistrationResult(registration.id, registration.status)  # type: ignore[arg-type]
 
 
-def _registration_for(session: Session, raw: str, *, purpose: str, now: dt.datetime, redeem: bool) -> Registration:
+def _registration_for(
+    session: Session, raw: str, *, purpose: str, now: dt.datetime, redeem: bool
+) -> Registration:
     try:
         token = (tokens.redeem if redeem else tokens.peek)(session, raw, purpose=purpose, now=now)
         registration_id = tokens.subject_id(token, "registration")
@@ -981,14 +1301,18 @@ def _registration_for(session: Session, raw: str, *, purpose: str, now: dt.datet
     return registration
 
 
-def peek_registration(session: Session, raw: str, *, purpose: str, now: dt.datetime) -> tuple[Registration, Meeting]:
+def peek_registration(
+    session: Session, raw: str, *, purpose: str, now: dt.datetime
+) -> tuple[Registration, Meeting]:
     registration = _registration_for(session, raw, purpose=purpose, now=now, redeem=False)
     meeting = session.get(Meeting, registration.meeting_id)
     assert meeting is not None
     return registration, meeting
 
 
-def confirm_registration(session: Session, raw: str, *, now: dt.datetime, settings: Settings) -> Registration:
+def confirm_registration(
+    session: Session, raw: str, *, now: dt.datetime, settings: Settings
+) -> Registration:
     """The double opt-in: the link from the e-mail gives a seat or a waitlist place."""
     registration = _registration_for(session, raw, purpose=PURPOSE_CONFIRM, now=now, redeem=True)
     meeting = lock_meeting(session, registration.meeting_id)
@@ -1003,12 +1327,21 @@ def confirm_registration(session: Session, raw: str, *, now: dt.datetime, settin
     return registration
 
 
-def cancel_registration(session: Session, raw: str | None, *, now: dt.datetime, settings: Settings,
-                        registration_id: int | None = None, actor: str | None = None) -> Registration:
+def cancel_registration(
+    session: Session,
+    raw: str | None,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+    registration_id: int | None = None,
+    actor: str | None = None,
+) -> Registration:
     """Deregister (by the link in the e-mail, or by an organiser): METHOD:CANCEL to the person,
     and the first on the waitlist moves up."""
     if raw is not None:
-        registration = _registration_for(session, raw, purpose=PURPOSE_CANCEL, now=now, redeem=False)
+        registration = _registration_for(
+            session, raw, purpose=PURPOSE_CANCEL, now=now, redeem=False
+        )
     else:
         found = session.get(Registration, registration_id)
         if found is None:
@@ -1026,17 +1359,41 @@ def cancel_registration(session: Session, raw: str | None, *, now: dt.datetime, 
         registration.itip_offset += 1
     session.add(registration)
     session.flush()
-    _mail(session, meeting, registration, "meeting_deregistered.txt", kind="bijeenkomst.afgemeld", now=now,
-          settings=settings, method="CANCEL" if had_seat else None, had_seat=had_seat)
+    _mail(
+        session,
+        meeting,
+        registration,
+        "meeting_deregistered.txt",
+        kind="bijeenkomst.afgemeld",
+        now=now,
+        settings=settings,
+        method="CANCEL" if had_seat else None,
+        had_seat=had_seat,
+    )
     if actor:
-        audit.record(session, actor=actor, action="aanmelding.afgemeld", subject=registration.subject, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="aanmelding.afgemeld",
+            subject=registration.subject,
+            now=now,
+        )
     if had_seat:
         _promote(session, meeting, now=now, settings=settings)
     return registration
 
 
-def mail_registrants(session: Session, meeting: Meeting, *, subject: str, body: str, statuses: Sequence[str],
-                     actor: str, now: dt.datetime, settings: Settings) -> int:
+def mail_registrants(
+    session: Session,
+    meeting: Meeting,
+    *,
+    subject: str,
+    body: str,
+    statuses: Sequence[str],
+    actor: str,
+    now: dt.datetime,
+    settings: Settings,
+) -> int:
     """An organiser's message to registrants, through the outbox."""
     subject = one_line(subject, 1000)
     if not subject or len(subject) > 150:
@@ -1047,9 +1404,25 @@ def mail_registrants(session: Session, meeting: Meeting, *, subject: str, body: 
         raise MeetingError("Kies wie het bericht krijgt.", "statuses")
     people = _registrations(session, meeting.id, statuses)  # type: ignore[arg-type]
     for registration in people:
-        _mail(session, meeting, registration, "meeting_message.txt", kind="bijeenkomst.bericht", now=now,
-              settings=settings, message_subject=subject, message_body=body.strip())
-    audit.record(session, actor=actor, action="bijeenkomst.bericht", subject=meeting.subject, now=now, detail=f"{len(people)} ontvangers")
+        _mail(
+            session,
+            meeting,
+            registration,
+            "meeting_message.txt",
+            kind="bijeenkomst.bericht",
+            now=now,
+            settings=settings,
+            message_subject=subject,
+            message_body=body.strip(),
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="bijeenkomst.bericht",
+        subject=meeting.subject,
+        now=now,
+        detail=f"{len(people)} ontvangers",
+    )
     return len(people)
 
 
@@ -1068,8 +1441,15 @@ def export_csv(meeting: Meeting, rows: Sequence[Registration]) -> str:
     writer.writerow(["Naam", "E-mailadres", "Organisatie", "Status", "Sinds"])
     for r in rows:
         since = local(r.placed_at or r.created_at).strftime("%d-%m-%Y %H:%M")
-        writer.writerow([csv_safe(r.name), csv_safe(r.email), csv_safe(r.organisation),
-                         REGISTRATION_STATUSES.get(r.status, r.status), since])
+        writer.writerow(
+            [
+                csv_safe(r.name),
+                csv_safe(r.email),
+                csv_safe(r.organisation),
+                REGISTRATION_STATUSES.get(r.status, r.status),
+                since,
+            ]
+        )
     return "\ufeff" + out.getvalue()
 
 
@@ -1081,14 +1461,18 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _feed_filters(regions: Iterable[str], themes: Iterable[str], audiences: Iterable[str], groups: Iterable[str]) -> dict[str, list[str]]:
+def _feed_filters(
+    regions: Iterable[str], themes: Iterable[str], audiences: Iterable[str], groups: Iterable[str]
+) -> dict[str, list[str]]:
     regions, themes, audiences = sorted(set(regions)), sorted(set(themes)), sorted(set(audiences))
     groups = sorted({g.strip().lower() for g in groups if g.strip()})
     Filter(tuple(regions), tuple(themes), tuple(audiences)).check()
     if not audiences:
         raise MeetingError("Kies minstens één soort bijeenkomst (open of partners).", "audiences")
     if any(not _GROUP.match(g) for g in groups):
-        raise MeetingError("Een groepsnaam bestaat uit kleine letters, cijfers en streepjes.", "groups")
+        raise MeetingError(
+            "Een groepsnaam bestaat uit kleine letters, cijfers en streepjes.", "groups"
+        )
     return {"regions": regions, "themes": themes, "audiences": audiences, "groups": groups}
 
 
@@ -1098,31 +1482,71 @@ def _new_feed_token(feed: PartnerFeed) -> str:
     return raw
 
 
-def request_partner_feed(session: Session, *, name: str, email: str, organisation: str, regions: Iterable[str],
-                         themes: Iterable[str], audiences: Iterable[str], now: dt.datetime, settings: Settings) -> PartnerFeed:
+def request_partner_feed(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    organisation: str,
+    regions: Iterable[str],
+    themes: Iterable[str],
+    audiences: Iterable[str],
+    now: dt.datetime,
+    settings: Settings,
+) -> PartnerFeed:
     """A partner asks for a private feed: confirmation by e-mail first (double opt-in)."""
     name = one_line(name, 1000)
     if not name or len(name) > 120:
         raise MeetingError("Vul je naam in (hoogstens 120 tekens).", "name")
     address = clean_email(email)
-    feed = PartnerFeed(name=name, email=address, organisation=one_line(organisation, 200),
-                       created_at=now, created_by="partner", **_feed_filters(regions, themes, audiences, ()))
+    feed = PartnerFeed(
+        name=name,
+        email=address,
+        organisation=one_line(organisation, 200),
+        created_at=now,
+        created_by="partner",
+        **_feed_filters(regions, themes, audiences, ()),
+    )
     session.add(feed)
     session.flush()
-    raw = tokens.issue(session, purpose=PURPOSE_FEED_CONFIRM, subject=f"partnerfeed:{feed.id}", now=now, ttl=CONFIRM_TTL)
-    subject, body = render_mail("meeting_feed_confirm.txt", feed=feed, confirm_link=settings.url(f"/agenda/prive/bevestigen/{raw}"),
-                                confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600), site_name=settings.site_name)
-    outbox.enqueue(session, to=address, subject=subject, body=body, now=now, kind="prive-agenda.bevestigen")
+    raw = tokens.issue(
+        session,
+        purpose=PURPOSE_FEED_CONFIRM,
+        subject=f"partnerfeed:{feed.id}",
+        now=now,
+        ttl=CONFIRM_TTL,
+    )
+    subject, body = render_mail(
+        "meeting_feed_confirm.txt",
+        feed=feed,
+        confirm_link=settings.url(f"/agenda/prive/bevestigen/{raw}"),
+        confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600),
+        site_name=settings.site_name,
+    )
+    outbox.enqueue(
+        session, to=address, subject=subject, body=body, now=now, kind="prive-agenda.bevestigen"
+    )
     return feed
 
 
-def _send_feed_link(session: Session, feed: PartnerFeed, raw: str, *, now: dt.datetime, settings: Settings) -> None:
-    subject, body = render_mail("meeting_feed_link.txt", feed=feed, feed_url=settings.url(f"/agenda/prive/{raw}.ics"),
-                                manage_url=settings.url(f"/agenda/prive/{raw}/"), site_name=settings.site_name)
-    outbox.enqueue(session, to=feed.email, subject=subject, body=body, now=now, kind="prive-agenda.link")
+def _send_feed_link(
+    session: Session, feed: PartnerFeed, raw: str, *, now: dt.datetime, settings: Settings
+) -> None:
+    subject, body = render_mail(
+        "meeting_feed_link.txt",
+        feed=feed,
+        feed_url=settings.url(f"/agenda/prive/{raw}.ics"),
+        manage_url=settings.url(f"/agenda/prive/{raw}/"),
+        site_name=settings.site_name,
+    )
+    outbox.enqueue(
+        session, to=feed.email, subject=subject, body=body, now=now, kind="prive-agenda.link"
+    )
 
 
-def confirm_partner_feed(session: Session, raw_confirm: str, *, now: dt.datetime, settings: Settings) -> tuple[PartnerFeed, str]:
+def confirm_partner_feed(
+    session: Session, raw_confirm: str, *, now: dt.datetime, settings: Settings
+) -> tuple[PartnerFeed, str]:
     """Activate a requested feed; returns it with the raw feed token (shown once, e-mailed)."""
     try:
         token = tokens.redeem(session, raw_confirm, purpose=PURPOSE_FEED_CONFIRM, now=now)
@@ -1139,20 +1563,45 @@ def confirm_partner_feed(session: Session, raw_confirm: str, *, now: dt.datetime
     return feed, raw
 
 
-def create_partner_feed(session: Session, *, name: str, email: str, organisation: str, regions: Iterable[str],
-                        themes: Iterable[str], audiences: Iterable[str], groups: Iterable[str], actor: str,
-                        now: dt.datetime, settings: Settings, send_mail: bool = True) -> tuple[PartnerFeed, str]:
+def create_partner_feed(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    organisation: str,
+    regions: Iterable[str],
+    themes: Iterable[str],
+    audiences: Iterable[str],
+    groups: Iterable[str],
+    actor: str,
+    now: dt.datetime,
+    settings: Settings,
+    send_mail: bool = True,
+) -> tuple[PartnerFeed, str]:
     """An administrator makes a private feed (may include closed groups); active at once."""
     name = one_line(name, 1000)
     if not name or len(name) > 120:
         raise MeetingError("Vul een naam in (hoogstens 120 tekens).", "name")
     address = clean_email(email)
-    feed = PartnerFeed(name=name, email=address, organisation=one_line(organisation, 200),
-                       created_at=now, confirmed_at=now, created_by=actor, **_feed_filters(regions, themes, audiences, groups))
+    feed = PartnerFeed(
+        name=name,
+        email=address,
+        organisation=one_line(organisation, 200),
+        created_at=now,
+        confirmed_at=now,
+        created_by=actor,
+        **_feed_filters(regions, themes, audiences, groups),
+    )
     raw = _new_feed_token(feed)
     session.add(feed)
     session.flush()
-    audit.record(session, actor=actor, action="prive-agenda.aangemaakt", subject=f"partnerfeed:{feed.id}", now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="prive-agenda.aangemaakt",
+        subject=f"partnerfeed:{feed.id}",
+        now=now,
+    )
     if send_mail:
         _send_feed_link(session, feed, raw, now=now, settings=settings)
     return feed, raw
@@ -1166,11 +1615,19 @@ def find_partner_feed(session: Session, raw: str) -> PartnerFeed | None:
     return feed if feed is not None and feed.active else None
 
 
-def revoke_partner_feed(session: Session, feed: PartnerFeed, *, actor: str, now: dt.datetime) -> None:
+def revoke_partner_feed(
+    session: Session, feed: PartnerFeed, *, actor: str, now: dt.datetime
+) -> None:
     if feed.revoked_at is None:
         feed.revoked_at = now
         session.add(feed)
-        audit.record(session, actor=actor, action="prive-agenda.ingetrokken", subject=f"partnerfeed:{feed.id}", now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="prive-agenda.ingetrokken",
+            subject=f"partnerfeed:{feed.id}",
+            now=now,
+        )
 
 
 def stamp_fetch(session: Session, feed_id: int, *, now: dt.datetime) -> bool:
@@ -1178,14 +1635,19 @@ def stamp_fetch(session: Session, feed_id: int, *, now: dt.datetime) -> bool:
     result = session.exec(  # type: ignore[call-overload]
         update(PartnerFeed)
         .where(col(PartnerFeed.id) == feed_id)
-        .where((col(PartnerFeed.last_fetched_at).is_(None)) | (col(PartnerFeed.last_fetched_at) < now - FETCH_STAMP_EVERY))
+        .where(
+            (col(PartnerFeed.last_fetched_at).is_(None))
+            | (col(PartnerFeed.last_fetched_at) < now - FETCH_STAMP_EVERY)
+        )
         .values(last_fetched_at=now)
     )
     return bool(result.rowcount)
 
 
 def partner_filter(feed: PartnerFeed) -> Filter:
-    return Filter(tuple(feed.regions), tuple(feed.themes), tuple(feed.audiences), tuple(feed.groups))
+    return Filter(
+        tuple(feed.regions), tuple(feed.themes), tuple(feed.audiences), tuple(feed.groups)
+    )
 
 
 def partner_feeds(session: Session) -> list[PartnerFeed]:
@@ -1196,8 +1658,20 @@ def partner_feeds(session: Session) -> list[PartnerFeed]:
 # words for people
 
 
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-          "oktober", "november", "december")
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 
@@ -1215,7 +1689,9 @@ def describe_span(start: dt.datetime, end: dt.datetime, all_day: bool) -> str:
     a, b = local(start), local(end)
     if all_day:
         last = (b - dt.timedelta(days=1)).date()
-        return dutch_date(a) if last == a.date() else f"{dutch_date(a)} tot en met {dutch_date(last)}"
+        return (
+            dutch_date(a) if last == a.date() else f"{dutch_date(a)} tot en met {dutch_date(last)}"
+        )
     if a.date() == b.date():
         return f"{dutch_date(a)}, {a:%H.%M}–{b:%H.%M} uur"
     return f"{dutch_date(a)} {a:%H.%M} uur tot {dutch_date(b)} {b:%H.%M} uur"
@@ -1235,25 +1711,40 @@ def describe_when(meeting: Meeting) -> str:
 def _purge_registrations(session: Session, now: dt.datetime) -> int:
     ended = select(Meeting.id).where(Meeting.last_start < now - REGISTRATION_KEPT - MAX_DURATION)
     old = list(session.exec(select(Registration).where(col(Registration.meeting_id).in_(ended))))
-    stale = list(session.exec(select(Registration).where(Registration.status == "bevestigen",
-                                                         Registration.created_at < now - CONFIRM_TTL - dt.timedelta(days=1))))
+    stale = list(
+        session.exec(
+            select(Registration).where(
+                Registration.status == "bevestigen",
+                Registration.created_at < now - CONFIRM_TTL - dt.timedelta(days=1),
+            )
+        )
+    )
     for registration in {r.id: r for r in old + stale}.values():
         session.delete(registration)
     return len({r.id for r in old + stale})
 
 
 def _purge_feeds(session: Session, now: dt.datetime) -> int:
-    old = list(session.exec(select(PartnerFeed).where(
-        (col(PartnerFeed.revoked_at) < now - dt.timedelta(days=30))
-        | ((col(PartnerFeed.confirmed_at).is_(None)) & (PartnerFeed.created_at < now - CONFIRM_TTL - dt.timedelta(days=1)))
-    )))
+    old = list(
+        session.exec(
+            select(PartnerFeed).where(
+                (col(PartnerFeed.revoked_at) < now - dt.timedelta(days=30))
+                | (
+                    (col(PartnerFeed.confirmed_at).is_(None))
+                    & (PartnerFeed.created_at < now - CONFIRM_TTL - dt.timedelta(days=1))
+                )
+            )
+        )
+    )
     for feed in old:
         session.delete(feed)
     return len(old)
 
 
 RETENTION_RULES = {
-    "aanmeldingen voor bijeenkomsten (90 dagen na afloop) en onbevestigde aanmeldingen": _purge_registrations,
+    "aanmeldingen voor bijeenkomsten (90 dagen na afloop), onbevestigde aanmeldingen": (
+        _purge_registrations
+    ),
     "ingetrokken of onbevestigde privé-agenda's": _purge_feeds,
 }
 
@@ -1280,59 +1771,178 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
     spring, autumn = dst_day(3), dst_day(10)
     organiser = f"agenda@{DEMO_DOMAIN}"
     specs = [
-        MeetingInput("Regionale nazorgmiddag West-Veluwe Vallei (demo)", at(10, 13, 30), at(10, 17), "gelderland",
-                     description="Voor PI-casemanagers, nazorgcoördinatoren en reclassering.\n\n"
-                                 "- Wat werkt bij **wonen na detentie**\n- Kennismaken met elkaar",
-                     location="Zorg- en Veiligheidshuis, Stationsweg 1, Ede (demo)", theme="wonen",
-                     audience="partners", capacity=40, organiser_mailbox=organiser, organiser_name="Brug agenda (demo)",
-                     registration_deadline=at(8, 17)),
-        MeetingInput("Kennismaking COSA-vrijwilligers (demo)", spring - dt.timedelta(days=2) + dt.timedelta(hours=19),
-                     spring - dt.timedelta(days=2) + dt.timedelta(hours=21), "noord-holland",
-                     location="Café \"De Brug\", Damstraat 2, Amsterdam (demo)", theme="sociaal-netwerk",
-                     capacity=3, description="Een avond voor nieuwe vrijwilligers. Zoë vertelt over haar cirkel. 🙂"),
-        MeetingInput("Werkbezoek re-integratiecentrum (demo)", spring + dt.timedelta(days=3, hours=10),
-                     spring + dt.timedelta(days=3, hours=12), "utrecht", location="PI Utrecht (demo)",
-                     theme="werk-en-dagbesteding", audience="partners", capacity=15),
-        MeetingInput("Intervisie nazorgcoördinatoren (demo)", at(7, 15), at(7, 16, 30), "gelderland",
-                     location="", online_url="https://vergaderen.example.nl/intervisie-demo", audience="closed",
-                     group="nazorg-gelderland", repeat="monthly", repeat_count=10, theme="zorg"),
-        MeetingInput("COSA-training, deel 1 (demo)", autumn - dt.timedelta(days=3) + dt.timedelta(hours=9, minutes=30),
-                     autumn - dt.timedelta(days=3) + dt.timedelta(hours=16), "zuid-holland",
-                     location="Buurthuis De Schakel, Rotterdam (demo)", capacity=12, theme="sociaal-netwerk"),
-        MeetingInput("Spreekuur schulden na detentie (demo)", autumn + dt.timedelta(days=4, hours=14),
-                     autumn + dt.timedelta(days=4, hours=16), "noord-holland", location="Wijkcentrum Oost, Amsterdam (demo)",
-                     theme="schulden"),
-        MeetingInput("Landelijke netwerkdag Brug (demo)", at(200, 0), at(200, 0), "landelijk", all_day=True,
-                     location="Jaarbeurs, Utrecht (demo)", capacity=200, description="De hele dag. Programma volgt."),
+        MeetingInput(
+            "Regionale nazorgmiddag West-Veluwe Vallei (demo)",
+            at(10, 13, 30),
+            at(10, 17),
+            "gelderland",
+            description="Voor PI-casemanagers, nazorgcoördinatoren en reclassering.\n\n"
+            "- Wat werkt bij **wonen na detentie**\n- Kennismaken met elkaar",
+            location="Zorg- en Veiligheidshuis, Stationsweg 1, Ede (demo)",
+            theme="wonen",
+            audience="partners",
+            capacity=40,
+            organiser_mailbox=organiser,
+            organiser_name="Brug agenda (demo)",
+            registration_deadline=at(8, 17),
+        ),
+        MeetingInput(
+            "Kennismaking COSA-vrijwilligers (demo)",
+            spring - dt.timedelta(days=2) + dt.timedelta(hours=19),
+            spring - dt.timedelta(days=2) + dt.timedelta(hours=21),
+            "noord-holland",
+            location='Café "De Brug", Damstraat 2, Amsterdam (demo)',
+            theme="sociaal-netwerk",
+            capacity=3,
+            description="Een avond voor nieuwe vrijwilligers. Zoë vertelt over haar cirkel. 🙂",
+        ),
+        MeetingInput(
+            "Werkbezoek re-integratiecentrum (demo)",
+            spring + dt.timedelta(days=3, hours=10),
+            spring + dt.timedelta(days=3, hours=12),
+            "utrecht",
+            location="PI Utrecht (demo)",
+            theme="werk-en-dagbesteding",
+            audience="partners",
+            capacity=15,
+        ),
+        MeetingInput(
+            "Intervisie nazorgcoördinatoren (demo)",
+            at(7, 15),
+            at(7, 16, 30),
+            "gelderland",
+            location="",
+            online_url="https://vergaderen.example.nl/intervisie-demo",
+            audience="closed",
+            group="nazorg-gelderland",
+            repeat="monthly",
+            repeat_count=10,
+            theme="zorg",
+        ),
+        MeetingInput(
+            "COSA-training, deel 1 (demo)",
+            autumn - dt.timedelta(days=3) + dt.timedelta(hours=9, minutes=30),
+            autumn - dt.timedelta(days=3) + dt.timedelta(hours=16),
+            "zuid-holland",
+            location="Buurthuis De Schakel, Rotterdam (demo)",
+            capacity=12,
+            theme="sociaal-netwerk",
+        ),
+        MeetingInput(
+            "Spreekuur schulden na detentie (demo)",
+            autumn + dt.timedelta(days=4, hours=14),
+            autumn + dt.timedelta(days=4, hours=16),
+            "noord-holland",
+            location="Wijkcentrum Oost, Amsterdam (demo)",
+            theme="schulden",
+        ),
+        MeetingInput(
+            "Landelijke netwerkdag Brug (demo)",
+            at(200, 0),
+            at(200, 0),
+            "landelijk",
+            all_day=True,
+            location="Jaarbeurs, Utrecht (demo)",
+            capacity=200,
+            description="De hele dag. Programma volgt.",
+        ),
         # Tuesdays from four weeks before the spring change to well after it
-        MeetingInput("Wekelijks inloopuur ID-bewijs (demo)", spring - dt.timedelta(days=26) + dt.timedelta(hours=10),
-                     spring - dt.timedelta(days=26) + dt.timedelta(hours=11), "gelderland",
-                     location="Gemeentehuis Ede, balie 3 (demo)", theme="id-bewijs", repeat="weekly", repeat_count=12),
-        MeetingInput("Werkbezoek Huis van Herstel (demo, gaat niet door)", at(20, 10), at(20, 12), "limburg",
-                     location="Maastricht (demo)", theme="wonen"),
+        MeetingInput(
+            "Wekelijks inloopuur ID-bewijs (demo)",
+            spring - dt.timedelta(days=26) + dt.timedelta(hours=10),
+            spring - dt.timedelta(days=26) + dt.timedelta(hours=11),
+            "gelderland",
+            location="Gemeentehuis Ede, balie 3 (demo)",
+            theme="id-bewijs",
+            repeat="weekly",
+            repeat_count=12,
+        ),
+        MeetingInput(
+            "Werkbezoek Huis van Herstel (demo, gaat niet door)",
+            at(20, 10),
+            at(20, 12),
+            "limburg",
+            location="Maastricht (demo)",
+            theme="wonen",
+        ),
     ]
-    made = [create_meeting(session, spec, actor="demo", now=now, settings=settings) for spec in specs]
+    made = [
+        create_meeting(session, spec, actor="demo", now=now, settings=settings) for spec in specs
+    ]
     weekly = made[7]
     starts = series_starts(weekly)
-    change_occurrence(session, weekly.id, starts[2].strftime("%Y%m%dT%H%M%SZ"), action="skip", actor="demo", now=now,  # type: ignore[arg-type]
-                      settings=settings)
+    change_occurrence(
+        session,
+        weekly.id,
+        starts[2].strftime("%Y%m%dT%H%M%SZ"),
+        action="skip",
+        actor="demo",
+        now=now,  # type: ignore[arg-type]
+        settings=settings,
+    )
     moved = local(starts[4]).replace(tzinfo=None) + dt.timedelta(hours=3)
-    change_occurrence(session, weekly.id, starts[4].strftime("%Y%m%dT%H%M%SZ"), action="move", actor="demo", now=now,  # type: ignore[arg-type]
-                      settings=settings, start=moved, end=moved + dt.timedelta(hours=1), location="Bibliotheek Ede (demo)")
-    change_occurrence(session, weekly.id, starts[6].strftime("%Y%m%dT%H%M%SZ"), action="cancel", actor="demo", now=now,  # type: ignore[arg-type]
-                      settings=settings)
-    cancel_meeting(session, made[8].id, actor="demo", now=now, settings=settings, reason="De locatie is niet beschikbaar.")  # type: ignore[arg-type]
+    change_occurrence(
+        session,
+        weekly.id,
+        starts[4].strftime("%Y%m%dT%H%M%SZ"),
+        action="move",
+        actor="demo",
+        now=now,  # type: ignore[arg-type]
+        settings=settings,
+        start=moved,
+        end=moved + dt.timedelta(hours=1),
+        location="Bibliotheek Ede (demo)",
+    )
+    change_occurrence(
+        session,
+        weekly.id,
+        starts[6].strftime("%Y%m%dT%H%M%SZ"),
+        action="cancel",
+        actor="demo",
+        now=now,  # type: ignore[arg-type]
+        settings=settings,
+    )
+    cancel_meeting(
+        session,
+        made[8].id,
+        actor="demo",
+        now=now,
+        settings=settings,
+        reason="De locatie is niet beschikbaar.",
+    )  # type: ignore[arg-type]
     full = made[1]
     for n in range(5):  # 3 seats: 3 registered, 2 on the waitlist
         person = f"deelnemer{n + 1}@{DEMO_DOMAIN}"
-        session.add(Registration(meeting_id=full.id, name=f"Demo deelnemer {n + 1}", email=person, email_key=person,  # type: ignore[arg-type]
-                                 organisation="Demo-organisatie", created_at=now, confirmed_at=now))
+        session.add(
+            Registration(
+                meeting_id=full.id,
+                name=f"Demo deelnemer {n + 1}",
+                email=person,
+                email_key=person,  # type: ignore[arg-type]
+                organisation="Demo-organisatie",
+                created_at=now,
+                confirmed_at=now,
+            )
+        )
         session.flush()
-        registration = session.exec(select(Registration).where(Registration.email_key == person)).one()
+        registration = session.exec(
+            select(Registration).where(Registration.email_key == person)
+        ).one()
         _place(session, full, registration, now=now + dt.timedelta(seconds=n), settings=settings)
-    _, raw = create_partner_feed(session, name="Demo partner", email=f"partner@{DEMO_DOMAIN}", organisation="Demo-reclassering",
-                                 regions=["gelderland"], themes=[], audiences=list(PUBLIC_AUDIENCES),
-                                 groups=["nazorg-gelderland"], actor="demo", now=now, settings=settings, send_mail=False)
+    _, raw = create_partner_feed(
+        session,
+        name="Demo partner",
+        email=f"partner@{DEMO_DOMAIN}",
+        organisation="Demo-reclassering",
+        regions=["gelderland"],
+        themes=[],
+        audiences=list(PUBLIC_AUDIENCES),
+        groups=["nazorg-gelderland"],
+        actor="demo",
+        now=now,
+        settings=settings,
+        send_mail=False,
+    )
     return [
         f"Demo-agenda: {len(made)} bijeenkomsten op /agenda/ (feed: /agenda.ics).",
         f"  privé-feed (demo, met besloten groep): /agenda/prive/{raw}.ics",

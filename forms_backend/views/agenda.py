@@ -18,7 +18,17 @@ from urllib.parse import quote, urlencode
 
 import markdown
 import nh3
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from markupsafe import Markup
@@ -46,7 +56,9 @@ PUBLIEK = {"open": "Open voor iedereen", "partners": "Voor partners"}
 
 def settings() -> meetings.Settings:
     cfg = current_app.config
-    return meetings.Settings(base_url=cfg["PUBLIC_URL"], mail_domain=cfg["MAIL_DOMAIN"], site_name=cfg["SITE_NAME"])
+    return meetings.Settings(
+        base_url=cfg["PUBLIC_URL"], mail_domain=cfg["MAIL_DOMAIN"], site_name=cfg["SITE_NAME"]
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,9 @@ class FeedCache:
         self.version_ttl = version_ttl
         self._version: tuple[float, int, dt.datetime | None] | None = None
 
-    def version(self, lookup: Callable[[], tuple[int, dt.datetime | None]]) -> tuple[int, dt.datetime | None]:
+    def version(
+        self, lookup: Callable[[], tuple[int, dt.datetime | None]]
+    ) -> tuple[int, dt.datetime | None]:
         known = self._version
         if known is not None and time.monotonic() - known[0] < self.version_ttl:
             return known[1], known[2]
@@ -101,11 +115,15 @@ def feed_cache(app: Flask | None = None) -> FeedCache:
     cache = app.extensions.get("brug.feed_cache")
     if cache is None:
         ttl = float(app.config.get("FEED_VERSION_TTL", 1.0))
-        cache = app.extensions.setdefault("brug.feed_cache", FeedCache(settings().feed_site, version_ttl=ttl))
+        cache = app.extensions.setdefault(
+            "brug.feed_cache", FeedCache(settings().feed_site, version_ttl=ttl)
+        )
     return cache
 
 
-def _feed_response(key: str, load: Any, *, name: str, filename: str, private: bool) -> ResponseReturnValue:
+def _feed_response(
+    key: str, load: Any, *, name: str, filename: str, private: bool
+) -> ResponseReturnValue:
     """Answer a feed poll: version lookup → cached bytes (or render) → 200 or 304."""
     session = db.session()  # no connection until the first query
     now = clock.now()
@@ -121,12 +139,16 @@ def _feed_response(key: str, load: Any, *, name: str, filename: str, private: bo
         with cache.lock:
             data = cache.renderer.render(items, now=cutoff, name=name)
         modified = feeds.last_modified(items, changed_at or cutoff)
-        entry = CachedFeed((version, day), data, feeds.etag(data), max(modified, changed_at or modified))
+        entry = CachedFeed(
+            (version, day), data, feeds.etag(data), max(modified, changed_at or modified)
+        )
         cache.store(key, entry)
     headers = {
         "ETag": entry.etag,
         "Last-Modified": entry.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-        "Cache-Control": f"private, max-age={PRIVATE_MAX_AGE}" if private else f"public, max-age={PUBLIC_MAX_AGE}",
+        "Cache-Control": f"private, max-age={PRIVATE_MAX_AGE}"
+        if private
+        else f"public, max-age={PUBLIC_MAX_AGE}",
     }
     if _not_modified(entry):
         return Response(status=304, headers=headers)
@@ -146,7 +168,9 @@ def _public_feed(flt: meetings.Filter, *, name: str, filename: str) -> ResponseR
     return _feed_response(
         "public:" + flt.key,
         lambda session, cutoff: meetings.feed_meetings(session, flt, now=cutoff),
-        name=name, filename=filename, private=False,
+        name=name,
+        filename=filename,
+        private=False,
     )
 
 
@@ -173,28 +197,44 @@ def feed_all() -> ResponseReturnValue:
     except meetings.MeetingError as exc:
         abort_plain(400, str(exc))
     suffix = ", ".join(_label(k, v) for k, v in chosen.items())
-    return _public_feed(flt, name="Brug bijeenkomsten" + (f" ({suffix})" if suffix else ""), filename="brug-agenda.ics")
+    return _public_feed(
+        flt,
+        name="Brug bijeenkomsten" + (f" ({suffix})" if suffix else ""),
+        filename="brug-agenda.ics",
+    )
 
 
 @bp.get("/agenda/regio/<slug>.ics")
 def feed_region(slug: str) -> ResponseReturnValue:
     if slug not in REGIOS:
         abort(404)
-    return _public_feed(meetings.Filter(regions=(slug,)), name=f"Brug bijeenkomsten {REGIOS[slug]}", filename=f"brug-{slug}.ics")
+    return _public_feed(
+        meetings.Filter(regions=(slug,)),
+        name=f"Brug bijeenkomsten {REGIOS[slug]}",
+        filename=f"brug-{slug}.ics",
+    )
 
 
 @bp.get("/agenda/thema/<slug>.ics")
 def feed_theme(slug: str) -> ResponseReturnValue:
     if slug not in LEEFGEBIEDEN:
         abort(404)
-    return _public_feed(meetings.Filter(themes=(slug,)), name=f"Brug bijeenkomsten {LEEFGEBIEDEN[slug]}", filename=f"brug-{slug}.ics")
+    return _public_feed(
+        meetings.Filter(themes=(slug,)),
+        name=f"Brug bijeenkomsten {LEEFGEBIEDEN[slug]}",
+        filename=f"brug-{slug}.ics",
+    )
 
 
 @bp.get("/agenda/publiek/<slug>.ics")
 def feed_audience(slug: str) -> ResponseReturnValue:
     if slug not in PUBLIEK:
         abort(404)
-    return _public_feed(meetings.Filter(audiences=(slug,)), name=f"Brug bijeenkomsten: {PUBLIEK[slug].lower()}", filename=f"brug-{slug}.ics")
+    return _public_feed(
+        meetings.Filter(audiences=(slug,)),
+        name=f"Brug bijeenkomsten: {PUBLIEK[slug].lower()}",
+        filename=f"brug-{slug}.ics",
+    )
 
 
 @bp.get("/agenda/<int:meeting_id>.ics")
@@ -203,7 +243,9 @@ def feed_meeting(meeting_id: int) -> ResponseReturnValue:
     return _feed_response(
         f"meeting:{meeting_id}",
         lambda session, cutoff: [meetings.meeting_feed(session, meeting)],
-        name=meeting.title, filename=f"brug-bijeenkomst-{meeting_id}.ics", private=False,
+        name=meeting.title,
+        filename=f"brug-bijeenkomst-{meeting_id}.ics",
+        private=False,
     )
 
 
@@ -217,7 +259,9 @@ def feed_private(token: str) -> ResponseReturnValue:
     return _feed_response(
         f"private:{feed.id}:{flt.key}",
         lambda session, cutoff: meetings.feed_meetings(session, flt, now=cutoff),
-        name="Brug bijeenkomsten (privé)", filename="brug-prive.ics", private=True,
+        name="Brug bijeenkomsten (privé)",
+        filename="brug-prive.ics",
+        private=True,
     )
 
 
@@ -248,14 +292,15 @@ def subscribe_links(feed_url: str) -> dict[str, str]:
         "download": feed_url,
         "webcal": webcal,
         "google": "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
-        "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + urlencode({"url": feed_url, "name": "Brug agenda"}),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
+        + urlencode({"url": feed_url, "name": "Brug agenda"}),
     }
 
 
 def _feed_url_for(chosen: dict[str, str]) -> str:
     base = settings().base_url.rstrip("/")
     if len(chosen) == 1:
-        (kind, value), = chosen.items()
+        ((kind, value),) = chosen.items()
         return f"{base}/agenda/{kind}/{quote(value)}.ics"  # the short, stable feed URLs
     return f"{base}/agenda.ics" + (("?" + urlencode(sorted(chosen.items()))) if chosen else "")
 
@@ -263,8 +308,28 @@ def _feed_url_for(chosen: dict[str, str]) -> str:
 def render_markdown(text: str) -> Markup:
     """Organisers write Markdown; people get sanitised HTML (no raw HTML, no scripts)."""
     html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    return Markup(nh3.clean(html, tags={"p", "ul", "ol", "li", "strong", "em", "a", "br", "h3", "h4", "blockquote", "code"},
-                            attributes={"a": {"href"}}, url_schemes={"https", "http", "mailto"}, link_rel="nofollow noopener"))
+    return Markup(  # noqa: S704 - nh3 has sanitised it: an allow-list of tags and URL schemes
+        nh3.clean(
+            html,
+            tags={
+                "p",
+                "ul",
+                "ol",
+                "li",
+                "strong",
+                "em",
+                "a",
+                "br",
+                "h3",
+                "h4",
+                "blockquote",
+                "code",
+            },
+            attributes={"a": {"href"}},
+            url_schemes={"https", "http", "mailto"},
+            link_rel="nofollow noopener",
+        )
+    )
 
 
 @bp.get("/agenda/")
@@ -284,8 +349,15 @@ def index() -> ResponseReturnValue:
         return url_for("agenda.index", **{k: v for k, v in args.items() if v})
 
     return render_template(
-        "agenda/index.html", months=months, chosen=chosen, link=link, regions=REGIOS, themes=LEEFGEBIEDEN,
-        audiences=PUBLIEK, subscribe=subscribe_links(_feed_url_for(chosen)), describe=meetings.describe_span,
+        "agenda/index.html",
+        months=months,
+        chosen=chosen,
+        link=link,
+        regions=REGIOS,
+        themes=LEEFGEBIEDEN,
+        audiences=PUBLIEK,
+        subscribe=subscribe_links(_feed_url_for(chosen)),
+        describe=meetings.describe_span,
         label=_label,
     )
 
@@ -304,22 +376,36 @@ def meeting_page(meeting_id: int, slug: str | None = None) -> ResponseReturnValu
     if slug != (meeting.slug or None):
         return redirect(url_for("agenda.meeting_page", **_path_args(meeting)), code=301)
     session = db.session()
-    dates = meetings.occurrences(meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, []))
+    dates = meetings.occurrences(
+        meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, [])
+    )
     taken = meetings.count_status(session, meeting_id, "aangemeld")
     base = settings().base_url.rstrip("/")
     return render_template(
-        "agenda/meeting.html", meeting=meeting, dates=dates, describe=meetings.describe_span,
-        when=meetings.describe_when(meeting), closed_reason=meetings.registration_open(meeting, clock.now()),
+        "agenda/meeting.html",
+        meeting=meeting,
+        dates=dates,
+        describe=meetings.describe_span,
+        when=meetings.describe_when(meeting),
+        closed_reason=meetings.registration_open(meeting, clock.now()),
         free=None if meeting.capacity is None else max(meeting.capacity - taken, 0),
-        description=render_markdown(meeting.description), region=REGIOS.get(meeting.region, meeting.region),
-        theme=LEEFGEBIEDEN.get(meeting.theme, ""), audience=meetings.AUDIENCES[meeting.audience],
+        description=render_markdown(meeting.description),
+        region=REGIOS.get(meeting.region, meeting.region),
+        theme=LEEFGEBIEDEN.get(meeting.theme, ""),
+        audience=meetings.AUDIENCES[meeting.audience],
         subscribe=subscribe_links(f"{base}/agenda/{meeting_id}.ics"),
-        deadline=meetings.describe_moment(meeting.registration_deadline) if meeting.registration_deadline else None,
+        deadline=meetings.describe_moment(meeting.registration_deadline)
+        if meeting.registration_deadline
+        else None,
     )
 
 
 def _path_args(meeting: meetings.Meeting) -> dict[str, Any]:
-    return {"meeting_id": meeting.id, "slug": meeting.slug} if meeting.slug else {"meeting_id": meeting.id}
+    return (
+        {"meeting_id": meeting.id, "slug": meeting.slug}
+        if meeting.slug
+        else {"meeting_id": meeting.id}
+    )
 
 
 class RegistrationForm(SpamGuardMixin, BrugForm):
@@ -336,8 +422,15 @@ def register(meeting_id: int) -> ResponseReturnValue:
     if not closed and form.validate_on_submit():
         try:
             with rate_limit("10/minute;60/hour", scope="agenda-aanmelden"):
-                meetings.register(db.session(), meeting_id, name=form.name.data, email=form.email.data,
-                                  organisation=form.organisation.data or "", now=clock.now(), settings=settings())
+                meetings.register(
+                    db.session(),
+                    meeting_id,
+                    name=form.name.data,
+                    email=form.email.data,
+                    organisation=form.organisation.data or "",
+                    now=clock.now(),
+                    settings=settings(),
+                )
             db.session().commit()
             return redirect(url_for("agenda.registered", meeting_id=meeting_id))
         except meetings.MeetingError as exc:
@@ -346,8 +439,13 @@ def register(meeting_id: int) -> ResponseReturnValue:
     elif request.method == "GET":
         form.stamp_start()
     status = 422 if request.method == "POST" else 200
-    return render_template("agenda/register.html", form=form, meeting=meeting, closed=closed,
-                           when=meetings.describe_when(meeting)), status
+    return render_template(
+        "agenda/register.html",
+        form=form,
+        meeting=meeting,
+        closed=closed,
+        when=meetings.describe_when(meeting),
+    ), status
 
 
 def _form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
@@ -365,10 +463,14 @@ def registered(meeting_id: int) -> ResponseReturnValue:
 
 def _token_page(template: str, token: str, purpose: str) -> ResponseReturnValue:
     try:
-        registration, meeting = meetings.peek_registration(db.session(), token, purpose=purpose, now=clock.now())
+        registration, meeting = meetings.peek_registration(
+            db.session(), token, purpose=purpose, now=clock.now()
+        )
     except meetings.MeetingError as exc:
         return error_page(404, str(exc))
-    return render_template(template, registration=registration, meeting=meeting, when=meetings.describe_when(meeting))
+    return render_template(
+        template, registration=registration, meeting=meeting, when=meetings.describe_when(meeting)
+    )
 
 
 @bp.get("/agenda/aanmelding/<token>")
@@ -379,7 +481,9 @@ def confirm_page(token: str) -> ResponseReturnValue:
 @bp.post("/agenda/aanmelding/<token>")
 def confirm(token: str) -> ResponseReturnValue:
     try:
-        registration = meetings.confirm_registration(db.session(), token, now=clock.now(), settings=settings())
+        registration = meetings.confirm_registration(
+            db.session(), token, now=clock.now(), settings=settings()
+        )
         db.session().commit()
     except meetings.MeetingError as exc:
         db.session().rollback()
@@ -387,8 +491,10 @@ def confirm(token: str) -> ResponseReturnValue:
     meeting = meetings.get_meeting(db.session(), registration.meeting_id)
     assert meeting is not None
     flash(
-        "Je bent aangemeld. De uitnodiging voor je agenda staat in je mail." if registration.status == "aangemeld"
-        else "De bijeenkomst is vol. Je staat op de wachtlijst en krijgt bericht als er een plek vrijkomt.",
+        "Je bent aangemeld. De uitnodiging voor je agenda staat in je mail."
+        if registration.status == "aangemeld"
+        else "De bijeenkomst is vol. Je staat op de wachtlijst en krijgt bericht "
+        "als er een plek vrijkomt.",
         "info",
     )
     return redirect(url_for("agenda.meeting_page", **_path_args(meeting)))
@@ -402,7 +508,9 @@ def cancel_page(token: str) -> ResponseReturnValue:
 @bp.post("/agenda/afmelden/<token>")
 def cancel(token: str) -> ResponseReturnValue:
     try:
-        registration = meetings.cancel_registration(db.session(), token, now=clock.now(), settings=settings())
+        registration = meetings.cancel_registration(
+            db.session(), token, now=clock.now(), settings=settings()
+        )
         db.session().commit()
     except meetings.MeetingError as exc:
         db.session().rollback()
@@ -430,7 +538,9 @@ class PrivateFeedForm(SpamGuardMixin, BrugForm):
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
     regions = MultiCheckboxField("Regio's", choices=list(REGIOS.items()))
     themes = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()))
-    audiences = MultiCheckboxField("Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK))
+    audiences = MultiCheckboxField(
+        "Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK)
+    )
 
 
 @bp.route("/agenda/prive/", methods=["GET", "POST"])
@@ -440,9 +550,15 @@ def private_request() -> ResponseReturnValue:
         try:
             with rate_limit("5/minute;20/hour", scope="agenda-prive"):
                 meetings.request_partner_feed(
-                    db.session(), name=form.name.data, email=form.email.data, organisation=form.organisation.data or "",
-                    regions=form.regions.data or [], themes=form.themes.data or [], audiences=form.audiences.data or [],
-                    now=clock.now(), settings=settings(),
+                    db.session(),
+                    name=form.name.data,
+                    email=form.email.data,
+                    organisation=form.organisation.data or "",
+                    regions=form.regions.data or [],
+                    themes=form.themes.data or [],
+                    audiences=form.audiences.data or [],
+                    now=clock.now(),
+                    settings=settings(),
                 )
             db.session().commit()
             return redirect(url_for("agenda.private_sent"))
@@ -451,7 +567,9 @@ def private_request() -> ResponseReturnValue:
             _form_error(form, exc)
     elif request.method == "GET":
         form.stamp_start()
-    return render_template("agenda/private_request.html", form=form), 422 if request.method == "POST" else 200
+    return render_template(
+        "agenda/private_request.html", form=form
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.get("/agenda/prive/verstuurd")
@@ -467,7 +585,9 @@ def private_confirm_page(token: str) -> ResponseReturnValue:
 @bp.post("/agenda/prive/bevestigen/<token>")
 def private_confirm(token: str) -> ResponseReturnValue:
     try:
-        _feed, raw = meetings.confirm_partner_feed(db.session(), token, now=clock.now(), settings=settings())
+        _feed, raw = meetings.confirm_partner_feed(
+            db.session(), token, now=clock.now(), settings=settings()
+        )
         db.session().commit()
     except meetings.MeetingError as exc:
         db.session().rollback()
@@ -483,8 +603,14 @@ def private_manage(token: str) -> ResponseReturnValue:
         return error_page(404, "Deze privé-agenda bestaat niet of is ingetrokken.")
     url = settings().url(f"/agenda/prive/{token}.ics")
     return render_template(
-        "agenda/private_manage.html", feed=feed, token=token, subscribe=subscribe_links(url), regions=REGIOS,
-        themes=LEEFGEBIEDEN, audiences=PUBLIEK, local=meetings.local,
+        "agenda/private_manage.html",
+        feed=feed,
+        token=token,
+        subscribe=subscribe_links(url),
+        regions=REGIOS,
+        themes=LEEFGEBIEDEN,
+        audiences=PUBLIEK,
+        local=meetings.local,
     )
 
 
@@ -493,7 +619,9 @@ def private_revoke(token: str) -> ResponseReturnValue:
     feed = meetings.find_partner_feed(db.session(), token)
     if feed is None:
         return error_page(404, "Deze privé-agenda bestaat niet of is al ingetrokken.")
-    meetings.revoke_partner_feed(db.session(), feed, actor=f"partnerfeed:{feed.id}", now=clock.now())
+    meetings.revoke_partner_feed(
+        db.session(), feed, actor=f"partnerfeed:{feed.id}", now=clock.now()
+    )
     db.session().commit()
     flash("Je privé-agenda is ingetrokken. Het adres werkt niet meer.", "info")
     return redirect(url_for("agenda.index"))

@@ -27,12 +27,19 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.forms import BrugForm, single_line
-from forms_backend.views.agenda import MultiCheckboxField, PUBLIEK, settings
-from forms_backend.views.beheer import admin_required, current_user, login_required, register_section
+from forms_backend.views.agenda import PUBLIEK, MultiCheckboxField, settings
+from forms_backend.views.beheer import (
+    admin_required,
+    current_user,
+    login_required,
+    register_section,
+)
 
 bp = Blueprint("beheer_meetings", __name__, url_prefix="/beheer/bijeenkomsten")
 
-register_section("beheer_meetings.index", "Bijeenkomsten", "agenda, aanmeldingen, wachtlijsten en privé-agenda's")
+register_section(
+    "beheer_meetings.index", "Bijeenkomsten", "agenda, aanmeldingen, wachtlijsten en privé-agenda's"
+)
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -47,12 +54,21 @@ class MeetingForm(BrugForm):
     online_url = StringField("Online link", validators=[Length(max=500), single_line])
     region = SelectField("Regio", choices=[], validators=[DataRequired()])
     theme = SelectField("Leefgebied", choices=[("", "Geen"), *LEEFGEBIEDEN.items()])
-    audience = SelectField("Voor wie", choices=list(meetings.AUDIENCES.items()), validators=[DataRequired()])
+    audience = SelectField(
+        "Voor wie", choices=list(meetings.AUDIENCES.items()), validators=[DataRequired()]
+    )
     group = StringField("Besloten groep", validators=[Length(max=60), single_line])
-    organiser_mailbox = EmailField("Functioneel e-mailadres van de organisator", validators=[Optional(), Email(), Length(max=320)])
-    organiser_name = StringField("Naam van de organisator", validators=[Length(max=120), single_line])
+    organiser_mailbox = EmailField(
+        "Functioneel e-mailadres van de organisator",
+        validators=[Optional(), Email(), Length(max=320)],
+    )
+    organiser_name = StringField(
+        "Naam van de organisator", validators=[Length(max=120), single_line]
+    )
     capacity = IntegerField("Aantal plaatsen", validators=[Optional()])
-    registration_deadline = DateTimeLocalField("Aanmelden kan tot", format=DATETIME_FORMATS, validators=[Optional()])
+    registration_deadline = DateTimeLocalField(
+        "Aanmelden kan tot", format=DATETIME_FORMATS, validators=[Optional()]
+    )
     repeat = SelectField("Herhalen", choices=list(meetings.REPEATS.items()))
     repeat_count = IntegerField("Hoe vaak in totaal", default=1, validators=[Optional()])
     geo_lat = FloatField("Breedtegraad", validators=[Optional()])
@@ -61,27 +77,44 @@ class MeetingForm(BrugForm):
 
     def to_input(self) -> meetings.MeetingInput:
         return meetings.MeetingInput(
-            title=self.title.data or "", description=self.description.data or "", all_day=bool(self.all_day.data),
-            start=self.start.data, end=self.end.data, location=self.location.data or "",
-            online_url=self.online_url.data or "", region=self.region.data or "", theme=self.theme.data or "",
-            audience=self.audience.data or "open", group=self.group.data or "",
-            organiser_mailbox=self.organiser_mailbox.data or "", organiser_name=self.organiser_name.data or "",
-            capacity=self.capacity.data, registration_deadline=self.registration_deadline.data,
-            repeat=self.repeat.data or "", repeat_count=self.repeat_count.data or 1,
-            geo_lat=self.geo_lat.data, geo_lon=self.geo_lon.data,
+            title=self.title.data or "",
+            description=self.description.data or "",
+            all_day=bool(self.all_day.data),
+            start=self.start.data,
+            end=self.end.data,
+            location=self.location.data or "",
+            online_url=self.online_url.data or "",
+            region=self.region.data or "",
+            theme=self.theme.data or "",
+            audience=self.audience.data or "open",
+            group=self.group.data or "",
+            organiser_mailbox=self.organiser_mailbox.data or "",
+            organiser_name=self.organiser_name.data or "",
+            capacity=self.capacity.data,
+            registration_deadline=self.registration_deadline.data,
+            repeat=self.repeat.data or "",
+            repeat_count=self.repeat_count.data or 1,
+            geo_lat=self.geo_lat.data,
+            geo_lon=self.geo_lon.data,
         )
 
 
 class OccurrenceForm(BrugForm):
     start = DateTimeLocalField("Nieuw begin", format=DATETIME_FORMATS, validators=[Optional()])
     end = DateTimeLocalField("Nieuw einde", format=DATETIME_FORMATS, validators=[Optional()])
-    location = StringField("Ander adres (niet verplicht)", validators=[Length(max=300), single_line])
+    location = StringField(
+        "Ander adres (niet verplicht)", validators=[Length(max=300), single_line]
+    )
 
 
 class MessageForm(BrugForm):
     subject = StringField("Onderwerp", validators=[DataRequired(), Length(max=150), single_line])
     body = TextAreaField("Bericht", validators=[DataRequired(), Length(max=10_000)])
-    statuses = MultiCheckboxField("Aan", choices=[("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")], default=["aangemeld"])
+    statuses = MultiCheckboxField(
+        "Aan",
+        choices=[("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")],
+        default=["aangemeld"],
+    )
 
 
 class PartnerFeedForm(BrugForm):
@@ -90,8 +123,12 @@ class PartnerFeedForm(BrugForm):
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
     regions = MultiCheckboxField("Regio's", choices=list(REGIOS.items()))
     themes = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()))
-    audiences = MultiCheckboxField("Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK))
-    groups = StringField("Besloten groepen (komma's ertussen)", validators=[Length(max=500), single_line])
+    audiences = MultiCheckboxField(
+        "Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK)
+    )
+    groups = StringField(
+        "Besloten groepen (komma's ertussen)", validators=[Length(max=500), single_line]
+    )
     send_mail = BooleanField("Stuur het adres per e-mail", default=True)
 
 
@@ -131,8 +168,24 @@ def _local_naive(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _fill(form: MeetingForm, meeting: meetings.Meeting) -> None:
-    for name in ("title", "description", "all_day", "location", "online_url", "region", "theme", "audience", "group",
-                 "organiser_mailbox", "organiser_name", "capacity", "repeat", "repeat_count", "geo_lat", "geo_lon"):
+    for name in (
+        "title",
+        "description",
+        "all_day",
+        "location",
+        "online_url",
+        "region",
+        "theme",
+        "audience",
+        "group",
+        "organiser_mailbox",
+        "organiser_name",
+        "capacity",
+        "repeat",
+        "repeat_count",
+        "geo_lat",
+        "geo_lon",
+    ):
         getattr(form, name).data = getattr(meeting, name)
     form.start.data = _local_naive(meeting.starts_at)
     end = meeting.ends_at - dt.timedelta(days=1) if meeting.all_day else meeting.ends_at
@@ -152,13 +205,29 @@ def index() -> ResponseReturnValue:
     show_past = request.args.get("voorbij") == "1"
     since = now - dt.timedelta(days=365) if show_past else now - dt.timedelta(days=1)
     flt = meetings.Filter(audiences=tuple(meetings.AUDIENCES))
-    rows = [m for m in meetings.list_meetings(db.session(), flt, since=since) if user.may_see(region=m.region)]
+    rows = [
+        m
+        for m in meetings.list_meetings(db.session(), flt, since=since)
+        if user.may_see(region=m.region)
+    ]
     if not show_past:
         rows = [m for m in rows if m.last_start >= now - dt.timedelta(days=1)]
-    counts = {m.id: (meetings.count_status(db.session(), m.id, "aangemeld"), meetings.count_status(db.session(), m.id, "wachtlijst"))  # type: ignore[arg-type]
-              for m in rows}
-    return render_template("beheer/bijeenkomsten.html", rows=rows, counts=counts, describe=meetings.describe_when,
-                           regions=REGIOS, statuses=meetings.STATUSES, show_past=show_past)
+    counts = {
+        m.id: (
+            meetings.count_status(db.session(), m.id, "aangemeld"),
+            meetings.count_status(db.session(), m.id, "wachtlijst"),
+        )  # type: ignore[arg-type]
+        for m in rows
+    }
+    return render_template(
+        "beheer/bijeenkomsten.html",
+        rows=rows,
+        counts=counts,
+        describe=meetings.describe_when,
+        regions=REGIOS,
+        statuses=meetings.STATUSES,
+        show_past=show_past,
+    )
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -170,7 +239,13 @@ def create() -> ResponseReturnValue:
         if not _user().may_see(region=form.region.data):
             abort(403)
         try:
-            meeting = meetings.create_meeting(db.session(), form.to_input(), actor=_user().actor, now=clock.now(), settings=settings())
+            meeting = meetings.create_meeting(
+                db.session(),
+                form.to_input(),
+                actor=_user().actor,
+                now=clock.now(),
+                settings=settings(),
+            )
             db.session().commit()
             flash("De bijeenkomst staat in de agenda.", "info")
             return redirect(url_for("beheer_meetings.edit", meeting_id=meeting.id))
@@ -196,21 +271,38 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         if not _user().may_see(region=form.region.data):
             abort(403)
         try:
-            meetings.update_meeting(db.session(), meeting_id, form.to_input(), actor=_user().actor, now=clock.now(),
-                                    settings=settings(), allow_overbooked=bool(form.allow_overbooked.data))
+            meetings.update_meeting(
+                db.session(),
+                meeting_id,
+                form.to_input(),
+                actor=_user().actor,
+                now=clock.now(),
+                settings=settings(),
+                allow_overbooked=bool(form.allow_overbooked.data),
+            )
             db.session().commit()
-            flash("De wijziging is opgeslagen. Abonnees en aangemelde mensen krijgen haar vanzelf.", "info")
+            flash(
+                "De wijziging is opgeslagen. Abonnees en aangemelde mensen krijgen haar vanzelf.",
+                "info",
+            )
             return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
         except meetings.MeetingError as exc:
             db.session().rollback()
             _form_error(form, exc)
     session = db.session()
-    dates = meetings.occurrences(meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, []))
+    dates = meetings.occurrences(
+        meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, [])
+    )
     skipped = [dt.datetime.fromisoformat(value) for value in meeting.exdates]
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "beheer/bijeenkomst_form.html", form=form, meeting=meeting, dates=dates if meeting.rrule else [],
-        skipped=skipped, describe=meetings.describe_span, occurrence_form=OccurrenceForm(formdata=None),
+        "beheer/bijeenkomst_form.html",
+        form=form,
+        meeting=meeting,
+        dates=dates if meeting.rrule else [],
+        skipped=skipped,
+        describe=meetings.describe_span,
+        occurrence_form=OccurrenceForm(formdata=None),
         taken=meetings.count_status(session, meeting_id, "aangemeld"),
         waiting=meetings.count_status(session, meeting_id, "wachtlijst"),
     ), status
@@ -221,9 +313,20 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 def cancel(meeting_id: int) -> ResponseReturnValue:
     _meeting_in_scope(meeting_id)
     reason = (request.form.get("reason") or "").strip()[:500]
-    meetings.cancel_meeting(db.session(), meeting_id, actor=_user().actor, now=clock.now(), settings=settings(), reason=reason)
+    meetings.cancel_meeting(
+        db.session(),
+        meeting_id,
+        actor=_user().actor,
+        now=clock.now(),
+        settings=settings(),
+        reason=reason,
+    )
     db.session().commit()
-    flash("De bijeenkomst is geannuleerd. Ze blijft 30 dagen als 'gaat niet door' in de agenda's staan.", "info")
+    flash(
+        "De bijeenkomst is geannuleerd. Ze blijft 30 dagen als 'gaat niet door' "
+        "in de agenda's staan.",
+        "info",
+    )
     return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
 
 
@@ -249,11 +352,25 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
     form = OccurrenceForm()
     action = request.form.get("action", "")
     if not form.validate():
-        flash("Controleer de nieuwe datum en tijd: " + " ".join(str(e) for f in form for e in f.errors), "error")
+        flash(
+            "Controleer de nieuwe datum en tijd: "
+            + " ".join(str(e) for f in form for e in f.errors),
+            "error",
+        )
         return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
     try:
-        meetings.change_occurrence(db.session(), meeting_id, key, action=action, actor=_user().actor, now=clock.now(),
-                                   settings=settings(), start=form.start.data, end=form.end.data, location=form.location.data or "")
+        meetings.change_occurrence(
+            db.session(),
+            meeting_id,
+            key,
+            action=action,
+            actor=_user().actor,
+            now=clock.now(),
+            settings=settings(),
+            start=form.start.data,
+            end=form.end.data,
+            location=form.location.data or "",
+        )
         db.session().commit()
         flash("De datum is bijgewerkt.", "info")
     except meetings.MeetingError as exc:
@@ -271,10 +388,22 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
 def registrations(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting_in_scope(meeting_id)
     rows = meetings.registrations(db.session(), meeting_id)
-    audit.record(db.session(), actor=_user().actor, action="aanmeldingen.bekeken", subject=meeting.subject, now=clock.now())
+    audit.record(
+        db.session(),
+        actor=_user().actor,
+        action="aanmeldingen.bekeken",
+        subject=meeting.subject,
+        now=clock.now(),
+    )
     db.session().commit()
-    return render_template("beheer/bijeenkomst_aanmeldingen.html", meeting=meeting, rows=rows, labels=meetings.REGISTRATION_STATUSES,
-                           local=meetings.local, form=MessageForm(formdata=None))
+    return render_template(
+        "beheer/bijeenkomst_aanmeldingen.html",
+        meeting=meeting,
+        rows=rows,
+        labels=meetings.REGISTRATION_STATUSES,
+        local=meetings.local,
+        form=MessageForm(formdata=None),
+    )
 
 
 @bp.get("/<int:meeting_id>/aanmeldingen.csv")
@@ -282,10 +411,19 @@ def registrations(meeting_id: int) -> ResponseReturnValue:
 def export(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting_in_scope(meeting_id)
     rows = [r for r in meetings.registrations(db.session(), meeting_id) if r.status != "bevestigen"]
-    audit.record(db.session(), actor=_user().actor, action="aanmeldingen.export", subject=meeting.subject, now=clock.now())
+    audit.record(
+        db.session(),
+        actor=_user().actor,
+        action="aanmeldingen.export",
+        subject=meeting.subject,
+        now=clock.now(),
+    )
     db.session().commit()
-    return Response(meetings.export_csv(meeting, rows), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="aanmeldingen-{meeting_id}.csv"'})
+    return Response(
+        meetings.export_csv(meeting, rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="aanmeldingen-{meeting_id}.csv"'},
+    )
 
 
 @bp.post("/<int:meeting_id>/aanmeldingen/<int:registration_id>/afmelden")
@@ -295,8 +433,14 @@ def deregister(meeting_id: int, registration_id: int) -> ResponseReturnValue:
     found = db.session().get(meetings.Registration, registration_id)
     if found is None or found.meeting_id != meeting_id:
         abort(404)
-    meetings.cancel_registration(db.session(), None, registration_id=registration_id, actor=_user().actor,
-                                 now=clock.now(), settings=settings())
+    meetings.cancel_registration(
+        db.session(),
+        None,
+        registration_id=registration_id,
+        actor=_user().actor,
+        now=clock.now(),
+        settings=settings(),
+    )
     db.session().commit()
     flash("De aanmelding is afgemeld. Wie bovenaan de wachtlijst stond, krijgt de plek.", "info")
     return redirect(url_for("beheer_meetings.registrations", meeting_id=meeting_id))
@@ -309,9 +453,16 @@ def message(meeting_id: int) -> ResponseReturnValue:
     form = MessageForm()
     if form.validate():
         try:
-            sent = meetings.mail_registrants(db.session(), meeting, subject=form.subject.data, body=form.body.data,
-                                             statuses=form.statuses.data or [], actor=_user().actor, now=clock.now(),
-                                             settings=settings())
+            sent = meetings.mail_registrants(
+                db.session(),
+                meeting,
+                subject=form.subject.data,
+                body=form.body.data,
+                statuses=form.statuses.data or [],
+                actor=_user().actor,
+                now=clock.now(),
+                settings=settings(),
+            )
             db.session().commit()
             flash(f"Je bericht gaat naar {sent} {'persoon' if sent == 1 else 'mensen'}.", "info")
             return redirect(url_for("beheer_meetings.registrations", meeting_id=meeting_id))
@@ -319,8 +470,14 @@ def message(meeting_id: int) -> ResponseReturnValue:
             db.session().rollback()
             _form_error(form, exc)
     rows = meetings.registrations(db.session(), meeting_id)
-    return render_template("beheer/bijeenkomst_aanmeldingen.html", meeting=meeting, rows=rows, labels=meetings.REGISTRATION_STATUSES,
-                           local=meetings.local, form=form), 422
+    return render_template(
+        "beheer/bijeenkomst_aanmeldingen.html",
+        meeting=meeting,
+        rows=rows,
+        labels=meetings.REGISTRATION_STATUSES,
+        local=meetings.local,
+        form=form,
+    ), 422
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,9 +492,17 @@ def partner_feeds() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             _feed, raw = meetings.create_partner_feed(
-                db.session(), name=form.name.data, email=form.email.data, organisation=form.organisation.data or "",
-                regions=form.regions.data or [], themes=form.themes.data or [], audiences=form.audiences.data or [],
-                groups=(form.groups.data or "").split(","), actor=_user().actor, now=clock.now(), settings=settings(),
+                db.session(),
+                name=form.name.data,
+                email=form.email.data,
+                organisation=form.organisation.data or "",
+                regions=form.regions.data or [],
+                themes=form.themes.data or [],
+                audiences=form.audiences.data or [],
+                groups=(form.groups.data or "").split(","),
+                actor=_user().actor,
+                now=clock.now(),
+                settings=settings(),
                 send_mail=bool(form.send_mail.data),
             )
             db.session().commit()
@@ -347,8 +512,15 @@ def partner_feeds() -> ResponseReturnValue:
             db.session().rollback()
             _form_error(form, exc)
     status = 422 if request.method == "POST" and new_url is None else 200
-    return render_template("beheer/bijeenkomst_feeds.html", form=form, feeds=meetings.partner_feeds(db.session()),
-                           new_url=new_url, local=meetings.local, regions=REGIOS, themes=LEEFGEBIEDEN), status
+    return render_template(
+        "beheer/bijeenkomst_feeds.html",
+        form=form,
+        feeds=meetings.partner_feeds(db.session()),
+        new_url=new_url,
+        local=meetings.local,
+        regions=REGIOS,
+        themes=LEEFGEBIEDEN,
+    ), status
 
 
 @bp.post("/prive-agendas/<int:feed_id>/intrekken")

@@ -20,7 +20,9 @@ from forms_backend import db, feeds, mailer, meetings, outbox
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "tests" / "js"
 PARSER = Path(__file__).with_name("parse_ics.mjs")
-SITE = feeds.FeedSite(base_url="http://brug.test", domain="brug.example.nl", organiser="agenda@brug.example.nl")
+SITE = feeds.FeedSite(
+    base_url="http://brug.test", domain="brug.example.nl", organiser="agenda@brug.example.nl"
+)
 SETTINGS = meetings.Settings(base_url="http://brug.test", mail_domain="brug.example.nl")
 
 
@@ -30,8 +32,14 @@ def ical_js(data: bytes | str) -> dict[str, Any]:
     if node is None or not (JS_DIR / "node_modules" / "ical.js").is_dir():
         pytest.fail("ical.js is not installed: run `make js` (npm install in tests/js)")
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    result = subprocess.run([node, str(PARSER)], input=text, capture_output=True, text=True, check=False,
-                            env={"BRUG_JS_DIR": str(JS_DIR), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [node, str(PARSER)],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"BRUG_JS_DIR": str(JS_DIR), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -49,8 +57,14 @@ def ams(*args: int) -> dt.datetime:
 def feed_meeting(**overrides: Any) -> feeds.FeedMeeting:
     stamp = dt.datetime(2026, 2, 1, 12, 0, tzinfo=dt.UTC)
     values: dict[str, Any] = {
-        "id": 1, "title": "Nazorgmiddag", "starts_at": ams(2026, 3, 12, 13, 30), "ends_at": ams(2026, 3, 12, 17, 0),
-        "last_modified": stamp, "created_at": stamp, "location": "Stationsweg 1, Ede", "slug": "nazorgmiddag",
+        "id": 1,
+        "title": "Nazorgmiddag",
+        "starts_at": ams(2026, 3, 12, 13, 30),
+        "ends_at": ams(2026, 3, 12, 17, 0),
+        "last_modified": stamp,
+        "created_at": stamp,
+        "location": "Stationsweg 1, Ede",
+        "slug": "nazorgmiddag",
     }
     values.update(overrides)
     return feeds.FeedMeeting(**values)
@@ -58,8 +72,13 @@ def feed_meeting(**overrides: Any) -> feeds.FeedMeeting:
 
 def meeting_input(**overrides: Any) -> meetings.MeetingInput:
     values: dict[str, Any] = {
-        "title": "Regionale nazorgmiddag", "start": dt.datetime(2026, 3, 12, 13, 30), "end": dt.datetime(2026, 3, 12, 17, 0),
-        "region": "gelderland", "location": "Stationsweg 1, Ede", "theme": "wonen", "audience": "open",
+        "title": "Regionale nazorgmiddag",
+        "start": dt.datetime(2026, 3, 12, 13, 30),
+        "end": dt.datetime(2026, 3, 12, 17, 0),
+        "region": "gelderland",
+        "location": "Stationsweg 1, Ede",
+        "theme": "wonen",
+        "audience": "open",
     }
     values.update(overrides)
     return meetings.MeetingInput(**values)
@@ -81,7 +100,9 @@ class Agenda:
 
     def create(self, **overrides: Any) -> int:
         with self.session() as s:
-            meeting = meetings.create_meeting(s, meeting_input(**overrides), actor="user:1", now=self.now, settings=SETTINGS)
+            meeting = meetings.create_meeting(
+                s, meeting_input(**overrides), actor="user:1", now=self.now, settings=SETTINGS
+            )
             s.flush()
             assert meeting.id is not None
             return meeting.id
@@ -95,23 +116,48 @@ class Agenda:
     def known(self, email: str) -> None:
         """Make an address 'seen before' (it confirmed a registration earlier)."""
         with self.session() as s:
-            old = meetings.create_meeting(s, meeting_input(title="Eerder"), actor="user:1", now=self.now, settings=SETTINGS)
+            old = meetings.create_meeting(
+                s, meeting_input(title="Eerder"), actor="user:1", now=self.now, settings=SETTINGS
+            )
             s.flush()
-            s.add(meetings.Registration(meeting_id=old.id, name="Eerder", email=email, email_key=email.lower(),
-                                        status="afgemeld", created_at=self.now, confirmed_at=self.now))
+            s.add(
+                meetings.Registration(
+                    meeting_id=old.id,
+                    name="Eerder",
+                    email=email,
+                    email_key=email.lower(),
+                    status="afgemeld",
+                    created_at=self.now,
+                    confirmed_at=self.now,
+                )
+            )
 
-    def register(self, meeting_id: int, email: str, name: str = "Zoë de Vries") -> meetings.RegistrationResult:
+    def register(
+        self, meeting_id: int, email: str, name: str = "Zoë de Vries"
+    ) -> meetings.RegistrationResult:
         with self.session() as s:
-            return meetings.register(s, meeting_id, name=name, email=email, organisation="Gemeente Ede",
-                                     now=self.now, settings=SETTINGS)
+            return meetings.register(
+                s,
+                meeting_id,
+                name=name,
+                email=email,
+                organisation="Gemeente Ede",
+                now=self.now,
+                settings=SETTINGS,
+            )
 
     def statuses(self, meeting_id: int) -> dict[str, int]:
         with db.new_session(self.engine, write=False) as s:
-            return {status: meetings.count_status(s, meeting_id, status) for status in meetings.REGISTRATION_STATUSES}
+            return {
+                status: meetings.count_status(s, meeting_id, status)
+                for status in meetings.REGISTRATION_STATUSES
+            }
 
     def deliver(self, mail: mailer.RecordingTransport) -> list[EmailMessage]:
         before = len(mail.sent)
-        while outbox.deliver_due(self.engine, mail, lambda: self.now + dt.timedelta(hours=1), limit=500)[0]:
+        while outbox.deliver_due(
+            self.engine, mail, lambda: self.now + dt.timedelta(hours=1), limit=500
+        )[0]:
             pass
         return mail.sent[before:]
 

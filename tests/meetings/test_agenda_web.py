@@ -17,7 +17,10 @@ from forms_backend.views.agenda import feed_cache
 
 def started(client, path):
     """The signed start time a real browser gets with the form (spam guard)."""
-    found = re.search(r'name="started" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="started"', client.get(path).data.decode())
+    found = re.search(
+        r'name="started" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="started"',
+        client.get(path).data.decode(),
+    )
     assert found, "no started field"
     return found.group(1) or found.group(2)
 
@@ -40,7 +43,9 @@ def test_public_feed_headers_etag_and_304(agenda, client):
     conditional = client.get("/agenda.ics", headers={"If-None-Match": etag})
     assert conditional.status_code == 304 and conditional.data == b""
     assert conditional.headers["ETag"] == etag
-    since = client.get("/agenda.ics", headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    since = client.get(
+        "/agenda.ics", headers={"If-Modified-Since": response.headers["Last-Modified"]}
+    )
     assert since.status_code == 304
 
 
@@ -77,7 +82,8 @@ def test_one_change_changes_the_etag_and_rerenders_one_meeting(app, agenda, clie
     second = client.get("/agenda.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
     assert feed_cache(app).renderer.rendered == rendered + 1
-    cancelled = [e for e in ical_js(second.data)["events"] if e["uid"] == f"meeting-{ids[2]}@brug.example.nl"][0]
+    uid = f"meeting-{ids[2]}@brug.example.nl"
+    cancelled = next(e for e in ical_js(second.data)["events"] if e["uid"] == uid)
     assert cancelled["status"] == "CANCELLED" and cancelled["sequence"] == 1
     assert cancelled["dtstamp"] == z(agenda.now)
 
@@ -95,7 +101,9 @@ def test_cancelled_meeting_leaves_the_feed_30_days_after_its_start(agenda, clien
 def test_filtered_feeds_have_short_stable_urls(agenda, client):
     agenda.create(title="Gelders", region="gelderland", theme="wonen", audience="open")
     agenda.create(title="Hollands", region="noord-holland", theme="schulden", audience="partners")
-    agenda.create(title="Besloten", region="gelderland", audience="closed", group="nazorg-gelderland")
+    agenda.create(
+        title="Besloten", region="gelderland", audience="closed", group="nazorg-gelderland"
+    )
 
     def titles(path):
         response = client.get(path)
@@ -124,14 +132,41 @@ def test_per_meeting_feed_and_closed_meetings_stay_hidden(agenda, client):
 
 
 def test_served_feed_gives_right_instants_for_a_recurring_meeting_across_dst(agenda, client):
-    meeting_id = agenda.create(title="Inloop", start=dt.datetime(2026, 3, 24, 10, 0), end=dt.datetime(2026, 3, 24, 11, 0),
-                               repeat="weekly", repeat_count=3)
+    meeting_id = agenda.create(
+        title="Inloop",
+        start=dt.datetime(2026, 3, 24, 10, 0),
+        end=dt.datetime(2026, 3, 24, 11, 0),
+        repeat="weekly",
+        repeat_count=3,
+    )
     with agenda.session() as s:
-        meetings.change_occurrence(s, meeting_id, "20260331T080000Z", action="move", actor="user:1", now=agenda.now,
-                                   settings=SETTINGS, start=dt.datetime(2026, 3, 31, 15, 0), end=dt.datetime(2026, 3, 31, 16, 0))
-        meetings.change_occurrence(s, meeting_id, "20260407T080000Z", action="skip", actor="user:1", now=agenda.now, settings=SETTINGS)
-    [master] = [e for e in ical_js(client.get("/agenda.ics").data)["events"] if e["recurrence_id"] is None]
-    assert [o["start"] for o in master["occurrences"]] == ["2026-03-24T09:00:00.000Z", "2026-03-31T13:00:00.000Z"]
+        meetings.change_occurrence(
+            s,
+            meeting_id,
+            "20260331T080000Z",
+            action="move",
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+            start=dt.datetime(2026, 3, 31, 15, 0),
+            end=dt.datetime(2026, 3, 31, 16, 0),
+        )
+        meetings.change_occurrence(
+            s,
+            meeting_id,
+            "20260407T080000Z",
+            action="skip",
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
+    [master] = [
+        e for e in ical_js(client.get("/agenda.ics").data)["events"] if e["recurrence_id"] is None
+    ]
+    assert [o["start"] for o in master["occurrences"]] == [
+        "2026-03-24T09:00:00.000Z",
+        "2026-03-31T13:00:00.000Z",
+    ]
     assert master["sequence"] == 2
 
 
@@ -140,8 +175,16 @@ def test_served_feed_gives_right_instants_for_a_recurring_meeting_across_dst(age
 
 
 def _private_feed(agenda, **overrides):
-    values = {"name": "Partner", "email": "partner@example.nl", "organisation": "Reclassering", "regions": ["gelderland"],
-              "themes": [], "audiences": ["open", "partners"], "groups": ["nazorg-gelderland"], "actor": "user:1"}
+    values = {
+        "name": "Partner",
+        "email": "partner@example.nl",
+        "organisation": "Reclassering",
+        "regions": ["gelderland"],
+        "themes": [],
+        "audiences": ["open", "partners"],
+        "groups": ["nazorg-gelderland"],
+        "actor": "user:1",
+    }
     values.update(overrides)
     with agenda.session() as s:
         feed, raw = meetings.create_partner_feed(s, now=agenda.now, settings=SETTINGS, **values)
@@ -160,7 +203,10 @@ def test_private_feed_carries_its_closed_group_and_shows_last_fetch(agenda, clie
     response = client.get(f"/agenda/prive/{raw}.ics")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, max-age=900"
-    assert sorted(e["summary"] for e in ical_js(response.data)["events"]) == ["Besloten Gelderland", "Open Gelderland"]
+    assert sorted(e["summary"] for e in ical_js(response.data)["events"]) == [
+        "Besloten Gelderland",
+        "Open Gelderland",
+    ]
     assert "Laatst opgehaald" in client.get(f"/agenda/prive/{raw}/").data.decode()
     assert "02-03-2026 om 10.00 uur" in client.get(f"/agenda/prive/{raw}/").data.decode()
 
@@ -178,8 +224,17 @@ def test_revoked_and_unknown_tokens_answer_404_without_data(agenda, client):
 
 def test_partner_requests_a_private_feed_with_double_opt_in(agenda, client, mail):
     agenda.create(title="Open Gelderland")
-    response = client.post("/agenda/prive/", data={"started": started(client, "/agenda/prive/"), "name": "Sanne", "email": "sanne@example.nl", "organisation": "PI",
-                                                   "regions": ["gelderland"], "audiences": ["open", "partners"]})
+    response = client.post(
+        "/agenda/prive/",
+        data={
+            "started": started(client, "/agenda/prive/"),
+            "name": "Sanne",
+            "email": "sanne@example.nl",
+            "organisation": "PI",
+            "regions": ["gelderland"],
+            "audiences": ["open", "partners"],
+        },
+    )
     assert response.status_code == 302
     [confirm] = agenda.deliver(mail)
     path = link_in(confirm, "/agenda/prive/bevestigen/")
@@ -189,7 +244,9 @@ def test_partner_requests_a_private_feed_with_double_opt_in(agenda, client, mail
     manage = unquote(activated.headers["Location"])
     assert client.get(manage).status_code == 200
     [link_mail] = agenda.deliver(mail)
-    feed_path = next(p for p in re.findall(r"/agenda/prive/\S+\.ics", link_mail.get_body().get_content()))
+    feed_path = next(
+        p for p in re.findall(r"/agenda/prive/\S+\.ics", link_mail.get_body().get_content())
+    )
     assert client.get(feed_path).status_code == 200
 
 
@@ -199,7 +256,12 @@ def test_partner_requests_a_private_feed_with_double_opt_in(agenda, client, mail
 
 def test_agenda_page_lists_meetings_with_plain_link_filters(agenda, client):
     agenda.create(title="Gelderse middag", region="gelderland")
-    agenda.create(title="Hollandse avond", region="noord-holland", start=dt.datetime(2026, 4, 2, 19), end=dt.datetime(2026, 4, 2, 21))
+    agenda.create(
+        title="Hollandse avond",
+        region="noord-holland",
+        start=dt.datetime(2026, 4, 2, 19),
+        end=dt.datetime(2026, 4, 2, 21),
+    )
     html = client.get("/agenda/").data.decode()
     assert "Gelderse middag" in html and "Hollandse avond" in html
     assert 'href="/agenda/?regio=gelderland"' in html
@@ -212,7 +274,9 @@ def test_agenda_page_lists_meetings_with_plain_link_filters(agenda, client):
 
 
 def test_meeting_page_has_register_and_subscribe_links(agenda, client):
-    meeting_id = agenda.create(title="Nazorgmiddag", description="Met **vet** en <script>alert(1)</script>", capacity=10)
+    meeting_id = agenda.create(
+        title="Nazorgmiddag", description="Met **vet** en <script>alert(1)</script>", capacity=10
+    )
     response = client.get(f"/agenda/{meeting_id}/")
     assert response.status_code == 301
     html = client.get(response.headers["Location"]).data.decode()
@@ -229,11 +293,19 @@ def test_meeting_page_has_register_and_subscribe_links(agenda, client):
 def test_registration_form_round_trip_and_errors_keep_input(agenda, client, mail):
     meeting_id = agenda.create(capacity=1)
     stamp = started(client, f"/agenda/{meeting_id}/aanmelden")
-    bad = client.post(f"/agenda/{meeting_id}/aanmelden", data={"started": stamp, "name": "Zoë", "email": "geen-adres", "organisation": "PI"})
+    bad = client.post(
+        f"/agenda/{meeting_id}/aanmelden",
+        data={"started": stamp, "name": "Zoë", "email": "geen-adres", "organisation": "PI"},
+    )
     assert bad.status_code == 422
     assert 'value="Zoë"' in bad.data.decode()
-    good = client.post(f"/agenda/{meeting_id}/aanmelden", data={"started": stamp, "name": "Zoë", "email": "zoe@example.nl", "organisation": "PI"})
-    assert good.status_code == 302 and good.headers["Location"].endswith(f"/agenda/{meeting_id}/aangemeld")
+    good = client.post(
+        f"/agenda/{meeting_id}/aanmelden",
+        data={"started": stamp, "name": "Zoë", "email": "zoe@example.nl", "organisation": "PI"},
+    )
+    assert good.status_code == 302 and good.headers["Location"].endswith(
+        f"/agenda/{meeting_id}/aangemeld"
+    )
     assert "Kijk in je mail" in client.get(good.headers["Location"]).data.decode()
     [confirm] = agenda.deliver(mail)
     assert client.post(link_in(confirm, "/agenda/aanmelding/")).status_code == 302
@@ -253,9 +325,19 @@ def test_site_links_to_the_agenda():
 
 
 def _form(**overrides):
-    values = {"title": "Werkbezoek", "start": "2026-04-02T10:00", "end": "2026-04-02T12:00", "region": "gelderland",
-              "theme": "wonen", "audience": "open", "location": "PI Arnhem", "repeat": "", "repeat_count": "1",
-              "organiser_mailbox": "agenda@brug.example.nl", "organiser_name": "Brug agenda"}
+    values = {
+        "title": "Werkbezoek",
+        "start": "2026-04-02T10:00",
+        "end": "2026-04-02T12:00",
+        "region": "gelderland",
+        "theme": "wonen",
+        "audience": "open",
+        "location": "PI Arnhem",
+        "repeat": "",
+        "repeat_count": "1",
+        "organiser_mailbox": "agenda@brug.example.nl",
+        "organiser_name": "Brug agenda",
+    }
     values.update(overrides)
     return values
 
@@ -267,24 +349,35 @@ def test_organiser_creates_edits_and_cancels_a_meeting(auth, client, agenda):
     response = client.post("/beheer/bijeenkomsten/nieuw", data=_form())
     assert response.status_code == 302
     meeting_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    assert client.post(f"/beheer/bijeenkomsten/{meeting_id}", data=_form(location="PI Zutphen")).status_code == 302
+    assert (
+        client.post(
+            f"/beheer/bijeenkomsten/{meeting_id}", data=_form(location="PI Zutphen")
+        ).status_code
+        == 302
+    )
     assert agenda.get(meeting_id).sequence == 1
     assert client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren").status_code == 302
     assert agenda.get(meeting_id).status == "geannuleerd"
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"start": "morgen om tien"}, "Begin"),
-    ({"end": "2026-04-02T09:00"}, "eindigen na het begin"),
-    ({"registration_deadline": "2026-04-03T10:00"}, "vóór het begin"),
-    ({"capacity": "1000000"}, "tussen 1 en 5000"),
-    ({"capacity": "-3"}, "tussen 1 en 5000"),
-    ({"repeat": "weekly", "repeat_count": "100000"}, "hoogstens 52"),
-    ({"region": "atlantis"}, "Regio"),
-    ({"start": "2026-03-29T02:30", "end": "2026-03-29T04:00"}, "klok gaat die nacht een uur vooruit"),
-    ({"audience": "closed", "group": ""}, "besloten groep"),
-    ({"online_url": "javascript:alert(1)"}, "https://"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"start": "morgen om tien"}, "Begin"),
+        ({"end": "2026-04-02T09:00"}, "eindigen na het begin"),
+        ({"registration_deadline": "2026-04-03T10:00"}, "vóór het begin"),
+        ({"capacity": "1000000"}, "tussen 1 en 5000"),
+        ({"capacity": "-3"}, "tussen 1 en 5000"),
+        ({"repeat": "weekly", "repeat_count": "100000"}, "hoogstens 52"),
+        ({"region": "atlantis"}, "Regio"),
+        (
+            {"start": "2026-03-29T02:30", "end": "2026-03-29T04:00"},
+            "klok gaat die nacht een uur vooruit",
+        ),
+        ({"audience": "closed", "group": ""}, "besloten groep"),
+        ({"online_url": "javascript:alert(1)"}, "https://"),
+    ],
+)
 def test_back_office_rejects_bad_input_in_dutch(auth, client, overrides, message):
     auth.create(role="admin")
     auth.login()
@@ -298,7 +391,12 @@ def test_back_office_rejects_bad_input_in_dutch(auth, client, overrides, message
 def test_crlf_in_a_title_is_refused_by_the_form_and_escaped_by_the_feed(auth, client, agenda):
     auth.create(role="admin")
     auth.login()
-    assert client.post("/beheer/bijeenkomsten/nieuw", data=_form(title="Kop\r\nBEGIN:VEVENT")).status_code == 422
+    assert (
+        client.post(
+            "/beheer/bijeenkomsten/nieuw", data=_form(title="Kop\r\nBEGIN:VEVENT")
+        ).status_code
+        == 422
+    )
     agenda.create(title="Kop\r\nEND:VCALENDAR\x07")  # straight into the domain: still a sound feed
     data = client.get("/agenda.ics").data
     assert data.split(b"\r\n").count(b"END:VCALENDAR") == 1
@@ -316,7 +414,9 @@ def test_coordinator_sees_only_meetings_in_their_regions(auth, client, agenda):
     assert client.get(f"/beheer/bijeenkomsten/{mine}").status_code == 200
     assert client.get(f"/beheer/bijeenkomsten/{other}").status_code == 404
     assert client.get(f"/beheer/bijeenkomsten/{other}/aanmeldingen.csv").status_code == 404
-    assert client.post("/beheer/bijeenkomsten/nieuw", data=_form(region="limburg")).status_code == 422
+    assert (
+        client.post("/beheer/bijeenkomsten/nieuw", data=_form(region="limburg")).status_code == 422
+    )
     assert client.get("/beheer/bijeenkomsten/prive-agendas").status_code == 403
 
 
@@ -328,31 +428,62 @@ def test_registrations_list_csv_message_and_deregister(auth, client, agenda, mai
     agenda.deliver(mail)
     auth.create(role="admin")
     auth.login()
-    assert "=Persoon a" in client.get(f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen").data.decode()
-    csv_text = client.get(f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen.csv").data.decode("utf-8-sig")
+    assert (
+        "=Persoon a" in client.get(f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen").data.decode()
+    )
+    csv_text = client.get(f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen.csv").data.decode(
+        "utf-8-sig"
+    )
     assert "'=Persoon a" in csv_text and "\r\n=" not in csv_text
-    sent = client.post(f"/beheer/bijeenkomsten/{meeting_id}/bericht", data={"subject": "Parkeren", "body": "Parkeer achter.",
-                                                                             "statuses": ["aangemeld", "wachtlijst"]})
+    sent = client.post(
+        f"/beheer/bijeenkomsten/{meeting_id}/bericht",
+        data={
+            "subject": "Parkeren",
+            "body": "Parkeer achter.",
+            "statuses": ["aangemeld", "wachtlijst"],
+        },
+    )
     assert sent.status_code == 302
     assert sorted(m["To"] for m in agenda.deliver(mail)) == ["a@example.nl", "b@example.nl"]
     with db.new_session(agenda.engine, write=False) as s:
-        first = [r for r in meetings.registrations(s, meeting_id) if r.status == "aangemeld"][0]
-    assert client.post(f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen/{first.id}/afmelden").status_code == 302
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 1, "wachtlijst": 0, "afgemeld": 1}
+        first = next(r for r in meetings.registrations(s, meeting_id) if r.status == "aangemeld")
+    assert (
+        client.post(
+            f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen/{first.id}/afmelden"
+        ).status_code
+        == 302
+    )
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 1,
+        "wachtlijst": 0,
+        "afgemeld": 1,
+    }
 
 
 def test_admin_creates_and_revokes_a_private_feed(auth, client, agenda):
     auth.create(role="admin")
     auth.login()
-    response = client.post("/beheer/bijeenkomsten/prive-agendas", data={
-        "name": "Reclassering Arnhem", "email": "rec@example.nl", "audiences": ["open", "partners"],
-        "groups": "nazorg-gelderland", "regions": ["gelderland"]})
+    response = client.post(
+        "/beheer/bijeenkomsten/prive-agendas",
+        data={
+            "name": "Reclassering Arnhem",
+            "email": "rec@example.nl",
+            "audiences": ["open", "partners"],
+            "groups": "nazorg-gelderland",
+            "regions": ["gelderland"],
+        },
+    )
     assert response.status_code == 200
-    url = re.search(r"http://brug.test(/agenda/prive/[^<\s]+\.ics)", response.data.decode()).group(1)
+    url = re.search(r"http://brug.test(/agenda/prive/[^<\s]+\.ics)", response.data.decode()).group(
+        1
+    )
     assert client.get(url).status_code == 200
     with db.new_session(agenda.engine, write=False) as s:
         feed_id = meetings.partner_feeds(s)[0].id
-    assert client.post(f"/beheer/bijeenkomsten/prive-agendas/{feed_id}/intrekken").status_code == 302
+    assert (
+        client.post(f"/beheer/bijeenkomsten/prive-agendas/{feed_id}/intrekken").status_code == 302
+    )
     assert client.get(url).status_code == 404
 
 

@@ -50,7 +50,9 @@ def test_sequence_is_emitted_from_the_meeting():
 
 
 def test_cancelled_meeting_stays_30_days_after_start_with_status_cancelled():
-    meeting = feed_meeting(cancelled=True, sequence=1, starts_at=ams(2026, 3, 12, 13, 30), ends_at=ams(2026, 3, 12, 17))
+    meeting = feed_meeting(
+        cancelled=True, sequence=1, starts_at=ams(2026, 3, 12, 13, 30), ends_at=ams(2026, 3, 12, 17)
+    )
     kept = lines(render(meeting, now=ams(2026, 4, 10, 12)))
     assert "STATUS:CANCELLED" in kept and "SEQUENCE:1" in kept
     assert "BEGIN:VEVENT" not in lines(render(meeting, now=ams(2026, 4, 12, 12)))
@@ -75,8 +77,10 @@ def test_vtimezone_is_written_as_yearly_rules():
 
 
 def test_no_floating_times_for_timed_meetings():
-    data = render(feed_meeting(), feed_meeting(id=2, rrule="FREQ=WEEKLY;COUNT=3",
-                                               exdates=(ams(2026, 3, 19, 13, 30),)))
+    data = render(
+        feed_meeting(),
+        feed_meeting(id=2, rrule="FREQ=WEEKLY;COUNT=3", exdates=(ams(2026, 3, 19, 13, 30),)),
+    )
     in_events = data.decode().split("END:VTIMEZONE", 1)[1]
     for line in lines(in_events.encode()):
         if re.match(r"^(DTSTART|DTEND|EXDATE|RECURRENCE-ID)", line):
@@ -107,7 +111,10 @@ DST_CASES = [
 
 
 def test_ical_js_reads_the_right_instant_on_both_sides_of_both_dst_changes():
-    items = [feed_meeting(id=n + 1, starts_at=start, ends_at=start + dt.timedelta(hours=2)) for n, (start, _) in enumerate(DST_CASES)]
+    items = [
+        feed_meeting(id=n + 1, starts_at=start, ends_at=start + dt.timedelta(hours=2))
+        for n, (start, _) in enumerate(DST_CASES)
+    ]
     parsed = ical_js(render(*items))
     got = {int(e["uid"].split("-")[1].split("@")[0]): e for e in parsed["events"]}
     for n, (start, expected) in enumerate(DST_CASES, start=1):
@@ -119,27 +126,57 @@ def test_ical_js_reads_the_right_instant_on_both_sides_of_both_dst_changes():
 def test_ical_js_expands_recurring_meetings_across_dst_with_exdate_and_changed_occurrence():
     start = ams(2026, 3, 17, 10, 0)  # Tuesdays 10:00 across the spring switch, then autumn
     weekly = feed_meeting(
-        id=7, starts_at=start, ends_at=start + dt.timedelta(hours=1), rrule="FREQ=WEEKLY;COUNT=4",
+        id=7,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        rrule="FREQ=WEEKLY;COUNT=4",
         exdates=(ams(2026, 3, 24, 10, 0),),
-        occurrences=(feeds.FeedOccurrence(ams(2026, 4, 7, 10, 0), ams(2026, 4, 7, 13, 0), ams(2026, 4, 7, 14, 0), location="Bibliotheek"),),
+        occurrences=(
+            feeds.FeedOccurrence(
+                ams(2026, 4, 7, 10, 0),
+                ams(2026, 4, 7, 13, 0),
+                ams(2026, 4, 7, 14, 0),
+                location="Bibliotheek",
+            ),
+        ),
     )
     autumn = ams(2026, 10, 20, 19, 0)
     monthly = feed_meeting(
-        id=8, starts_at=autumn, ends_at=autumn + dt.timedelta(hours=2), rrule="FREQ=WEEKLY;COUNT=2",
-        occurrences=(feeds.FeedOccurrence(ams(2026, 10, 27, 19, 0), ams(2026, 10, 27, 19, 0), ams(2026, 10, 27, 21, 0), cancelled=True),),
+        id=8,
+        starts_at=autumn,
+        ends_at=autumn + dt.timedelta(hours=2),
+        rrule="FREQ=WEEKLY;COUNT=2",
+        occurrences=(
+            feeds.FeedOccurrence(
+                ams(2026, 10, 27, 19, 0),
+                ams(2026, 10, 27, 19, 0),
+                ams(2026, 10, 27, 21, 0),
+                cancelled=True,
+            ),
+        ),
     )
     parsed = ical_js(render(weekly, monthly))
     masters = {e["uid"]: e for e in parsed["events"] if e["recurrence_id"] is None}
-    weekly_dates = [(o["start"], o["status"]) for o in masters["meeting-7@brug.example.nl"]["occurrences"]]
+    weekly_dates = [
+        (o["start"], o["status"]) for o in masters["meeting-7@brug.example.nl"]["occurrences"]
+    ]
     assert weekly_dates == [
         ("2026-03-17T09:00:00.000Z", "CONFIRMED"),  # CET
         ("2026-03-31T08:00:00.000Z", "CONFIRMED"),  # CEST: still 10:00 on the wall clock
         ("2026-04-07T11:00:00.000Z", "CONFIRMED"),  # moved to 13:00
     ]
-    autumn_dates = [(o["start"], o["status"]) for o in masters["meeting-8@brug.example.nl"]["occurrences"]]
-    assert autumn_dates == [("2026-10-20T17:00:00.000Z", "CONFIRMED"), ("2026-10-27T18:00:00.000Z", "CANCELLED")]
+    autumn_dates = [
+        (o["start"], o["status"]) for o in masters["meeting-8@brug.example.nl"]["occurrences"]
+    ]
+    assert autumn_dates == [
+        ("2026-10-20T17:00:00.000Z", "CONFIRMED"),
+        ("2026-10-27T18:00:00.000Z", "CANCELLED"),
+    ]
     exceptions = [e for e in parsed["events"] if e["recurrence_id"]]
-    assert {e["uid"] for e in exceptions} == {"meeting-7@brug.example.nl", "meeting-8@brug.example.nl"}
+    assert {e["uid"] for e in exceptions} == {
+        "meeting-7@brug.example.nl",
+        "meeting-8@brug.example.nl",
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,9 +185,16 @@ def test_ical_js_expands_recurring_meetings_across_dst_with_exdate_and_changed_o
 
 def test_calendar_properties_and_refresh_hints():
     text = lines(render())
-    for expected in ("VERSION:2.0", f"PRODID:{feeds.PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-                     "NAME:Brug bijeenkomsten", "X-WR-CALNAME:Brug bijeenkomsten",
-                     "REFRESH-INTERVAL;VALUE=DURATION:PT4H", "X-PUBLISHED-TTL:PT4H"):
+    for expected in (
+        "VERSION:2.0",
+        f"PRODID:{feeds.PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "NAME:Brug bijeenkomsten",
+        "X-WR-CALNAME:Brug bijeenkomsten",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT4H",
+        "X-PUBLISHED-TTL:PT4H",
+    ):
         assert expected in text
 
 
@@ -163,7 +207,9 @@ def test_empty_feed_is_a_valid_calendar_for_real_parsers():
 
 
 def test_event_fields_url_location_geo_description_organiser():
-    meeting = feed_meeting(geo=(52.04, 5.66), description="Voor casemanagers.\nWelkom!", organiser=None)
+    meeting = feed_meeting(
+        geo=(52.04, 5.66), description="Voor casemanagers.\nWelkom!", organiser=None
+    )
     parsed = ical_js(render(meeting))["events"][0]
     text = lines(render(meeting))
     assert "URL:http://brug.test/agenda/1-nazorgmiddag/" in text
@@ -173,7 +219,10 @@ def test_event_fields_url_location_geo_description_organiser():
     assert 'ORGANIZER;CN="Brug agenda":mailto:agenda@brug.example.nl' in text
 
 
-@pytest.mark.parametrize("title", ['Café "De Brug" met Zoë 🎉', "Regel\r\nBREAK:injected", "Tab\tand\x07bell; comma, " * 6])
+@pytest.mark.parametrize(
+    "title",
+    ['Café "De Brug" met Zoë 🎉', "Regel\r\nBREAK:injected", "Tab\tand\x07bell; comma, " * 6],
+)
 def test_accents_emoji_and_control_characters_never_break_the_feed(title):
     data = render(feed_meeting(title=title, description=title))
     raw_lines = data.split(b"\r\n")
@@ -185,12 +234,17 @@ def test_accents_emoji_and_control_characters_never_break_the_feed(title):
     assert len(parsed["events"]) == 1
     round_trip = Calendar.from_ical(data)
     assert Calendar.from_ical(round_trip.to_ical()).to_ical() == round_trip.to_ical()
-    assert str(round_trip.walk("VEVENT")[0]["SUMMARY"]).replace("\r\n", "\n") == title.replace("\r\n", "\n")
+    assert str(round_trip.walk("VEVENT")[0]["SUMMARY"]).replace("\r\n", "\n") == title.replace(
+        "\r\n", "\n"
+    )
 
 
 def test_icalendar_round_trips_a_full_feed():
-    data = render(feed_meeting(), feed_meeting(id=2, rrule="FREQ=WEEKLY;COUNT=3", cancelled=True, sequence=2),
-                  feed_meeting(id=3, all_day=True, starts_at=ams(2026, 9, 18), ends_at=ams(2026, 9, 19)))
+    data = render(
+        feed_meeting(),
+        feed_meeting(id=2, rrule="FREQ=WEEKLY;COUNT=3", cancelled=True, sequence=2),
+        feed_meeting(id=3, all_day=True, starts_at=ams(2026, 9, 18), ends_at=ams(2026, 9, 19)),
+    )
     assert Calendar.from_ical(data).to_ical() == data
 
 
@@ -214,14 +268,27 @@ def test_renderer_output_equals_build_calendar_and_rerenders_only_what_changed()
 
 def test_itip_request_and_cancel_share_the_feed_uid():
     meeting = feed_meeting(id=9, sequence=2)
-    request = feeds.invitation(meeting, method="REQUEST", attendee_email="zoe@example.nl", attendee_name="Zoë", site=SITE)
-    cancel = feeds.invitation(meeting, method="CANCEL", attendee_email="zoe@example.nl", attendee_name="Zoë", site=SITE, sequence=3)
+    request = feeds.invitation(
+        meeting, method="REQUEST", attendee_email="zoe@example.nl", attendee_name="Zoë", site=SITE
+    )
+    cancel = feeds.invitation(
+        meeting,
+        method="CANCEL",
+        attendee_email="zoe@example.nl",
+        attendee_name="Zoë",
+        site=SITE,
+        sequence=3,
+    )
     req, can = lines(request.encode()), lines(cancel.encode())
     assert "METHOD:REQUEST" in req and "METHOD:CANCEL" in can
     assert "UID:meeting-9@brug.example.nl" in req and "UID:meeting-9@brug.example.nl" in can
     assert "SEQUENCE:2" in req and "SEQUENCE:3" in can and "STATUS:CANCELLED" in can
     assert any(line.startswith("ATTENDEE") and "mailto:zoe@example.nl" in line for line in req)
-    assert any(line.startswith("ORGANIZER") and "mailto:agenda@brug.example.nl" in line for line in req)
+    assert any(
+        line.startswith("ORGANIZER") and "mailto:agenda@brug.example.nl" in line for line in req
+    )
     assert ical_js(request)["events"][0]["start"] == z(ams(2026, 3, 12, 13, 30))
     with pytest.raises(ValueError):
-        feeds.invitation(meeting, method="PUBLISH", attendee_email="a@example.nl", attendee_name="A", site=SITE)
+        feeds.invitation(
+            meeting, method="PUBLISH", attendee_email="a@example.nl", attendee_name="A", site=SITE
+        )

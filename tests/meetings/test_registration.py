@@ -47,7 +47,10 @@ def test_registering_twice_changes_nothing_and_says_so_by_mail(agenda, mail):
     agenda.register(meeting_id, "piet@example.nl")
     assert agenda.statuses(meeting_id)["aangemeld"] == 1
     sent = agenda.deliver(mail)
-    assert [m["Subject"].split(":")[0] for m in sent] == ["Je bent aangemeld", "Je bent al aangemeld"]
+    assert [m["Subject"].split(":")[0] for m in sent] == [
+        "Je bent aangemeld",
+        "Je bent al aangemeld",
+    ]
 
 
 def test_full_meeting_waitlists_and_cancel_promotes_the_first_waiting(agenda, client, mail):
@@ -55,16 +58,26 @@ def test_full_meeting_waitlists_and_cancel_promotes_the_first_waiting(agenda, cl
     for person in ("a", "b", "c", "d"):
         agenda.known(f"{person}@example.nl")
         agenda.register(meeting_id, f"{person}@example.nl")
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 2, "wachtlijst": 2, "afgemeld": 0}
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 2,
+        "wachtlijst": 2,
+        "afgemeld": 0,
+    }
     sent = agenda.deliver(mail)
-    waitlisted = [m for m in sent if m["To"] == "c@example.nl"][0]
+    waitlisted = next(m for m in sent if m["To"] == "c@example.nl")
     assert ical_of(waitlisted) is None and "wachtlijst, op plek 1" in body_of(waitlisted)
 
-    first = [m for m in sent if m["To"] == "a@example.nl"][0]
+    first = next(m for m in sent if m["To"] == "a@example.nl")
     cancel_path = link_in(first, "/agenda/afmelden/")
     assert client.get(cancel_path).status_code == 200
     assert client.post(cancel_path).status_code == 302
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 2, "wachtlijst": 1, "afgemeld": 1}
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 2,
+        "wachtlijst": 1,
+        "afgemeld": 1,
+    }
     after = {m["To"]: m for m in agenda.deliver(mail)}
     method, text = ical_of(after["a@example.nl"])
     assert method == "CANCEL" and "STATUS:CANCELLED" in text and "SEQUENCE:1" in text
@@ -79,9 +92,13 @@ def test_reregistering_after_cancel_sends_a_request_that_outranks_the_cancel(age
     meeting_id = agenda.create(capacity=2)
     registration_id = agenda.register(meeting_id, "a@example.nl").registration_id
     with agenda.session() as s:
-        meetings.cancel_registration(s, None, registration_id=registration_id, now=agenda.now, settings=SETTINGS)
+        meetings.cancel_registration(
+            s, None, registration_id=registration_id, now=agenda.now, settings=SETTINGS
+        )
     agenda.register(meeting_id, "a@example.nl")
-    sequences = [int(ical_of(m)[1].split("SEQUENCE:")[1].split("\r\n")[0]) for m in agenda.deliver(mail)]
+    sequences = [
+        int(ical_of(m)[1].split("SEQUENCE:")[1].split("\r\n")[0]) for m in agenda.deliver(mail)
+    ]
     assert sequences == [0, 1, 1]  # REQUEST, CANCEL (raised for this person), REQUEST again
 
 
@@ -91,19 +108,36 @@ def test_change_raises_sequence_and_reinvites_registrants(agenda, mail):
     agenda.register(meeting_id, "a@example.nl")
     agenda.deliver(mail)
     with agenda.session() as s:
-        meetings.update_meeting(s, meeting_id, meeting_input(capacity=5, start=dt.datetime(2026, 3, 12, 14, 0)),
-                                actor="user:1", now=agenda.now, settings=SETTINGS)
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(capacity=5, start=dt.datetime(2026, 3, 12, 14, 0)),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
     meeting = agenda.get(meeting_id)
     assert meeting.sequence == 1 and meeting.status == "gewijzigd"
     [update] = agenda.deliver(mail)
     method, text = ical_of(update)
-    assert method == "REQUEST" and "SEQUENCE:1" in text and "DTSTART;TZID=Europe/Amsterdam:20260312T140000" in text
+    assert (
+        method == "REQUEST"
+        and "SEQUENCE:1" in text
+        and "DTSTART;TZID=Europe/Amsterdam:20260312T140000" in text
+    )
 
 
 def test_description_only_change_does_not_raise_sequence(agenda):
     meeting_id = agenda.create()
     with agenda.session() as s:
-        meetings.update_meeting(s, meeting_id, meeting_input(description="Nieuwe tekst"), actor="user:1", now=agenda.now, settings=SETTINGS)
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(description="Nieuwe tekst"),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
     assert agenda.get(meeting_id).sequence == 0
     assert agenda.get(meeting_id).last_modified > agenda.get(meeting_id).created_at
 
@@ -116,7 +150,14 @@ def test_cancelling_a_meeting_sends_cancel_to_registrants(agenda, mail):
     agenda.register(meeting_id, "b@example.nl")
     agenda.deliver(mail)
     with agenda.session() as s:
-        meetings.cancel_meeting(s, meeting_id, actor="user:1", now=agenda.now, settings=SETTINGS, reason="Zaal is dicht.")
+        meetings.cancel_meeting(
+            s,
+            meeting_id,
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+            reason="Zaal is dicht.",
+        )
     sent = {m["To"]: m for m in agenda.deliver(mail)}
     assert ical_of(sent["a@example.nl"])[0] == "CANCEL"
     assert ical_of(sent["b@example.nl"]) is None and "wachtlijst" in body_of(sent["b@example.nl"])
@@ -124,20 +165,48 @@ def test_cancelling_a_meeting_sends_cancel_to_registrants(agenda, mail):
     assert agenda.get(meeting_id).sequence == 1
 
 
-def test_lowering_capacity_below_registrations_needs_confirmation_and_raising_promotes(agenda, mail):
+def test_lowering_capacity_below_registrations_needs_confirmation_and_raising_promotes(
+    agenda, mail
+):
     meeting_id = agenda.create(capacity=2)
     for person in "abc":
         agenda.known(f"{person}@example.nl")
         agenda.register(meeting_id, f"{person}@example.nl")
     with agenda.session() as s, pytest.raises(meetings.MeetingError, match="al 2 aanmeldingen"):
-        meetings.update_meeting(s, meeting_id, meeting_input(capacity=1), actor="user:1", now=agenda.now, settings=SETTINGS)
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(capacity=1),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
     with agenda.session() as s:
-        meetings.update_meeting(s, meeting_id, meeting_input(capacity=1), actor="user:1", now=agenda.now, settings=SETTINGS,
-                                allow_overbooked=True)
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(capacity=1),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+            allow_overbooked=True,
+        )
     assert agenda.statuses(meeting_id)["aangemeld"] == 2
     with agenda.session() as s:
-        meetings.update_meeting(s, meeting_id, meeting_input(capacity=3), actor="user:1", now=agenda.now, settings=SETTINGS)
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 3, "wachtlijst": 0, "afgemeld": 0}
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(capacity=3),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 3,
+        "wachtlijst": 0,
+        "afgemeld": 0,
+    }
 
 
 def test_registration_closes_after_deadline_and_for_cancelled_meetings(agenda, clock):
@@ -162,11 +231,25 @@ def test_bad_registration_input_gives_dutch_messages(agenda):
 
 
 def test_csv_export_is_formula_safe():
-    meeting = meetings.Meeting(id=1, title="x", starts_at=dt.datetime.now(dt.UTC), ends_at=dt.datetime.now(dt.UTC),
-                               last_start=dt.datetime.now(dt.UTC), region="gelderland", created_at=dt.datetime.now(dt.UTC),
-                               last_modified=dt.datetime.now(dt.UTC))
-    row = meetings.Registration(meeting_id=1, name="=HYPERLINK(\"http://x\")", email="a@example.nl", email_key="a@example.nl",
-                                organisation="+31 @evil -1", status="aangemeld", created_at=dt.datetime.now(dt.UTC))
+    meeting = meetings.Meeting(
+        id=1,
+        title="x",
+        starts_at=dt.datetime.now(dt.UTC),
+        ends_at=dt.datetime.now(dt.UTC),
+        last_start=dt.datetime.now(dt.UTC),
+        region="gelderland",
+        created_at=dt.datetime.now(dt.UTC),
+        last_modified=dt.datetime.now(dt.UTC),
+    )
+    row = meetings.Registration(
+        meeting_id=1,
+        name='=HYPERLINK("http://x")',
+        email="a@example.nl",
+        email_key="a@example.nl",
+        organisation="+31 @evil -1",
+        status="aangemeld",
+        created_at=dt.datetime.now(dt.UTC),
+    )
     text = meetings.export_csv(meeting, [row])
     assert "'=HYPERLINK" in text and "'+31 @evil -1" in text
     assert "\n=" not in text and ";=" not in text
@@ -197,7 +280,12 @@ def test_fifty_concurrent_confirmations_for_ten_seats_never_overbook(app, agenda
     for thread in threads:
         thread.join()
     assert statuses == [302] * 50
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 10, "wachtlijst": 40, "afgemeld": 0}
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 10,
+        "wachtlijst": 40,
+        "afgemeld": 0,
+    }
     invites = [m for m in agenda.deliver(mail) if ical_of(m)]
     assert len(invites) == 10
 
@@ -213,8 +301,15 @@ def test_fifty_concurrent_registrations_of_known_addresses_never_overbook(app, a
         try:
             barrier.wait()
             with db.transaction(db.get_engine(app)) as s:
-                meetings.register(s, meeting_id, name=f"Bekend {n}", email=f"bekend{n}@example.nl", organisation="",
-                                  now=agenda.now, settings=SETTINGS)
+                meetings.register(
+                    s,
+                    meeting_id,
+                    name=f"Bekend {n}",
+                    email=f"bekend{n}@example.nl",
+                    organisation="",
+                    now=agenda.now,
+                    settings=SETTINGS,
+                )
         except BaseException as exc:  # collected and reported below
             errors.append(exc)
 
@@ -224,7 +319,12 @@ def test_fifty_concurrent_registrations_of_known_addresses_never_overbook(app, a
     for thread in threads:
         thread.join()
     assert errors == []
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 10, "wachtlijst": 40, "afgemeld": 0}
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 10,
+        "wachtlijst": 40,
+        "afgemeld": 0,
+    }
 
 
 def test_concurrent_cancellations_promote_exactly_as_many_as_left(app, agenda, mail):
@@ -233,21 +333,35 @@ def test_concurrent_cancellations_promote_exactly_as_many_as_left(app, agenda, m
         agenda.known(f"p{n}@example.nl")
         agenda.register(meeting_id, f"p{n}@example.nl")
     with db.new_session(db.get_engine(app), write=False) as s:
-        seated = [r.id for r in s.exec(select(meetings.Registration).where(meetings.Registration.meeting_id == meeting_id,
-                                                                             meetings.Registration.status == "aangemeld"))]
+        seated = [
+            r.id
+            for r in s.exec(
+                select(meetings.Registration).where(
+                    meetings.Registration.meeting_id == meeting_id,
+                    meetings.Registration.status == "aangemeld",
+                )
+            )
+        ]
     barrier = threading.Barrier(len(seated))
 
     def leave(registration_id: int) -> None:
         barrier.wait()
         with db.transaction(db.get_engine(app)) as s:
-            meetings.cancel_registration(s, None, registration_id=registration_id, now=agenda.now, settings=SETTINGS)
+            meetings.cancel_registration(
+                s, None, registration_id=registration_id, now=agenda.now, settings=SETTINGS
+            )
 
     threads = [threading.Thread(target=leave, args=(rid,)) for rid in seated]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert agenda.statuses(meeting_id) == {"bevestigen": 0, "aangemeld": 5, "wachtlijst": 5, "afgemeld": 5}
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 5,
+        "wachtlijst": 5,
+        "afgemeld": 5,
+    }
 
 
 def test_cancel_link_of_another_purpose_does_not_work(agenda, client, mail):
@@ -255,8 +369,13 @@ def test_cancel_link_of_another_purpose_does_not_work(agenda, client, mail):
     meeting_id = agenda.create()
     registration_id = agenda.register(meeting_id, "a@example.nl").registration_id
     with agenda.session() as s:
-        raw = tokens.issue(s, purpose="vrijwilliger.mijn", subject=f"registration:{registration_id}", now=agenda.now,
-                           ttl=dt.timedelta(days=1))
+        raw = tokens.issue(
+            s,
+            purpose="vrijwilliger.mijn",
+            subject=f"registration:{registration_id}",
+            now=agenda.now,
+            ttl=dt.timedelta(days=1),
+        )
     assert client.post(f"/agenda/afmelden/{raw}").status_code == 404
     assert client.get("/agenda/afmelden/onzin").status_code == 404
     assert agenda.statuses(meeting_id)["aangemeld"] == 1
