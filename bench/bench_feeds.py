@@ -194,6 +194,8 @@ def over_http(url: str, site_dir: Path, seconds: int) -> dict[str, float]:
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-w",
             "2",
+            "--timeout",
+            "600",  # a cold render of 10k meetings on a slow shared machine takes > 30 s
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",

@@ -435,7 +435,7 @@ def register(meeting_id: int) -> ResponseReturnValue:
             return redirect(url_for("agenda.registered", meeting_id=meeting_id))
         except meetings.MeetingError as exc:
             db.session().rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
     elif request.method == "GET":
         form.stamp_start()
     status = 422 if request.method == "POST" else 200
@@ -448,7 +448,8 @@ def register(meeting_id: int) -> ResponseReturnValue:
     ), status
 
 
-def _form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
+def form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
+    """Show a domain error at its field (or the first field), so the form re-renders."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is None:
         field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
@@ -564,7 +565,7 @@ def private_request() -> ResponseReturnValue:
             return redirect(url_for("agenda.private_sent"))
         except meetings.MeetingError as exc:
             db.session().rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
     elif request.method == "GET":
         form.stamp_start()
     return render_template(

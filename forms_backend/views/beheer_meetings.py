@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.forms import BrugForm, single_line
-from forms_backend.views.agenda import PUBLIEK, MultiCheckboxField, settings
+from forms_backend.views.agenda import PUBLIEK, MultiCheckboxField, form_error, settings
 from forms_backend.views.beheer import (
     admin_required,
     current_user,
@@ -156,13 +156,6 @@ def _meeting_in_scope(meeting_id: int) -> meetings.Meeting:
     return meeting
 
 
-def _form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
-    field.errors = [*field.errors, str(exc)]
-
-
 def _local_naive(value: dt.datetime | None) -> dt.datetime | None:
     return meetings.local(value).replace(tzinfo=None) if value is not None else None
 
@@ -251,7 +244,7 @@ def create() -> ResponseReturnValue:
             return redirect(url_for("beheer_meetings.edit", meeting_id=meeting.id))
         except meetings.MeetingError as exc:
             db.session().rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
     elif request.method == "GET":
         form.organiser_mailbox.data = settings().organiser
         form.organiser_name.data = "Brug agenda"
@@ -288,7 +281,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
             return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
         except meetings.MeetingError as exc:
             db.session().rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
     session = db.session()
     dates = meetings.occurrences(
         meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, [])
@@ -468,7 +461,7 @@ def message(meeting_id: int) -> ResponseReturnValue:
             return redirect(url_for("beheer_meetings.registrations", meeting_id=meeting_id))
         except meetings.MeetingError as exc:
             db.session().rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
     rows = meetings.registrations(db.session(), meeting_id)
     return render_template(
         "beheer/bijeenkomst_aanmeldingen.html",
@@ -510,7 +503,7 @@ def partner_feeds() -> ResponseReturnValue:
             form = PartnerFeedForm(formdata=None)
         except meetings.MeetingError as exc:
             db.session().rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
     status = 422 if request.method == "POST" and new_url is None else 200
     return render_template(
         "beheer/bijeenkomst_feeds.html",
