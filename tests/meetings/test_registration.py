@@ -379,3 +379,20 @@ def test_cancel_link_of_another_purpose_does_not_work(agenda, client, mail):
     assert client.post(f"/agenda/afmelden/{raw}").status_code == 404
     assert client.get("/agenda/afmelden/onzin").status_code == 404
     assert agenda.statuses(meeting_id)["aangemeld"] == 1
+
+
+def test_retention_removes_registrations_90_days_after_the_meeting(agenda, clock):
+    from forms_backend import retention
+
+    agenda.known("a@example.nl")
+    meeting_id = agenda.create()  # 12 March 2026
+    agenda.register(meeting_id, "a@example.nl")
+    clock.current = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    with agenda.session() as s:
+        retention.purge(s, now=agenda.now)
+    assert agenda.statuses(meeting_id)["aangemeld"] == 1
+    clock.current = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    with agenda.session() as s:
+        report = retention.purge(s, now=agenda.now)
+    assert agenda.statuses(meeting_id)["aangemeld"] == 0
+    assert sum(v for k, v in report.items() if "bijeenkomsten" in k) >= 1
