@@ -357,7 +357,8 @@ def _mail(name: str, **context: Any) -> tuple[str, str]:
 
 def _status_link(
     session: Session, submission: Submission, *, now: dt.datetime, public_url: str
-) -> str:
+) -> tuple[str, str]:
+    """A fresh status link (only digests are stored, so every mail gets its own): (raw, url)."""
     raw = tokens.issue(
         session,
         purpose=STATUS_PURPOSE,
@@ -366,7 +367,7 @@ def _status_link(
         ttl=STATUS_TTL,
         single_use=False,
     )
-    return f"{public_url.rstrip('/')}/inzenden/status/{raw}"
+    return raw, f"{public_url.rstrip('/')}/inzenden/status/{raw}"
 
 
 def _notify(
@@ -380,7 +381,7 @@ def _notify(
 ) -> None:
     if not submission.contact_email:
         return
-    link = _status_link(session, submission, now=now, public_url=public_url)
+    _, link = _status_link(session, submission, now=now, public_url=public_url)
     subject, body = _mail(
         name, submission=submission, link=link, public_url=public_url.rstrip("/"), **context
     )
@@ -421,15 +422,7 @@ def submit(
     )
     session.add(submission)
     session.flush()
-    raw = tokens.issue(
-        session,
-        purpose=STATUS_PURPOSE,
-        subject=submission.subject,
-        now=now,
-        ttl=STATUS_TTL,
-        single_use=False,
-    )
-    link = f"{public_url.rstrip('/')}/inzenden/status/{raw}"
+    raw, link = _status_link(session, submission, now=now, public_url=public_url)
     subject, body = _mail(
         "received", submission=submission, link=link, public_url=public_url.rstrip("/")
     )

@@ -127,7 +127,7 @@ def test_submit_question_answer_approve_live(server: str, browser: Any) -> None:
     assert page.locator("article script").count() == 0 and page.locator("article img").count() == 0
     for overview in ("/leefgebieden/wonen/", "/regios/gelderland/", "/praktijken/"):
         page.goto(server + overview)
-        assert page.locator(f"a[href*='buurtteam-voorbeeldstad-regelt-een-kamer']").count() >= 1, overview
+        assert page.locator("a[href*='buurtteam-voorbeeldstad-regelt-een-kamer']").count() >= 1, overview
     page.goto(server + "/")
     index = page.request.get(server + "/search/search_index.json").text()
     assert "woonladder" in index
