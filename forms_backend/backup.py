@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from forms_backend.db import SQLITE_BUSY_TIMEOUT_MS
@@ -38,7 +39,7 @@ class BackupReport:
 
 def sqlite_path(url: str) -> Path:
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         raise BackupError("dit is geen SQLite-bestand")
     return Path(parsed.database)
 
@@ -58,10 +59,10 @@ def backup_sqlite(source: Path, target: Path) -> BackupReport:
         check = dest.execute("PRAGMA integrity_check").fetchall()
         if check != [("ok",)]:
             raise BackupError(f"de kopie is niet in orde: {check[:3]}")
-        tables = {
-            name: dest.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-            for (name,) in dest.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        }
+        names = [n for (n,) in dest.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        # table names come from the copied schema itself, not from input
+        count = 'SELECT count(*) FROM "{}"'
+        tables = {n: dest.execute(count.format(n)).fetchone()[0] for n in sorted(names)}
         dest.commit()
     except BaseException:
         dest.close()
@@ -94,13 +95,14 @@ def backup_postgresql(url: str, target: Path) -> Path:
     argv, env = pg_dump_invocation(url, target)
     if shutil.which(argv[0]) is None:
         raise BackupError(
-            "pg_dump ontbreekt op deze machine. Installeer postgresql-client of maak de backup op de "
-            f"databaseserver: pg_dump --format=custom --file={target} <database>"
+            "pg_dump ontbreekt op deze machine. Installeer postgresql-client of maak de backup op "
+            f"de databaseserver: pg_dump --format=custom --file={target} <database>"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     argv[-1] = f"--file={partial}"
-    result = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    result = subprocess.run(  # noqa: S603 - fixed argv, no shell; only the target path varies
+        argv, env={**os.environ, **env}, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         raise BackupError(f"pg_dump mislukte: {result.stderr.strip()[:500]}")
@@ -109,6 +111,7 @@ def backup_postgresql(url: str, target: Path) -> Path:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def command(target: Path) -> None:
     """Make a consistent backup of the database to TARGET (a file)."""
@@ -117,10 +120,12 @@ def command(target: Path) -> None:
         if url.startswith("sqlite"):
             report = backup_sqlite(sqlite_path(url), target)
             rows = sum(report.tables.values())
-            click.echo(f"Backup gemaakt: {report.target} ({report.size} bytes, {rows} rijen, integriteit ok).")
+            click.echo(f"Backup gemaakt: {report.target} ({report.size} bytes, {rows} rijen, "
+                       "integriteit ok).")
         elif url.startswith("postgresql"):
             backup_postgresql(url, target)
-            click.echo(f"Backup gemaakt met pg_dump: {target} (terugzetten: pg_restore --clean --dbname=...).")
+            click.echo(f"Backup gemaakt met pg_dump: {target} "
+                       "(terugzetten: pg_restore --no-owner --dbname=...).")
         else:
             raise BackupError(f"geen backup voor dit soort database: {url.split(':', 1)[0]}")
     except BackupError as exc:

@@ -9,6 +9,7 @@ believe it worked, so only then must it be in the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -139,10 +140,8 @@ class Killer(threading.Thread):
                     time.sleep(0.02)
                 pids = self.backend.worker_pids()
                 for pid in pids:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                 self.kills += 1
                 while time.monotonic() < deadline:  # the master starts fresh workers
                     fresh = self.backend.worker_pids()

@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "production"))
 
-from brug_stack import Gunicorn, backend_env  # noqa: E402
+from brug_stack import Gunicorn, backend_env
 
-from forms_backend import db  # noqa: E402
+from forms_backend import db
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

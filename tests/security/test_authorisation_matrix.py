@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import ROLES, World, make_world
+from brug_world import ROLES, World, make_world
 from sqlalchemy import inspect, text
 
-from forms_backend import accounts, db
+from forms_backend import db
 
 PASSWORD = "een-lang-wachtwoord"
 ADMIN_ONLY = {"beheer_meetings.partner_feeds", "beheer_meetings.revoke_feed"}
