@@ -48,8 +48,15 @@ from forms_backend import db  # noqa: E402
 
 ENDPOINTS = {"trivial": "/bench/trivial", "floor": "/bench/floor", "sign-up": "/aanmelden/cosa"}
 FIELDS = {
-    "name": "Bench Vrijwilliger", "phone": "06 12345678", "postcode": "6811 AA", "motivation": "Ik wil graag helpen.",
-    "availability": "weekend", "heard_via": "website", "consent": "y", "q_twee_jaar": "ja", "q_zedendelict": "ja",
+    "name": "Bench Vrijwilliger",
+    "phone": "06 12345678",
+    "postcode": "6811 AA",
+    "motivation": "Ik wil graag helpen.",
+    "availability": "weekend",
+    "heard_via": "website",
+    "consent": "y",
+    "q_twee_jaar": "ja",
+    "q_zedendelict": "ja",
 }
 
 
@@ -78,19 +85,41 @@ def fresh_database(kind: str, name: str) -> str:
 
 def start(server: str, url: str, port: int, site: Path) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ, "PYTHONPATH": str(ROOT), "BRUG_SECRET_KEY": "bench-secret", "BRUG_DATABASE_URL": url,
-        "BRUG_SITE_DIR": str(site), "BRUG_RATELIMIT_ENABLED": "false", "BRUG_SESSION_COOKIE_SECURE": "false",
-        "BRUG_MAIL_TRANSPORT": "recording", "BRUG_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BRUG_SECRET_KEY": "bench-secret",
+        "BRUG_DATABASE_URL": url,
+        "BRUG_SITE_DIR": str(site),
+        "BRUG_RATELIMIT_ENABLED": "false",
+        "BRUG_SESSION_COOKIE_SECURE": "false",
+        "BRUG_MAIL_TRANSPORT": "recording",
+        "BRUG_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     if server == "embedded":
         command = [str(BIN / "flask"), "--app", "bench.signup_app", "serve", "--port", str(port)]
     else:
-        command = [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.signup_app:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        command = [
+            str(BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench.signup_app:app",
+        ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
             return process
         except OSError:
             time.sleep(0.2)
@@ -111,10 +140,13 @@ def prefetch_sessions(base: str, count: int) -> Path:
     """GET the form ``count`` times with fresh sessions; one line per session for the Lua script."""
     lines = []
     for _ in range(count):
-        with urllib.request.urlopen(base + "/aanmelden/cosa", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(base + "/aanmelden/cosa", timeout=10) as response:
             page = response.read().decode()
             cookie = response.headers["Set-Cookie"].split(";", 1)[0]
-        fields = {name: html.unescape(re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)) for name in ("csrf_token", "started")}
+        fields = {
+            name: html.unescape(re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1))
+            for name in ("csrf_token", "started")
+        }
         lines.append(cookie + "\t" + urllib.parse.urlencode({**fields, **FIELDS}))
     path = WORK / "sessions.txt"
     path.write_text("\n".join(lines) + "\n")
@@ -124,11 +156,24 @@ def prefetch_sessions(base: str, count: int) -> Path:
 def wrk(base: str, path: str, seconds: int, sessions: Path) -> dict[str, float]:
     env = {**os.environ, "WRK_TOKENS": str(sessions), "WRK_PATH": path}
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(ROOT / "bench" / "signup.lua"), base + path],
-        capture_output=True, text=True, check=True, env=env,
+        [
+            "wrk",
+            "-t2",
+            "-c16",
+            f"-d{seconds}s",
+            "-s",
+            str(ROOT / "bench" / "signup.lua"),
+            base + path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    acked, other, errors = map(int, re.search(r"BRUG acked=(\d+) other=(\d+) errors=(\d+)", out).groups())
+    acked, other, errors = map(
+        int, re.search(r"BRUG acked=(\d+) other=(\d+) errors=(\d+)", out).groups()
+    )
     return {"rps": rps, "acked": acked, "other": other, "errors": errors}
 
 
@@ -155,9 +200,16 @@ def run(server: str, kind: str, seconds: int, site: Path) -> dict[str, dict[str,
         finally:
             stop(process)
         rows, mails = count_rows(url)
-        result.update(rows=rows, mails=mails, lost=max(0, result["acked"] - rows) + max(0, result["acked"] - mails))
-        print(f"   {server:8} {kind:10} {endpoint:8} {result['rps']:8.0f}/s  acked {result['acked']}  rows {rows}"
-              f"  outbox {mails}  non-303 {result['other']}  socket errors {result['errors']}", flush=True)
+        result.update(
+            rows=rows,
+            mails=mails,
+            lost=max(0, result["acked"] - rows) + max(0, result["acked"] - mails),
+        )
+        print(
+            f"   {server:8} {kind:10} {endpoint:8} {result['rps']:8.0f}/s  acked {result['acked']}  rows {rows}"
+            f"  outbox {mails}  non-303 {result['other']}  socket errors {result['errors']}",
+            flush=True,
+        )
         results[endpoint] = result
     return results
 

@@ -39,7 +39,9 @@ def create_bench_app() -> Flask:
     def connection():  # one connection per thread, like a pool
         if not hasattr(local, "conn"):
             if url.startswith("sqlite:///"):
-                conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=15)
+                conn = sqlite3.connect(
+                    url.removeprefix("sqlite:///"), isolation_level=None, timeout=15
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
             else:

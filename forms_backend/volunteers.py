@@ -128,13 +128,33 @@ def parse_programmes(raw: Any) -> dict[str, Programme]:
         questions = []
         for item in spec.get("questions") or []:
             qid, qtype = item.get("id", ""), item.get("type", "text")
-            if not _QUESTION_ID.match(str(qid)) or qtype not in _QUESTION_TYPES or not item.get("label"):
+            if (
+                not _QUESTION_ID.match(str(qid))
+                or qtype not in _QUESTION_TYPES
+                or not item.get("label")
+            ):
                 raise ValueError(f"{where}: vraag {qid!r} heeft een ongeldige id, type of label")
-            choices = tuple((str(k), str(v)) for choice in item.get("choices") or [] for k, v in choice.items())
+            choices = tuple(
+                (str(k), str(v)) for choice in item.get("choices") or [] for k, v in choice.items()
+            )
             if qtype == "choice" and not choices:
                 raise ValueError(f"{where}: vraag {qid} van type choice heeft choices nodig")
-            questions.append(Question(qid, str(item["label"]), qtype, bool(item.get("required")), item.get("hint"), choices))
-        programmes[str(slug)] = Programme(str(slug), str(spec["title"]), " ".join(str(spec["next_steps"]).split()), tuple(questions))
+            questions.append(
+                Question(
+                    qid,
+                    str(item["label"]),
+                    qtype,
+                    bool(item.get("required")),
+                    item.get("hint"),
+                    choices,
+                )
+            )
+        programmes[str(slug)] = Programme(
+            str(slug),
+            str(spec["title"]),
+            " ".join(str(spec["next_steps"]).split()),
+            tuple(questions),
+        )
     return programmes
 
 
@@ -153,7 +173,10 @@ def programme(slug: str) -> Programme:
 
 @functools.cache
 def postcode_ranges(path: Path = POSTCODES_FILE) -> tuple[tuple[int, int, str], ...]:
-    ranges = tuple((int(low), int(high), str(region)) for low, high, region in yaml.safe_load(path.read_text(encoding="utf-8")))
+    ranges = tuple(
+        (int(low), int(high), str(region))
+        for low, high, region in yaml.safe_load(path.read_text(encoding="utf-8"))
+    )
     for _, _, region in ranges:
         if region not in REGIOS:
             raise ValueError(f"postcodes.yml: onbekende regio {region!r}")
@@ -184,12 +207,18 @@ def normalise_phone(value: str) -> str:
         return ""
     digits = re.sub(r"\D", "", value)
     if not _PHONE_ALLOWED.match(value) or value.count("+") > 1:
-        raise VolunteerError("Gebruik alleen cijfers, spaties, streepjes en eventueel een + aan het begin.")
+        raise VolunteerError(
+            "Gebruik alleen cijfers, spaties, streepjes en eventueel een + aan het begin."
+        )
     if value.startswith("+") or value.startswith("00"):
         if not 8 <= len(digits.removeprefix("00")) <= 15:
-            raise VolunteerError("Een internationaal nummer heeft 8 tot 15 cijfers, bijvoorbeeld +32 470 12 34 56.")
+            raise VolunteerError(
+                "Een internationaal nummer heeft 8 tot 15 cijfers, bijvoorbeeld +32 470 12 34 56."
+            )
     elif not (len(digits) == 10 and digits.startswith("0")):
-        raise VolunteerError("Een Nederlands nummer heeft 10 cijfers en begint met 0, bijvoorbeeld 06 12345678.")
+        raise VolunteerError(
+            "Een Nederlands nummer heeft 10 cijfers en begint met 0, bijvoorbeeld 06 12345678."
+        )
     return value
 
 
@@ -236,9 +265,15 @@ class VolunteerEvent(SQLModel, table=True):
     __tablename__ = "volunteer_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    volunteer_id: int = Field(sa_column=Column(Integer, ForeignKey("volunteer.id", ondelete="CASCADE"), nullable=False, index=True))
+    volunteer_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("volunteer.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     at: dt.datetime = Field(sa_type=UTCDateTime)
-    step_date: dt.date  # the date of the step (e.g. when the VOG arrived); never the document itself
+    step_date: (
+        dt.date
+    )  # the date of the step (e.g. when the VOG arrived); never the document itself
     actor: str = Field(max_length=80)  # "user:3", "vrijwilliger", "systeem"
     from_status: str | None = Field(default=None, max_length=20)
     to_status: str | None = Field(default=None, max_length=20)
@@ -347,16 +382,36 @@ def render_mail(template: str, **context: Any) -> tuple[str, str]:
     return subject.strip(), body.lstrip("\n")
 
 
-def _personal_link(session: Session, volunteer: Volunteer, *, now: dt.datetime, settings: Settings) -> str:
-    raw = tokens.issue(session, purpose=PURPOSE_SELF, subject=volunteer.subject, now=now, ttl=settings.link_ttl, single_use=False)
+def _personal_link(
+    session: Session, volunteer: Volunteer, *, now: dt.datetime, settings: Settings
+) -> str:
+    raw = tokens.issue(
+        session,
+        purpose=PURPOSE_SELF,
+        subject=volunteer.subject,
+        now=now,
+        ttl=settings.link_ttl,
+        single_use=False,
+    )
     return settings.url(f"/mijn/{raw}")
 
 
-def _mail(session: Session, volunteer: Volunteer, template: str, *, kind: str, now: dt.datetime, settings: Settings, **extra: Any) -> None:
+def _mail(
+    session: Session,
+    volunteer: Volunteer,
+    template: str,
+    *,
+    kind: str,
+    now: dt.datetime,
+    settings: Settings,
+    **extra: Any,
+) -> None:
     context = {
         "volunteer": volunteer,
         "programme": programmes().get(volunteer.programme),
-        "programme_title": programmes()[volunteer.programme].title if volunteer.programme in programmes() else volunteer.programme,
+        "programme_title": programmes()[volunteer.programme].title
+        if volunteer.programme in programmes()
+        else volunteer.programme,
         "personal_link": _personal_link(session, volunteer, now=now, settings=settings),
         "link_days": settings.link_ttl.days or 1,
         "site_name": settings.site_name,
@@ -383,7 +438,9 @@ def _find(session: Session, *, email: str, programme_slug: str | None = None) ->
     return list(session.exec(query.order_by(col(Volunteer.id))))
 
 
-def sign_up(session: Session, data: SignupInput, *, now: dt.datetime, settings: Settings) -> SignupResult:
+def sign_up(
+    session: Session, data: SignupInput, *, now: dt.datetime, settings: Settings
+) -> SignupResult:
     """Store a sign-up as ``aangemeld`` and queue its confirmation mail, in one transaction.
 
     A repeat with a known address creates nothing new but still queues one mail (a new
@@ -400,7 +457,14 @@ def sign_up(session: Session, data: SignupInput, *, now: dt.datetime, settings: 
         if volunteer.status == "aangemeld":
             _send_confirmation(session, volunteer, now=now, settings=settings)
         else:
-            _mail(session, volunteer, "volunteer_known.txt", kind="vrijwilliger.bekend", now=now, settings=settings)
+            _mail(
+                session,
+                volunteer,
+                "volunteer_known.txt",
+                kind="vrijwilliger.bekend",
+                now=now,
+                settings=settings,
+            )
         session.commit()
         assert volunteer.id is not None
         return SignupResult(volunteer.id, repeated=True)
@@ -421,13 +485,27 @@ def sign_up(session: Session, data: SignupInput, *, now: dt.datetime, settings: 
         status_at=now,
         updated_at=now,
     )
-    session.add(volunteer)
-    session.flush()
-    session.add(VolunteerEvent(volunteer_id=volunteer.id, at=now, step_date=now.date(), actor="vrijwilliger", to_status="aangemeld", note="Aangemeld via het formulier"))
+    _add_signup(session, volunteer, note="Aangemeld via het formulier")
     _send_confirmation(session, volunteer, now=now, settings=settings)
     session.commit()
     assert volunteer.id is not None
     return SignupResult(volunteer.id, repeated=False)
+
+
+def _add_signup(session: Session, volunteer: Volunteer, *, note: str) -> None:
+    """Insert a new sign-up and its first step (the id is needed for tokens and events)."""
+    session.add(volunteer)
+    session.flush()
+    at = volunteer.created_at
+    first = VolunteerEvent(
+        volunteer_id=volunteer.id,
+        at=at,
+        step_date=at.date(),
+        actor="vrijwilliger",
+        to_status="aangemeld",
+        note=note,
+    )
+    session.add(first)
 
 
 def _clean_answers(prog: Programme, answers: dict[str, str]) -> dict[str, str]:
@@ -443,12 +521,26 @@ def _clean_answers(prog: Programme, answers: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-def _send_confirmation(session: Session, volunteer: Volunteer, *, now: dt.datetime, settings: Settings) -> None:
-    raw = tokens.issue(session, purpose=PURPOSE_CONFIRM, subject=volunteer.subject, now=now, ttl=settings.confirm_ttl)
+def _send_confirmation(
+    session: Session, volunteer: Volunteer, *, now: dt.datetime, settings: Settings
+) -> None:
+    raw = tokens.issue(
+        session,
+        purpose=PURPOSE_CONFIRM,
+        subject=volunteer.subject,
+        now=now,
+        ttl=settings.confirm_ttl,
+    )
     hours = int(settings.confirm_ttl.total_seconds() // 3600)
     _mail(
-        session, volunteer, "volunteer_confirm.txt", kind="vrijwilliger.bevestigen", now=now, settings=settings,
-        confirm_link=settings.url(f"/aanmelden/bevestigen/{raw}"), confirm_hours=hours,
+        session,
+        volunteer,
+        "volunteer_confirm.txt",
+        kind="vrijwilliger.bevestigen",
+        now=now,
+        settings=settings,
+        confirm_link=settings.url(f"/aanmelden/bevestigen/{raw}"),
+        confirm_hours=hours,
     )
 
 
@@ -474,20 +566,44 @@ def volunteer_for_confirmation(session: Session, raw: str, *, now: dt.datetime) 
 
 
 def confirm(session: Session, raw: str, *, now: dt.datetime) -> Volunteer:
-    """Redeem a confirmation link: ``aangemeld`` → ``bevestigd``. The sign-up now reaches coordinators."""
+    """Redeem a confirmation link: ``aangemeld`` → ``bevestigd``; now coordinators see it."""
     volunteer = volunteer_for_confirmation(session, raw, now=now)
     tokens.redeem(session, raw, purpose=PURPOSE_CONFIRM, now=now)
     if volunteer.status == "aangemeld":
-        _set_status(session, volunteer, "bevestigd", actor="vrijwilliger", now=now, step_date=now.date(), note="E-mailadres bevestigd")
+        _set_status(
+            session,
+            volunteer,
+            "bevestigd",
+            actor="vrijwilliger",
+            now=now,
+            step_date=now.date(),
+            note="E-mailadres bevestigd",
+        )
         volunteer.confirmed_at = now
     session.commit()
     return volunteer
 
 
-def _set_status(session: Session, volunteer: Volunteer, status: str, *, actor: str, now: dt.datetime, step_date: dt.date, note: str = "", mailed: bool = False) -> VolunteerEvent:
+def _set_status(
+    session: Session,
+    volunteer: Volunteer,
+    status: str,
+    *,
+    actor: str,
+    now: dt.datetime,
+    step_date: dt.date,
+    note: str = "",
+    mailed: bool = False,
+) -> VolunteerEvent:
     event = VolunteerEvent(
-        volunteer_id=volunteer.id, at=now, step_date=step_date, actor=actor, from_status=volunteer.status,
-        to_status=status if status != volunteer.status else None, note=note, mailed=mailed,
+        volunteer_id=volunteer.id,
+        at=now,
+        step_date=step_date,
+        actor=actor,
+        from_status=volunteer.status,
+        to_status=status if status != volunteer.status else None,
+        note=note,
+        mailed=mailed,
     )
     if status != volunteer.status:
         volunteer.status, volunteer.status_at = status, now
@@ -517,7 +633,14 @@ def request_links(session: Session, email: str, *, now: dt.datetime, settings: S
     """Mail a fresh personal link for every sign-up of this address; silent when there is none."""
     found = _find(session, email=email)
     for volunteer in found:
-        _mail(session, volunteer, "volunteer_link.txt", kind="vrijwilliger.link", now=now, settings=settings)
+        _mail(
+            session,
+            volunteer,
+            "volunteer_link.txt",
+            kind="vrijwilliger.link",
+            now=now,
+            settings=settings,
+        )
     session.commit()
 
 
@@ -541,7 +664,9 @@ def data_export(session: Session, volunteer: Volunteer) -> dict[str, Any]:
         "beschikbaarheid": [AVAILABILITY.get(a, a) for a in volunteer.availability],
         "hoe_gehoord": HEARD_VIA.get(volunteer.heard_via, volunteer.heard_via),
         "antwoorden": {
-            (questions[k].label if k in questions else k): (questions[k].display(v) if k in questions else v)
+            (questions[k].label if k in questions else k): (
+                questions[k].display(v) if k in questions else v
+            )
             for k, v in (volunteer.answers or {}).items()
         },
         "status": STATUSES.get(volunteer.status, volunteer.status),
@@ -586,7 +711,13 @@ def data_export_csv(session: Session, volunteer: Volunteer) -> str:
     for key, value in data.items():
         if key == "stappen":
             for index, step in enumerate(value, 1):
-                rows.append((f"stap {index}", f"{step['datum']}: {step['van'] or '-'} → {step['naar'] or '-'} {step['notitie']}".strip()))
+                rows.append(
+                    (
+                        f"stap {index}",
+                        f"{step['datum']}: {step['van'] or '-'} → {step['naar'] or '-'}"
+                        f" {step['notitie']}".strip(),
+                    )
+                )
         elif key == "antwoorden":
             rows.extend((f"vraag: {label}", answer) for label, answer in value.items())
         elif isinstance(value, list):
@@ -596,7 +727,9 @@ def data_export_csv(session: Session, volunteer: Volunteer) -> str:
     return to_csv([("veld", "waarde"), *rows])
 
 
-def correct(session: Session, volunteer: Volunteer, data: CorrectionInput, *, now: dt.datetime) -> Volunteer:
+def correct(
+    session: Session, volunteer: Volunteer, data: CorrectionInput, *, now: dt.datetime
+) -> Volunteer:
     """The volunteer corrects their own data (AVG art. 16)."""
     postcode = normalise_postcode(data.postcode)
     volunteer.region = region_for_postcode(postcode)
@@ -608,7 +741,13 @@ def correct(session: Session, volunteer: Volunteer, data: CorrectionInput, *, no
     volunteer.availability = [a for a in dict.fromkeys(data.availability) if a in AVAILABILITY]
     volunteer.updated_at = now
     session.add(volunteer)
-    audit.record(session, actor="vrijwilliger", action="vrijwilliger.gecorrigeerd", subject=volunteer.subject, now=now)
+    audit.record(
+        session,
+        actor="vrijwilliger",
+        action="vrijwilliger.gecorrigeerd",
+        subject=volunteer.subject,
+        now=now,
+    )
     session.commit()
     return volunteer
 
@@ -616,17 +755,35 @@ def correct(session: Session, volunteer: Volunteer, data: CorrectionInput, *, no
 def withdraw(session: Session, volunteer: Volunteer, *, now: dt.datetime) -> Volunteer:
     """The volunteer stops: status ``gestopt``; the data stays until the retention term ends."""
     if volunteer.status not in ENDED:
-        _set_status(session, volunteer, "gestopt", actor="vrijwilliger", now=now, step_date=now.date(), note="Ingetrokken door de vrijwilliger")
+        _set_status(
+            session,
+            volunteer,
+            "gestopt",
+            actor="vrijwilliger",
+            now=now,
+            step_date=now.date(),
+            note="Ingetrokken door de vrijwilliger",
+        )
     session.commit()
     return volunteer
 
 
 def _erase(session: Session, volunteer: Volunteer, *, now: dt.datetime, reason: str) -> None:
     tokens.revoke(session, subject=volunteer.subject, now=now)
-    session.exec(delete(outbox.OutboxMessage).where(col(outbox.OutboxMessage.recipient) == volunteer.email))  # type: ignore[call-overload]
+    session.exec(
+        delete(outbox.OutboxMessage).where(col(outbox.OutboxMessage.recipient) == volunteer.email)
+    )  # type: ignore[call-overload]
     session.exec(delete(VolunteerEvent).where(col(VolunteerEvent.volunteer_id) == volunteer.id))  # type: ignore[call-overload]
-    session.add(VolunteerErasure(programme=volunteer.programme, month=now.strftime("%Y-%m"), reason=reason))
-    audit.record(session, actor="systeem" if reason != "gewist" else "vrijwilliger", action=f"vrijwilliger.{reason}", subject=volunteer.subject, now=now)
+    session.add(
+        VolunteerErasure(programme=volunteer.programme, month=now.strftime("%Y-%m"), reason=reason)
+    )
+    audit.record(
+        session,
+        actor="systeem" if reason != "gewist" else "vrijwilliger",
+        action=f"vrijwilliger.{reason}",
+        subject=volunteer.subject,
+        now=now,
+    )
     session.delete(volunteer)
 
 
@@ -637,7 +794,9 @@ def erase(session: Session, volunteer: Volunteer, *, now: dt.datetime) -> None:
 
 
 def erasure_counts(session: Session) -> dict[str, int]:
-    rows = session.exec(select(VolunteerErasure.reason, func.count()).group_by(VolunteerErasure.reason))
+    rows = session.exec(
+        select(VolunteerErasure.reason, func.count()).group_by(VolunteerErasure.reason)
+    )
     return {reason: count for reason, count in rows}
 
 
@@ -670,14 +829,20 @@ def _filtered(query: Any, filters: Filters) -> Any:
     if filters.region:
         query = query.where(Volunteer.region == filters.region)
     if filters.search:
-        needle = "%" + filters.search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-        query = query.where(func.lower(Volunteer.name).like(needle) | func.lower(Volunteer.email).like(needle))
+        needle = (
+            "%" + filters.search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        )
+        query = query.where(
+            func.lower(Volunteer.name).like(needle) | func.lower(Volunteer.email).like(needle)
+        )
     return query
 
 
 def status_counts(session: Session, user: User, filters: Filters) -> dict[str, int]:
     """Count per status within the user's scope and the filters (ignoring the status filter)."""
-    query = _filtered(_scoped(user, select(Volunteer.status, func.count()).group_by(Volunteer.status)), filters)
+    query = _filtered(
+        _scoped(user, select(Volunteer.status, func.count()).group_by(Volunteer.status)), filters
+    )
     counts = dict.fromkeys(STATUSES, 0)
     counts.pop("aangemeld")
     for status, count in session.exec(query):
@@ -685,7 +850,9 @@ def status_counts(session: Session, user: User, filters: Filters) -> dict[str, i
     return counts
 
 
-def list_volunteers(session: Session, user: User, filters: Filters, *, limit: int | None = 200) -> list[Volunteer]:
+def list_volunteers(
+    session: Session, user: User, filters: Filters, *, limit: int | None = 200
+) -> list[Volunteer]:
     query = _filtered(_scoped(user, select(Volunteer)), filters)
     if filters.status:
         query = query.where(Volunteer.status == filters.status)
@@ -695,22 +862,28 @@ def list_volunteers(session: Session, user: User, filters: Filters, *, limit: in
 
 def get_volunteer(session: Session, user: User, volunteer_id: int) -> Volunteer:
     """One volunteer in the user's scope; NotFound otherwise (a 404, not a 403: no hints)."""
-    volunteer = session.exec(_scoped(user, select(Volunteer)).where(Volunteer.id == volunteer_id)).first()
+    volunteer = session.exec(
+        _scoped(user, select(Volunteer)).where(Volunteer.id == volunteer_id)
+    ).first()
     if volunteer is None:
         raise NotFound("Deze vrijwilliger bestaat niet of valt buiten jouw programma's en regio's.")
     return volunteer
 
 
-def view_volunteer(session: Session, user: User, volunteer_id: int, *, now: dt.datetime) -> tuple[Volunteer, list[VolunteerEvent]]:
+def view_volunteer(
+    session: Session, user: User, volunteer_id: int, *, now: dt.datetime
+) -> tuple[Volunteer, list[VolunteerEvent]]:
     """The detail page: the volunteer, their steps, and an audit entry for this view."""
     volunteer = get_volunteer(session, user, volunteer_id)
-    audit.record(session, actor=user.actor, action="vrijwilliger.bekeken", subject=volunteer.subject, now=now)
+    audit.record(
+        session, actor=user.actor, action="vrijwilliger.bekeken", subject=volunteer.subject, now=now
+    )
     session.commit()
     return volunteer, events_of(session, volunteer)
 
 
 def allowed_next(volunteer: Volunteer) -> list[str]:
-    """Statuses a coordinator may set: every pipeline step after confirmation, not the current one."""
+    """Statuses a coordinator may set: every step after confirmation but the current one."""
     return [s for s in STATUSES if s not in SYSTEM_STATUSES and s != volunteer.status]
 
 
@@ -734,15 +907,51 @@ def change_status(
     if not status and not note:
         raise VolunteerError("Kies een nieuwe stap of schrijf een notitie.")
     mail = bool(status) and send_mail and status in MAIL_STATUSES
-    _set_status(session, volunteer, status or volunteer.status, actor=user.actor, now=now, step_date=on, note=note, mailed=mail)
+    _set_status(
+        session,
+        volunteer,
+        status or volunteer.status,
+        actor=user.actor,
+        now=now,
+        step_date=on,
+        note=note,
+        mailed=mail,
+    )
     if mail:
-        _mail(session, volunteer, f"volunteer_status_{status}.txt", kind=f"vrijwilliger.{status}", now=now, settings=settings)
-    audit.record(session, actor=user.actor, action="vrijwilliger.stap" if status else "vrijwilliger.notitie", subject=volunteer.subject, now=now, detail=status or "")
+        _mail(
+            session,
+            volunteer,
+            f"volunteer_status_{status}.txt",
+            kind=f"vrijwilliger.{status}",
+            now=now,
+            settings=settings,
+        )
+    audit.record(
+        session,
+        actor=user.actor,
+        action="vrijwilliger.stap" if status else "vrijwilliger.notitie",
+        subject=volunteer.subject,
+        now=now,
+        detail=status or "",
+    )
     session.commit()
     return volunteer
 
 
-EXPORT_COLUMNS = ("id", "programma", "regio", "status", "sinds", "naam", "e-mailadres", "telefoon", "postcode", "beschikbaarheid", "aangemeld op", "bevestigd op")
+EXPORT_COLUMNS = (
+    "id",
+    "programma",
+    "regio",
+    "status",
+    "sinds",
+    "naam",
+    "e-mailadres",
+    "telefoon",
+    "postcode",
+    "beschikbaarheid",
+    "aangemeld op",
+    "bevestigd op",
+)
 
 
 def export_csv(session: Session, user: User, filters: Filters, *, now: dt.datetime) -> str:
@@ -750,14 +959,30 @@ def export_csv(session: Session, user: User, filters: Filters, *, now: dt.dateti
     volunteers = list_volunteers(session, user, filters, limit=None)
     rows = [
         (
-            v.id, v.programme, v.region_label, v.status_label, v.status_at.date().isoformat(), v.name, v.email, v.phone,
-            v.postcode, ", ".join(AVAILABILITY.get(a, a) for a in v.availability), v.created_at.date().isoformat(),
+            v.id,
+            v.programme,
+            v.region_label,
+            v.status_label,
+            v.status_at.date().isoformat(),
+            v.name,
+            v.email,
+            v.phone,
+            v.postcode,
+            ", ".join(AVAILABILITY.get(a, a) for a in v.availability),
+            v.created_at.date().isoformat(),
             v.confirmed_at.date().isoformat() if v.confirmed_at else "",
         )
         for v in volunteers
     ]
     detail = f"{len(rows)} rijen; " + ", ".join(f"{k}={v}" for k, v in vars(filters).items() if v)
-    audit.record(session, actor=user.actor, action="vrijwilligers.export", subject="volunteers", now=now, detail=detail)
+    audit.record(
+        session,
+        actor=user.actor,
+        action="vrijwilligers.export",
+        subject="volunteers",
+        now=now,
+        detail=detail,
+    )
     session.commit()
     return to_csv([EXPORT_COLUMNS, *rows])
 
@@ -771,7 +996,9 @@ class RetentionTerms:
     """How long data is kept. Configurable per app (BRUG_VOLUNTEER_* keys)."""
 
     unconfirmed: dt.timedelta = dt.timedelta(days=30)  # everything of a sign-up never confirmed
-    motivation_after_end: dt.timedelta = dt.timedelta(days=365)  # motivation + answers after gestopt/afgewezen
+    motivation_after_end: dt.timedelta = dt.timedelta(
+        days=365
+    )  # motivation + answers after gestopt/afgewezen
     all_after_end: dt.timedelta = dt.timedelta(days=730)  # everything, after gestopt/afgewezen
 
 
@@ -786,18 +1013,30 @@ def configure_retention(database_url: str, terms: RetentionTerms) -> None:
 def _terms_for(session: Session) -> RetentionTerms:
     bind = session.get_bind()
     url = bind.url.render_as_string(hide_password=False)
-    return _terms_by_database.get(url) or _terms_by_database.get(url.replace("postgresql+psycopg://", "postgresql://")) or RetentionTerms()
+    return (
+        _terms_by_database.get(url)
+        or _terms_by_database.get(url.replace("postgresql+psycopg://", "postgresql://"))
+        or RetentionTerms()
+    )
 
 
-def purge_unconfirmed(session: Session, now: dt.datetime, terms: RetentionTerms | None = None) -> int:
+def purge_unconfirmed(
+    session: Session, now: dt.datetime, terms: RetentionTerms | None = None
+) -> int:
     terms = terms or _terms_for(session)
-    old = session.exec(select(Volunteer).where(Volunteer.status == "aangemeld", Volunteer.created_at < now - terms.unconfirmed)).all()
+    old = session.exec(
+        select(Volunteer).where(
+            Volunteer.status == "aangemeld", Volunteer.created_at < now - terms.unconfirmed
+        )
+    ).all()
     for volunteer in old:
         _erase(session, volunteer, now=now, reason="onbevestigd")
     return len(old)
 
 
-def purge_motivation(session: Session, now: dt.datetime, terms: RetentionTerms | None = None) -> int:
+def purge_motivation(
+    session: Session, now: dt.datetime, terms: RetentionTerms | None = None
+) -> int:
     terms = terms or _terms_for(session)
     query = select(Volunteer).where(
         col(Volunteer.status).in_(ENDED),
@@ -813,7 +1052,11 @@ def purge_motivation(session: Session, now: dt.datetime, terms: RetentionTerms |
 
 def purge_ended(session: Session, now: dt.datetime, terms: RetentionTerms | None = None) -> int:
     terms = terms or _terms_for(session)
-    old = session.exec(select(Volunteer).where(col(Volunteer.status).in_(ENDED), Volunteer.status_at < now - terms.all_after_end)).all()
+    old = session.exec(
+        select(Volunteer).where(
+            col(Volunteer.status).in_(ENDED), Volunteer.status_at < now - terms.all_after_end
+        )
+    ).all()
     for volunteer in old:
         _erase(session, volunteer, now=now, reason="bewaartermijn")
     return len(old)
@@ -846,10 +1089,32 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
     plan = [
         _Demo("cosa", "6811 AA", "bevestigd"),
         _Demo("cosa", "6511 AB", "intake_gepland", ["intake_gepland"]),
-        _Demo("cosa", "7311 AC", "vog_aangevraagd", ["intake_gepland", "intake_gehad", "vog_aangevraagd"]),
-        _Demo("cosa", "3511 AD", "actief", ["intake_gepland", "intake_gehad", "vog_aangevraagd", "vog_ontvangen", "training", "actief"]),
+        _Demo(
+            "cosa",
+            "7311 AC",
+            "vog_aangevraagd",
+            ["intake_gepland", "intake_gehad", "vog_aangevraagd"],
+        ),
+        _Demo(
+            "cosa",
+            "3511 AD",
+            "actief",
+            [
+                "intake_gepland",
+                "intake_gehad",
+                "vog_aangevraagd",
+                "vog_ontvangen",
+                "training",
+                "actief",
+            ],
+        ),
         _Demo("bezoekvrijwilliger", "1011 AE", "bevestigd"),
-        _Demo("bezoekvrijwilliger", "6811 AF", "training", ["intake_gepland", "intake_gehad", "vog_aangevraagd", "vog_ontvangen", "training"]),
+        _Demo(
+            "bezoekvrijwilliger",
+            "6811 AF",
+            "training",
+            ["intake_gepland", "intake_gehad", "vog_aangevraagd", "vog_ontvangen", "training"],
+        ),
         _Demo("cosa", "6822 AG", "aangemeld"),
     ]
     start = now - dt.timedelta(days=60)
@@ -858,19 +1123,35 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
             continue
         moment = start + dt.timedelta(days=number)
         volunteer = Volunteer(
-            programme=demo.programme, region=region_for_postcode(demo.postcode), name=f"Demo Vrijwilliger {number}",
-            email=f"vrijwilliger{number}@{DEMO_DOMAIN}", phone="06 12345678" if number % 2 else "",
-            postcode=demo.postcode, motivation="Demotekst: ik wil graag iets betekenen voor mensen die een nieuwe start maken.",
-            availability=["doordeweeks_avond"], heard_via="website", answers={}, consent_version="demo",
-            consent_at=moment, created_at=moment, status_at=moment, updated_at=moment,
+            programme=demo.programme,
+            region=region_for_postcode(demo.postcode),
+            name=f"Demo Vrijwilliger {number}",
+            email=f"vrijwilliger{number}@{DEMO_DOMAIN}",
+            phone="06 12345678" if number % 2 else "",
+            postcode=demo.postcode,
+            motivation="Demotekst: ik wil graag iets betekenen voor mensen met een nieuwe start.",
+            availability=["doordeweeks_avond"],
+            heard_via="website",
+            answers={},
+            consent_version="demo",
+            consent_at=moment,
+            created_at=moment,
+            status_at=moment,
+            updated_at=moment,
         )
-        session.add(volunteer)
-        session.flush()
-        session.add(VolunteerEvent(volunteer_id=volunteer.id, at=moment, step_date=moment.date(), actor="vrijwilliger", to_status="aangemeld"))
+        _add_signup(session, volunteer, note="Demo")
         if demo.status == "aangemeld":
             continue
         volunteer.confirmed_at = moment
         for step in ["bevestigd", *demo.steps]:
             moment += dt.timedelta(days=3)
-            _set_status(session, volunteer, step, actor="systeem", now=moment, step_date=moment.date(), note="Demostap")
+            _set_status(
+                session,
+                volunteer,
+                step,
+                actor="systeem",
+                now=moment,
+                step_date=moment.date(),
+                note="Demostap",
+            )
     return [f"Demovrijwilligers: {len(plan)} (e-mailadressen @{DEMO_DOMAIN})."]

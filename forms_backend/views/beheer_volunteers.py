@@ -22,7 +22,11 @@ from forms_backend.views.volunteer import choices, settings
 
 bp = Blueprint("beheer_volunteers", __name__, url_prefix="/beheer/vrijwilligers")
 
-register_section("beheer_volunteers.index", "Vrijwilligers", "aanmeldingen en de stappen tot actieve vrijwilliger")
+register_section(
+    "beheer_volunteers.index",
+    "Vrijwilligers",
+    "aanmeldingen en de stappen tot actieve vrijwilliger",
+)
 
 
 class FilterForm(BrugForm):
@@ -32,14 +36,22 @@ class FilterForm(BrugForm):
     status = SelectField("Status", choices=choices([("", "Alle")]), validators=[Optional()])
     programme = SelectField("Programma", choices=choices([("", "Alle")]), validators=[Optional()])
     region = SelectField("Regio", choices=choices([("", "Alle")]), validators=[Optional()])
-    q = SearchField("Zoek op naam of e-mail", filters=[lambda v: clean_text(v) if isinstance(v, str) else v], validators=[Optional(), Length(max=100)])
+    q = SearchField(
+        "Zoek op naam of e-mail",
+        filters=[lambda v: clean_text(v) if isinstance(v, str) else v],
+        validators=[Optional(), Length(max=100)],
+    )
 
     def fill_choices(self, user: accounts.User) -> None:
         statuses = [(k, v) for k, v in volunteers.STATUSES.items() if k != "aangemeld"]
         programmes = {slug: p.title for slug, p in volunteers.programmes().items()}
         if not user.is_admin:
             programmes = {k: v for k, v in programmes.items() if k in user.programmes}
-        regions = REGIOS if user.is_admin or not user.regions else {k: v for k, v in REGIOS.items() if k in user.regions}
+        regions = (
+            REGIOS
+            if user.is_admin or not user.regions
+            else {k: v for k, v in REGIOS.items() if k in user.regions}
+        )
         self.status.choices = choices([("", "Alle"), *statuses])
         self.programme.choices = choices([("", "Alle"), *programmes.items()])
         self.region.choices = choices([("", "Alle"), *regions.items()])
@@ -49,15 +61,25 @@ class FilterForm(BrugForm):
         if not valid:
             return volunteers.Filters()
         return volunteers.Filters(
-            status=self.status.data or None, programme=self.programme.data or None,
-            region=self.region.data or None, search=(self.q.data or "")[:100],
+            status=self.status.data or None,
+            programme=self.programme.data or None,
+            region=self.region.data or None,
+            search=(self.q.data or "")[:100],
         )
 
 
 class StepForm(BrugForm):
-    status = SelectField("Nieuwe stap", choices=choices([("", "Geen nieuwe stap, alleen een notitie")]), validators=[Optional()])
+    status = SelectField(
+        "Nieuwe stap",
+        choices=choices([("", "Geen nieuwe stap, alleen een notitie")]),
+        validators=[Optional()],
+    )
     step_date = DateField("Datum van deze stap", validators=[DataRequired("Vul een datum in.")])
-    note = TextAreaField("Notitie", filters=[lambda v: clean_text(v, multiline=True) if isinstance(v, str) else v], validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        "Notitie",
+        filters=[lambda v: clean_text(v, multiline=True) if isinstance(v, str) else v],
+        validators=[Optional(), Length(max=2000)],
+    )
     send_mail = BooleanField("Stuur de vrijwilliger een e-mail over deze stap", default=True)
 
     def fill_choices(self, volunteer: volunteers.Volunteer) -> None:
@@ -87,8 +109,13 @@ def index() -> ResponseReturnValue:
     counts = volunteers.status_counts(session, user, filters)
     rows = volunteers.list_volunteers(session, user, filters)
     return render_template(
-        "beheer/vrijwilligers/list.html", form=form, counts=counts, rows=rows, statuses=volunteers.STATUSES,
-        filters=filters, query=request.args.to_dict(),
+        "beheer/vrijwilligers/list.html",
+        form=form,
+        counts=counts,
+        rows=rows,
+        statuses=volunteers.STATUSES,
+        filters=filters,
+        query=request.args.to_dict(),
     )
 
 
@@ -104,10 +131,14 @@ def export() -> ResponseReturnValue:
     return response
 
 
-def _detail(volunteer_id: int, form: StepForm | None = None, status: int = 200) -> ResponseReturnValue:
+def _detail(
+    volunteer_id: int, form: StepForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     user = _user()
     try:
-        volunteer, events = volunteers.view_volunteer(db.session(), user, volunteer_id, now=clock.now())
+        volunteer, events = volunteers.view_volunteer(
+            db.session(), user, volunteer_id, now=clock.now()
+        )
     except volunteers.NotFound as exc:
         return error_page(404, str(exc))
     if form is None:
@@ -121,18 +152,29 @@ def _detail(volunteer_id: int, form: StepForm | None = None, status: int = 200) 
         if (volunteer.answers or {}).get(q.id)
     ]
     context: dict[str, Any] = {
-        "volunteer": volunteer, "events": events, "form": form, "programme": programme, "answers": answers,
+        "volunteer": volunteer,
+        "events": events,
+        "form": form,
+        "programme": programme,
+        "answers": answers,
         "statuses": volunteers.STATUSES,
-        "mail_hint": "Kan bij: " + ", ".join(volunteers.STATUSES[s] for s in volunteers.MAIL_STATUSES) + ".",
+        "mail_hint": "Kan bij: "
+        + ", ".join(volunteers.STATUSES[s] for s in volunteers.MAIL_STATUSES)
+        + ".",
         "actors": _actor_names(events),
-        "availability": volunteers.AVAILABILITY, "heard_via": volunteers.HEARD_VIA,
+        "availability": volunteers.AVAILABILITY,
+        "heard_via": volunteers.HEARD_VIA,
     }
     return render_template("beheer/vrijwilligers/detail.html", **context), status
 
 
 def _actor_names(events: list[volunteers.VolunteerEvent]) -> dict[str, str]:
     """'user:3' → the coordinator's name, for the steps table."""
-    ids = {int(e.actor.split(":")[1]) for e in events if e.actor.startswith("user:") and e.actor[5:].isdigit()}
+    ids = {
+        int(e.actor.split(":")[1])
+        for e in events
+        if e.actor.startswith("user:") and e.actor[5:].isdigit()
+    }
     names = {"vrijwilliger": "de vrijwilliger", "systeem": "Brug"}
     for user_id in ids:
         user = db.session().get(accounts.User, user_id)
@@ -159,14 +201,24 @@ def step(volunteer_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             volunteers.change_status(
-                db.session(), user, volunteer_id, status=form.status.data or None, on=form.step_date.data,
-                note=form.note.data or "", send_mail=bool(form.send_mail.data), now=clock.now(), settings=settings(),
+                db.session(),
+                user,
+                volunteer_id,
+                status=form.status.data or None,
+                on=form.step_date.data,
+                note=form.note.data or "",
+                send_mail=bool(form.send_mail.data),
+                now=clock.now(),
+                settings=settings(),
             )
         except volunteers.VolunteerError as exc:
             db.session().rollback()
             form.form_errors.append(str(exc))
         else:
-            flash("De stap is opgeslagen." if form.status.data else "De notitie is opgeslagen.", "info")
+            flash(
+                "De stap is opgeslagen." if form.status.data else "De notitie is opgeslagen.",
+                "info",
+            )
             return redirect(url_for(".detail", volunteer_id=volunteer_id), code=303)
     db.session().rollback()
     return _detail(volunteer_id, form, 422)

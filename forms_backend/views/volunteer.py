@@ -80,7 +80,21 @@ def _setup(state: BlueprintSetupState) -> None:
 def address_key(email: str) -> str:
     """A rate-limit key for an address that does not put the address itself in Redis."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hashlib.blake2b(email.strip().lower().encode("utf-8", "replace"), key=secret[:64], digest_size=12).hexdigest()
+    return hashlib.blake2b(
+        email.strip().lower().encode("utf-8", "replace"), key=secret[:64], digest_size=12
+    ).hexdigest()
+
+
+def _limit(scope: str, email: str | None = None) -> None:
+    """Count one POST per IP, or per address when ``email`` is given; 429 when over the rule."""
+    cfg = current_app.config
+    if email is None:
+        with rate_limit(cfg["VOLUNTEER_RATELIMIT_IP"], scope=f"{scope}-ip"):
+            return
+    with rate_limit(
+        cfg["VOLUNTEER_RATELIMIT_ADDRESS"], scope=f"{scope}-adres", key=address_key(email)
+    ):
+        return
 
 
 def settings(app: Flask | None = None) -> volunteers.Settings:
@@ -144,41 +158,74 @@ def _postcode(form: Any, field: Field) -> None:
 class PersonFields(BrugForm):
     """Fields a volunteer fills in at sign-up and may correct later."""
 
-    name = StringField("Naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120)])
-    phone = TelField("Telefoonnummer", filters=[_clean], validators=[Optional(), Length(max=30), _phone])
-    postcode = StringField("Postcode", filters=[_clean], validators=[DataRequired("Vul je postcode in."), Length(max=7), _postcode])
-    availability = MultiCheckboxField("Wanneer kun je?", choices=choices(volunteers.AVAILABILITY), validators=[DataRequired("Kies minstens één moment.")])
+    name = StringField(
+        "Naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120)]
+    )
+    phone = TelField(
+        "Telefoonnummer", filters=[_clean], validators=[Optional(), Length(max=30), _phone]
+    )
+    postcode = StringField(
+        "Postcode",
+        filters=[_clean],
+        validators=[DataRequired("Vul je postcode in."), Length(max=7), _postcode],
+    )
+    availability = MultiCheckboxField(
+        "Wanneer kun je?",
+        choices=choices(volunteers.AVAILABILITY),
+        validators=[DataRequired("Kies minstens één moment.")],
+    )
     motivation = TextAreaField(
-        "Waarom wil je vrijwilliger worden?", filters=[_clean_multiline],
+        "Waarom wil je vrijwilliger worden?",
+        filters=[_clean_multiline],
         validators=[DataRequired("Vertel kort waarom je mee wilt doen."), Length(max=4000)],
     )
 
 
 class SignupForm(SpamGuardMixin, PersonFields):
     email = EmailField(
-        "E-mailadres", filters=[_clean],
-        validators=[DataRequired("Vul je e-mailadres in."), Length(max=254), Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")],
+        "E-mailadres",
+        filters=[_clean],
+        validators=[
+            DataRequired("Vul je e-mailadres in."),
+            Length(max=254),
+            Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."),
+        ],
     )
-    heard_via = SelectField("Hoe hoorde je van ons?", choices=choices([("", "Kies een antwoord"), *volunteers.HEARD_VIA.items()]), validators=[Optional()])
+    heard_via = SelectField(
+        "Hoe hoorde je van ons?",
+        choices=choices([("", "Kies een antwoord"), *volunteers.HEARD_VIA.items()]),
+        validators=[Optional()],
+    )
     consent = BooleanField(
-        "Ik heb de privacyverklaring gelezen en ik ga ermee akkoord dat Brug mijn gegevens gebruikt voor mijn aanmelding.",
-        validators=[DataRequired("Je kunt je alleen aanmelden als je akkoord gaat met de privacyverklaring.")],
+        "Ik heb de privacyverklaring gelezen en ik ga ermee akkoord dat Brug mijn gegevens"
+        " gebruikt voor mijn aanmelding.",
+        validators=[
+            DataRequired(
+                "Je kunt je alleen aanmelden als je akkoord gaat met de privacyverklaring."
+            )
+        ],
     )
     question_names: tuple[str, ...] = ()
 
-    def to_input(self, programme: volunteers.Programme, consent_version: str) -> volunteers.SignupInput:
-        return volunteers.SignupInput.model_validate({
-            "programme": programme.slug,
-            "name": self.name.data,
-            "email": self.email.data,
-            "phone": self.phone.data or "",
-            "postcode": self.postcode.data,
-            "motivation": self.motivation.data,
-            "availability": self.availability.data or [],
-            "heard_via": self.heard_via.data or "",
-            "answers": {name.removeprefix("q_"): self[name].data or "" for name in self.question_names},
-            "consent_version": consent_version,
-        })
+    def to_input(
+        self, programme: volunteers.Programme, consent_version: str
+    ) -> volunteers.SignupInput:
+        return volunteers.SignupInput.model_validate(
+            {
+                "programme": programme.slug,
+                "name": self.name.data,
+                "email": self.email.data,
+                "phone": self.phone.data or "",
+                "postcode": self.postcode.data,
+                "motivation": self.motivation.data,
+                "availability": self.availability.data or [],
+                "heard_via": self.heard_via.data or "",
+                "answers": {
+                    name.removeprefix("q_"): self[name].data or "" for name in self.question_names
+                },
+                "consent_version": consent_version,
+            }
+        )
 
 
 def _question_field(question: volunteers.Question) -> Field:
@@ -186,7 +233,9 @@ def _question_field(question: volunteers.Question) -> Field:
     if question.type in ("choice", "yesno"):
         return RadioField(question.label, choices=choices(question.options), validators=required)
     if question.type == "textarea":
-        return TextAreaField(question.label, filters=[_clean_multiline], validators=[*required, Length(max=2000)])
+        return TextAreaField(
+            question.label, filters=[_clean_multiline], validators=[*required, Length(max=2000)]
+        )
     return StringField(question.label, filters=[_clean], validators=[*required, Length(max=300)])
 
 
@@ -194,24 +243,40 @@ def _question_field(question: volunteers.Question) -> Field:
 def signup_form_class(programme: volunteers.Programme) -> type[SignupForm]:
     """The sign-up form plus this programme's own questions (from configuration)."""
     fields = {f"q_{q.id}": _question_field(q) for q in programme.questions}
-    return type(f"SignupForm_{programme.slug}", (SignupForm,), {**fields, "question_names": tuple(fields)})
+    return type(
+        f"SignupForm_{programme.slug}", (SignupForm,), {**fields, "question_names": tuple(fields)}
+    )
 
 
 class LinkRequestForm(SpamGuardMixin, BrugForm):
     email = EmailField(
-        "E-mailadres", filters=[_clean],
-        validators=[DataRequired("Vul je e-mailadres in."), Length(max=254), Email("Vul een geldig e-mailadres in.")],
+        "E-mailadres",
+        filters=[_clean],
+        validators=[
+            DataRequired("Vul je e-mailadres in."),
+            Length(max=254),
+            Email("Vul een geldig e-mailadres in."),
+        ],
     )
 
 
 class CorrectionForm(PersonFields):
-    motivation = TextAreaField("Waarom wil je vrijwilliger worden?", filters=[_clean_multiline], validators=[Optional(), Length(max=4000)])
+    motivation = TextAreaField(
+        "Waarom wil je vrijwilliger worden?",
+        filters=[_clean_multiline],
+        validators=[Optional(), Length(max=4000)],
+    )
 
     def to_input(self) -> volunteers.CorrectionInput:
-        return volunteers.CorrectionInput.model_validate({
-            "name": self.name.data, "phone": self.phone.data or "", "postcode": self.postcode.data,
-            "motivation": self.motivation.data or "", "availability": self.availability.data or [],
-        })
+        return volunteers.CorrectionInput.model_validate(
+            {
+                "name": self.name.data,
+                "phone": self.phone.data or "",
+                "postcode": self.postcode.data,
+                "motivation": self.motivation.data or "",
+                "availability": self.availability.data or [],
+            }
+        )
 
 
 class ConfirmForm(BrugForm):
@@ -237,16 +302,23 @@ def _programme_or_404(slug: str) -> volunteers.Programme | None:
 def signup(programma: str) -> ResponseReturnValue:
     programme = _programme_or_404(programma)
     if programme is None:
-        return error_page(404, "Voor dit programma kun je je hier niet aanmelden. Kijk bij de programma's welke vrijwilligers zoeken.")
+        return error_page(
+            404,
+            "Voor dit programma kun je je hier niet aanmelden."
+            " Kijk bij de programma's welke vrijwilligers zoeken.",
+        )
     form = signup_form_class(programme)()
     if request.method == "POST":
-        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_IP"], scope="aanmelden-ip"):
-            pass
+        _limit("aanmelden")
     if form.validate_on_submit():
-        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="aanmelden-adres", key=address_key(form.email.data)):
-            pass
+        _limit("aanmelden", form.email.data)
         try:
-            volunteers.sign_up(db.session(), form.to_input(programme, privacy_version()), now=clock.now(), settings=settings())
+            volunteers.sign_up(
+                db.session(),
+                form.to_input(programme, privacy_version()),
+                now=clock.now(),
+                settings=settings(),
+            )
         except volunteers.VolunteerError as exc:
             form.form_errors.append(str(exc))
         except ValueError:  # pydantic: input the form let through but the domain refuses
@@ -256,7 +328,9 @@ def signup(programma: str) -> ResponseReturnValue:
     elif request.method == "GET":
         form.stamp_start()
     status = 422 if request.method == "POST" else 200
-    return render_template("volunteer/signup.html", form=form, programme=programme, hints=_hints(programme)), status
+    return render_template(
+        "volunteer/signup.html", form=form, programme=programme, hints=_hints(programme)
+    ), status
 
 
 @bp.get("/aanmelden/<programma>/bedankt")
@@ -282,7 +356,9 @@ def confirm(token: str) -> ResponseReturnValue:
     if volunteer.status != "aangemeld":
         return redirect(url_for(".confirmed", programma=volunteer.programme), code=303)
     programme = volunteers.programmes().get(volunteer.programme)
-    return render_template("volunteer/confirm.html", form=form, volunteer=volunteer, programme=programme)
+    return render_template(
+        "volunteer/confirm.html", form=form, volunteer=volunteer, programme=programme
+    )
 
 
 @bp.get("/aanmelden/<programma>/bevestigd")
@@ -308,16 +384,18 @@ def request_link() -> ResponseReturnValue:
     """The same answer whether or not the address is known."""
     form = LinkRequestForm()
     if request.method == "POST":
-        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_IP"], scope="link-ip"):
-            pass
+        _limit("link")
     if form.validate_on_submit():
-        with rate_limit(current_app.config["VOLUNTEER_RATELIMIT_ADDRESS"], scope="link-adres", key=address_key(form.email.data)):
-            pass
-        volunteers.request_links(db.session(), form.email.data, now=clock.now(), settings=settings())
+        _limit("link", form.email.data)
+        volunteers.request_links(
+            db.session(), form.email.data, now=clock.now(), settings=settings()
+        )
         return redirect(url_for(".link_requested"), code=303)
     if request.method == "GET":
         form.stamp_start()
-    return render_template("volunteer/request_link.html", form=form), 422 if request.method == "POST" else 200
+    return render_template(
+        "volunteer/request_link.html", form=form
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.get("/mijn/link-aangevraagd")
@@ -342,7 +420,14 @@ def mine(token: str) -> ResponseReturnValue:
     except volunteers.VolunteerError as exc:
         return _bad_link(str(exc))
     data = volunteers.data_export(db.session(), volunteer)
-    return render_template("volunteer/mine.html", volunteer=volunteer, data=data, token=token, form=ConfirmForm(), ended=volunteer.status in volunteers.ENDED)
+    return render_template(
+        "volunteer/mine.html",
+        volunteer=volunteer,
+        data=data,
+        token=token,
+        form=ConfirmForm(),
+        ended=volunteer.status in volunteers.ENDED,
+    )
 
 
 @bp.get("/mijn/<token>/gegevens.<fmt>")
@@ -358,7 +443,9 @@ def download(token: str, fmt: str) -> ResponseReturnValue:
         body = json.dumps(volunteers.data_export(session, volunteer), ensure_ascii=False, indent=2)
         mimetype = "application/json"
     else:
-        body = "\ufeff" + volunteers.data_export_csv(session, volunteer)  # BOM: spreadsheets read UTF-8
+        body = "\ufeff" + volunteers.data_export_csv(
+            session, volunteer
+        )  # BOM: spreadsheets read UTF-8
         mimetype = "text/csv"
     response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="mijn-gegevens-brug.{fmt}"'
@@ -376,10 +463,16 @@ def correct(token: str) -> ResponseReturnValue:
         try:
             volunteers.correct(db.session(), volunteer, form.to_input(), now=clock.now())
         except (volunteers.VolunteerError, ValueError) as exc:
-            form.form_errors.append(str(exc) if isinstance(exc, volunteers.VolunteerError) else "Een van de velden klopt niet.")
+            form.form_errors.append(
+                str(exc)
+                if isinstance(exc, volunteers.VolunteerError)
+                else "Een van de velden klopt niet."
+            )
         else:
             return redirect(url_for(".mine", token=token, _anchor="gegevens"), code=303)
-    return render_template("volunteer/correct.html", form=form, token=token), 422 if request.method == "POST" else 200
+    return render_template(
+        "volunteer/correct.html", form=form, token=token
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.post("/mijn/<token>/intrekken")

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 import pytest
-from flask import Flask
 from aiosmtpd.controller import Controller
+from flask import Flask
 from flask.testing import FlaskClient
 
 from forms_backend import db, mailer, outbox, volunteers
@@ -38,7 +38,9 @@ def signup_data(**overrides: Any) -> dict[str, Any]:
 
 
 def hidden(html: str, name: str) -> str | None:
-    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(rf'value="([^"]*)"[^>]*name="{name}"', html)
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
     return match.group(1) if match else None
 
 
@@ -62,13 +64,17 @@ class Volunteers:
             fields["csrf_token"] = token
         return fields
 
-    def sign_up(self, programme: str = "cosa", client: FlaskClient | None = None, **overrides: Any) -> Any:
+    def sign_up(
+        self, programme: str = "cosa", client: FlaskClient | None = None, **overrides: Any
+    ) -> Any:
         data = {**self.form(programme, client), **signup_data(**overrides)}
         return (client or self.client).post(f"/aanmelden/{programme}", data=data)
 
     def deliver(self) -> list[Any]:
         before = len(self.mail.sent)
-        outbox.deliver_due(db.get_engine(self.app), mailer.transport(self.app), self.app.extensions["brug.clock"])
+        outbox.deliver_due(
+            db.get_engine(self.app), mailer.transport(self.app), self.app.extensions["brug.clock"]
+        )
         return self.mail.sent[before:]
 
     @staticmethod
@@ -76,7 +82,9 @@ class Volunteers:
         return LINK.findall(message.get_content())
 
     def confirm_link(self, message: Any) -> str:
-        return next(link for link in self.links(message) if link.startswith("/aanmelden/bevestigen/"))
+        return next(
+            link for link in self.links(message) if link.startswith("/aanmelden/bevestigen/")
+        )
 
     def personal_link(self, message: Any) -> str:
         return next(link for link in self.links(message) if link.startswith("/mijn/"))
@@ -88,7 +96,9 @@ class Volunteers:
         assert self.client.post(self.confirm_link(message)).status_code == 303
         with self.app.app_context(), db.transaction(write=False) as s:
             email = overrides.get("email", "jan@example.nl")
-            volunteer = s.exec(volunteers.select(volunteers.Volunteer).where(volunteers.Volunteer.email == email)).all()[-1]
+            volunteer = s.exec(
+                volunteers.select(volunteers.Volunteer).where(volunteers.Volunteer.email == email)
+            ).all()[-1]
         return volunteer.id, self.personal_link(message)
 
     def all(self) -> list[volunteers.Volunteer]:
@@ -118,7 +128,7 @@ class Inbox:
             self.messages.append(message)
         return "250 OK"
 
-    def wait_for(self, to: str, subject: str, timeout: float = 20) -> email.message.EmailMessage:
+    def wait_for(self, to: str, subject: str, timeout: float = 60) -> email.message.EmailMessage:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.arrived:

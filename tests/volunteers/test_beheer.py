@@ -16,8 +16,12 @@ def confirmed(vol):
     """Three confirmed volunteers: COSA Gelderland, COSA Utrecht, PI-visitor Gelderland."""
     ids = {}
     ids["cosa-gld"], _ = vol.signed_up_and_confirmed(email="a@example.nl", name="Anna Gelderland")
-    ids["cosa-utr"], _ = vol.signed_up_and_confirmed(email="b@example.nl", name="Bert Utrecht", postcode="3511 AB")
-    ids["pi-gld"], _ = vol.signed_up_and_confirmed(programme="bezoekvrijwilliger", email="c@example.nl", name="Cor Bezoek")
+    ids["cosa-utr"], _ = vol.signed_up_and_confirmed(
+        email="b@example.nl", name="Bert Utrecht", postcode="3511 AB"
+    )
+    ids["pi-gld"], _ = vol.signed_up_and_confirmed(
+        programme="bezoekvrijwilliger", email="c@example.nl", name="Cor Bezoek"
+    )
     vol.sign_up(email="d@example.nl", name="Dirk Onbevestigd")
     vol.deliver()
     return ids
@@ -44,7 +48,13 @@ def test_coordinator_sees_only_own_programme_and_region(confirmed, coordinator, 
     assert client.get(f"/beheer/vrijwilligers/{confirmed['cosa-gld']}").status_code == 200
     for other in ("cosa-utr", "pi-gld"):
         assert client.get(f"/beheer/vrijwilligers/{confirmed[other]}").status_code == 404
-        assert client.post(f"/beheer/vrijwilligers/{confirmed[other]}/stap", data={"status": "actief", "step_date": "2026-03-02"}).status_code == 404
+        assert (
+            client.post(
+                f"/beheer/vrijwilligers/{confirmed[other]}/stap",
+                data={"status": "actief", "step_date": "2026-03-02"},
+            ).status_code
+            == 404
+        )
     assert client.get("/beheer/vrijwilligers/99999999999999999999").status_code == 404
 
 
@@ -54,7 +64,9 @@ def test_admin_sees_all_confirmed(confirmed, auth, client):
     html = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
     assert all(name in html for name in ("Anna Gelderland", "Bert Utrecht", "Cor Bezoek"))
     assert "Dirk Onbevestigd" not in html
-    filtered = client.get("/beheer/vrijwilligers/?programme=bezoekvrijwilliger").get_data(as_text=True)
+    filtered = client.get("/beheer/vrijwilligers/?programme=bezoekvrijwilliger").get_data(
+        as_text=True
+    )
     assert "Cor Bezoek" in filtered and "Anna Gelderland" not in filtered
     searched = client.get("/beheer/vrijwilligers/?q=bert").get_data(as_text=True)
     assert "Bert Utrecht" in searched and "Anna" not in searched
@@ -80,7 +92,11 @@ def test_pipeline_steps_with_dates_notes_and_mail(app, confirmed, coordinator, v
     [v] = [v for v in vol.all() if v.id == confirmed["cosa-gld"]]
     assert v.status == "actief"
     subjects = [m["Subject"] for m in vol.deliver()]
-    assert subjects == ["Je kennismakingsgesprek", "Je VOG is aangevraagd", "Welkom als vrijwilliger"]
+    assert subjects == [
+        "Je kennismakingsgesprek",
+        "Je VOG is aangevraagd",
+        "Welkom als vrijwilliger",
+    ]
     html = client.get(url).get_data(as_text=True)
     assert "25-03-2026" in html and "VOG gezien" in html and "Gesprek op kantoor" in html
     counts = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
@@ -89,10 +105,19 @@ def test_pipeline_steps_with_dates_notes_and_mail(app, confirmed, coordinator, v
 
 def test_note_only_and_invalid_steps(confirmed, coordinator, client):
     url = f"/beheer/vrijwilligers/{confirmed['cosa-gld']}"
-    assert client.post(url + "/stap", data={"step_date": "2026-03-02", "note": "Gebeld, geen gehoor"}).status_code == 303
+    assert (
+        client.post(
+            url + "/stap", data={"step_date": "2026-03-02", "note": "Gebeld, geen gehoor"}
+        ).status_code
+        == 303
+    )
     assert "Gebeld, geen gehoor" in client.get(url).get_data(as_text=True)
-    for bad in ({"status": "aangemeld", "step_date": "2026-03-02"}, {"status": "bevestigd", "step_date": "2026-03-02"},
-                {"status": "actief", "step_date": "gisteren"}, {"step_date": "2026-03-02"}):
+    for bad in (
+        {"status": "aangemeld", "step_date": "2026-03-02"},
+        {"status": "bevestigd", "step_date": "2026-03-02"},
+        {"status": "actief", "step_date": "gisteren"},
+        {"step_date": "2026-03-02"},
+    ):
         response = client.post(url + "/stap", data=bad)
         assert response.status_code == 422, bad
 
@@ -105,7 +130,9 @@ def test_detail_views_and_exports_are_audited(app, confirmed, coordinator, clien
     with app.app_context(), db.transaction(write=False) as s:
         views = audit.for_subject(s, f"volunteer:{volunteer_id}")
         assert [e.action for e in views].count("vrijwilliger.bekeken") == 2
-        exports = s.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "vrijwilligers.export")).all()
+        exports = s.exec(
+            select(audit.AuditEntry).where(audit.AuditEntry.action == "vrijwilligers.export")
+        ).all()
         assert len(exports) == 1 and "status=bevestigd" in exports[0].detail
         assert all("@" not in e.detail for e in s.exec(select(audit.AuditEntry)))
 
@@ -127,6 +154,9 @@ def test_csv_export_neutralises_formulas(vol, auth, client):
 
 def test_status_change_needs_csrf_when_enabled(app, confirmed, coordinator, client):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post(f"/beheer/vrijwilligers/{confirmed['cosa-gld']}/stap", data={"status": "actief", "step_date": "2026-03-02"})
+    response = client.post(
+        f"/beheer/vrijwilligers/{confirmed['cosa-gld']}/stap",
+        data={"status": "actief", "step_date": "2026-03-02"},
+    )
     assert response.status_code == 422
     assert "Het formulier is verlopen" in response.get_data(as_text=True)

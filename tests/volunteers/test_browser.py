@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -20,7 +21,13 @@ from forms_backend.cli import start_background_workers
 from tests.volunteers.conftest import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "een-lang-wachtwoord"
 EMAIL = "browser@example.nl"
 
@@ -31,15 +38,32 @@ def live(built_site, smtp, database_url, clock, tmp_path):
         pytest.skip("the browser story runs once, on SQLite")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app({
-        "SECRET_KEY": "browser-secret", "DATABASE_URL": database_url, "SITE_DIR": str(built_site),
-        "PUBLIC_URL": url, "MAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
-        "SESSION_COOKIE_SECURE": False, "FORM_MIN_FILL_SECONDS": 0, "RATELIMIT_ENABLED": False,
-    })
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-secret",
+            "DATABASE_URL": database_url,
+            "SITE_DIR": str(built_site),
+            "PUBLIC_URL": url,
+            "MAIL_TRANSPORT": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": smtp.port,
+            "SESSION_COOKIE_SECURE": False,
+            "FORM_MIN_FILL_SECONDS": 0,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     assert app.config.get("WTF_CSRF_ENABLED", True)  # the real thing: CSRF on
     with app.app_context(), db.transaction() as s:
-        accounts.create_user(s, email="coord@example.nl", name="Coördinator Gelderland", password=PASSWORD,
-                             role="coordinator", now=clock(), programmes=["cosa"], regions=["gelderland"])
+        accounts.create_user(
+            s,
+            email="coord@example.nl",
+            name="Coördinator Gelderland",
+            password=PASSWORD,
+            role="coordinator",
+            now=clock(),
+            programmes=["cosa"],
+            regions=["gelderland"],
+        )
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop = threading.Event()
@@ -61,12 +85,15 @@ def browser(chromium_path):
 
 
 def _link(message, path):
-    return re.search(rf"(http://127\.0\.0\.1:\d+{re.escape(path)}\S+)", message.get_content()).group(1)
+    return re.search(
+        rf"(http://127\.0\.0\.1:\d+{re.escape(path)}\S+)", message.get_content()
+    ).group(1)
 
 
 def test_programme_page_to_active_volunteer_to_erasure(live, browser, smtp):
     app, url = live
     volunteer = browser.new_context(locale="nl-NL", accept_downloads=True).new_page()
+    volunteer.set_default_timeout(60_000)  # a busy machine; nothing here is a timing assertion
 
     # The programme page on the static site links to the form.
     volunteer.goto(url + "/programmas/cosa/")
@@ -100,6 +127,7 @@ def test_programme_page_to_active_volunteer_to_erasure(live, browser, smtp):
 
     # The coordinator of COSA Gelderland sees the volunteer and moves them to actief.
     coordinator = browser.new_context(locale="nl-NL").new_page()
+    coordinator.set_default_timeout(60_000)
     coordinator.goto(url + "/beheer/vrijwilligers/")
     coordinator.fill("#email", "coord@example.nl")
     coordinator.fill("#password", PASSWORD)
@@ -118,7 +146,7 @@ def test_programme_page_to_active_volunteer_to_erasure(live, browser, smtp):
     assert "Actief" in volunteer.content()
     with volunteer.expect_download() as download:
         volunteer.get_by_role("link", name="als JSON").click()
-    data = json.loads(open(download.value.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert data["naam"] == "Browser <b>Vrijwilliger</b>" and data["status"] == "Actief"
     volunteer.get_by_role("link", name="Mijn gegevens verwijderen").click()
     volunteer.get_by_role("button", name="Ja, verwijder al mijn gegevens").click()
@@ -128,4 +156,7 @@ def test_programme_page_to_active_volunteer_to_erasure(live, browser, smtp):
         assert s.exec(select(volunteers.Volunteer)).all() == []
         assert volunteers.erasure_counts(s) == {"gewist": 1}
     coordinator.reload()
-    assert coordinator.title().startswith("Pagina niet gevonden") or "bestaat niet" in coordinator.content()
+    assert (
+        coordinator.title().startswith("Pagina niet gevonden")
+        or "bestaat niet" in coordinator.content()
+    )

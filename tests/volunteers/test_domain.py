@@ -22,10 +22,17 @@ SETTINGS = volunteers.Settings(base_url="http://brug.test")
 
 def test_domain_module_does_not_import_flask():
     tree = ast.parse((ROOT / "forms_backend" / "volunteers.py").read_text())
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(name.split(".")[0] in ("flask", "flask_wtf", "werkzeug") for name in imported)
-    assert "forms_backend.forms" not in imported and not any(n.startswith("forms_backend.views") for n in imported)
+    assert "forms_backend.forms" not in imported and not any(
+        n.startswith("forms_backend.views") for n in imported
+    )
 
 
 def test_every_signup_programme_page_has_configuration_and_vice_versa():
@@ -45,16 +52,30 @@ def test_postcode_table_covers_every_number_once():
     assert {region for *_, region in ranges} == set(REGIOS) - {"landelijk"}
 
 
-@pytest.mark.parametrize(("postcode", "region"), [
-    ("1011 AB", "noord-holland"), ("3511AB", "utrecht"), ("2511 cv", "zuid-holland"), ("6211 AA", "limburg"),
-    ("9711 AA", "groningen"), ("8911 AA", "friesland"), ("9401 AA", "drenthe"), ("7511 AA", "overijssel"),
-    ("1315 AA", "flevoland"), ("4331 AA", "zeeland"), ("5611 AA", "noord-brabant"), ("6811 AA", "gelderland"),
-])
+@pytest.mark.parametrize(
+    ("postcode", "region"),
+    [
+        ("1011 AB", "noord-holland"),
+        ("3511AB", "utrecht"),
+        ("2511 cv", "zuid-holland"),
+        ("6211 AA", "limburg"),
+        ("9711 AA", "groningen"),
+        ("8911 AA", "friesland"),
+        ("9401 AA", "drenthe"),
+        ("7511 AA", "overijssel"),
+        ("1315 AA", "flevoland"),
+        ("4331 AA", "zeeland"),
+        ("5611 AA", "noord-brabant"),
+        ("6811 AA", "gelderland"),
+    ],
+)
 def test_region_for_postcode(postcode, region):
     assert volunteers.region_for_postcode(postcode) == region
 
 
-@pytest.mark.parametrize("bad", ["", "0123 AB", "12345", "1234 A", "1234 ABC", "B-1000", "1234\nAB"])
+@pytest.mark.parametrize(
+    "bad", ["", "0123 AB", "12345", "1234 A", "1234 ABC", "B-1000", "1234\nAB"]
+)
 def test_bad_postcodes(bad):
     with pytest.raises(volunteers.VolunteerError):
         volunteers.region_for_postcode(bad)
@@ -64,7 +85,9 @@ def test_bad_programme_configuration_names_the_key():
     with pytest.raises(ValueError, match="cosa"):
         volunteers.parse_programmes({"cosa": {"title": "x"}})
     with pytest.raises(ValueError, match="vraag"):
-        volunteers.parse_programmes({"x": {"title": "x", "next_steps": "y", "questions": [{"id": "Bad Id", "label": "l"}]}})
+        volunteers.parse_programmes(
+            {"x": {"title": "x", "next_steps": "y", "questions": [{"id": "Bad Id", "label": "l"}]}}
+        )
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+31", "-2", "@SUM(A1)", "\tx", "\rx"])
@@ -73,12 +96,28 @@ def test_csv_safe(cell):
 
 
 def _input(**overrides):
-    data = {"programme": "cosa", "name": "Jan", "email": "Jan@Example.nl", "postcode": "6811AA", "motivation": "m",
-            "availability": ["weekend"], "answers": {"twee_jaar": "ja", "zedendelict": "nee"}, "consent_version": "abc"}
+    data = {
+        "programme": "cosa",
+        "name": "Jan",
+        "email": "Jan@Example.nl",
+        "postcode": "6811AA",
+        "motivation": "m",
+        "availability": ["weekend"],
+        "answers": {"twee_jaar": "ja", "zedendelict": "nee"},
+        "consent_version": "abc",
+    }
     return volunteers.SignupInput.model_validate({**data, **overrides})
 
 
-@pytest.mark.parametrize("overrides", [{"email": "a@b.nl\r\nBcc: x@y.nl"}, {"name": "a\x00b"}, {"name": "x" * 121}, {"availability": ["altijd"]}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"email": "a@b.nl\r\nBcc: x@y.nl"},
+        {"name": "a\x00b"},
+        {"name": "x" * 121},
+        {"availability": ["altijd"]},
+    ],
+)
 def test_signup_input_refuses_bad_values(overrides):
     with pytest.raises(ValueError):
         _input(**overrides)
@@ -90,27 +129,51 @@ def _sign_up(session, now=T0, **overrides):
 
 
 def _confirm(session, volunteer, now):
-    [message] = [m for m in session.exec(select(outbox.OutboxMessage)) if m.kind == "vrijwilliger.bevestigen" and m.recipient == volunteer.email][-1:]
+    [message] = [
+        m
+        for m in session.exec(select(outbox.OutboxMessage))
+        if m.kind == "vrijwilliger.bevestigen" and m.recipient == volunteer.email
+    ][-1:]
     raw = re.search(r"/aanmelden/bevestigen/(\S+)", message.body).group(1)
     return volunteers.confirm(session, raw, now=now)
 
 
 def _end(session, volunteer, now, status="gestopt"):
     admin = User(id=1, email="a@x", name="a", password_hash="x", role="admin", created_at=now)
-    volunteers.change_status(session, admin, volunteer.id, status=status, on=now.date(), note="", send_mail=False, now=now, settings=SETTINGS)
+    volunteers.change_status(
+        session,
+        admin,
+        volunteer.id,
+        status=status,
+        on=now.date(),
+        note="",
+        send_mail=False,
+        now=now,
+        settings=SETTINGS,
+    )
 
 
 def test_sign_up_normalises_and_rejects_bad_answers(session):
     volunteer = _sign_up(session)
-    assert (volunteer.email, volunteer.postcode, volunteer.region) == ("jan@example.nl", "6811 AA", "gelderland")
+    assert (volunteer.email, volunteer.postcode, volunteer.region) == (
+        "jan@example.nl",
+        "6811 AA",
+        "gelderland",
+    )
     with pytest.raises(volunteers.VolunteerError, match="Kies een van"):
-        _sign_up(session, email="x@example.nl", answers={"twee_jaar": "misschien", "zedendelict": "ja"})
+        _sign_up(
+            session, email="x@example.nl", answers={"twee_jaar": "misschien", "zedendelict": "ja"}
+        )
     with pytest.raises(volunteers.NotFound):
         _sign_up(session, programme="bestaat-niet")
 
 
 def test_retention_with_injected_clock(session):
-    terms = volunteers.RetentionTerms(unconfirmed=dt.timedelta(days=30), motivation_after_end=dt.timedelta(days=365), all_after_end=dt.timedelta(days=730))
+    terms = volunteers.RetentionTerms(
+        unconfirmed=dt.timedelta(days=30),
+        motivation_after_end=dt.timedelta(days=365),
+        all_after_end=dt.timedelta(days=730),
+    )
     unconfirmed = _sign_up(session, email="u@example.nl")
     stopped = _sign_up(session, email="s@example.nl")
     _confirm(session, stopped, T0)
@@ -119,8 +182,12 @@ def test_retention_with_injected_clock(session):
     _end(session, stopped, T0 + dt.timedelta(days=1))
 
     day = dt.timedelta(days=1)
-    assert volunteers.purge_unconfirmed(session, T0 + 30 * day - dt.timedelta(seconds=1), terms) == 0
-    assert volunteers.purge_unconfirmed(session, T0 + 30 * day + dt.timedelta(seconds=1), terms) == 1
+    assert (
+        volunteers.purge_unconfirmed(session, T0 + 30 * day - dt.timedelta(seconds=1), terms) == 0
+    )
+    assert (
+        volunteers.purge_unconfirmed(session, T0 + 30 * day + dt.timedelta(seconds=1), terms) == 1
+    )
     session.commit()
     assert session.get(volunteers.Volunteer, unconfirmed.id) is None
 
@@ -170,5 +237,8 @@ def test_demo_data(app, runner, session):
     assert result.exit_code == 0, result.output
     demo = session.exec(select(volunteers.Volunteer)).all()
     assert len(demo) >= 5
-    assert all(v.email.endswith("@demo.brug.example.nl") and v.name.startswith("Demo Vrijwilliger") for v in demo)
+    assert all(
+        v.email.endswith("@demo.brug.example.nl") and v.name.startswith("Demo Vrijwilliger")
+        for v in demo
+    )
     assert {"bevestigd", "actief", "aangemeld"} <= {v.status for v in demo}

@@ -17,12 +17,19 @@ def test_personal_page_shows_all_data_escaped(vol, client):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Jan" in html and "<script>alert(1)" not in html
-    for shown in ("jan@example.nl", "6811 AA", "Gelderland", "Ik wil graag helpen.", "Bevestigd", "In het weekend"):
+    for shown in (
+        "jan@example.nl",
+        "6811 AA",
+        "Gelderland",
+        "Ik wil graag helpen.",
+        "Bevestigd",
+        "In het weekend",
+    ):
         assert shown in html
 
 
 def test_download_json_and_csv(vol, client):
-    _, link = vol.signed_up_and_confirmed(motivation="=HYPERLINK(\"http://evil.example\")")
+    _, link = vol.signed_up_and_confirmed(motivation='=HYPERLINK("http://evil.example")')
     as_json = client.get(link + "/gegevens.json")
     assert as_json.status_code == 200
     assert "attachment" in as_json.headers["Content-Disposition"]
@@ -41,12 +48,27 @@ def test_correct_own_data(vol, client):
     _, link = vol.signed_up_and_confirmed()
     form = client.get(link + "/aanpassen").get_data(as_text=True)
     assert 'value="Jan Jansen"' in form
-    bad = client.post(link + "/aanpassen", data={"name": "Jan", "postcode": "99", "availability": ["weekend"]})
+    bad = client.post(
+        link + "/aanpassen", data={"name": "Jan", "postcode": "99", "availability": ["weekend"]}
+    )
     assert bad.status_code == 422 and "Nederlandse postcode" in bad.get_data(as_text=True)
-    ok = client.post(link + "/aanpassen", data={"name": "Jan de Vries", "postcode": "1011AB", "phone": "", "availability": ["weekend", "doordeweeks_avond"]})
+    ok = client.post(
+        link + "/aanpassen",
+        data={
+            "name": "Jan de Vries",
+            "postcode": "1011AB",
+            "phone": "",
+            "availability": ["weekend", "doordeweeks_avond"],
+        },
+    )
     assert ok.status_code == 303
     [v] = vol.all()
-    assert (v.name, v.postcode, v.region, v.phone) == ("Jan de Vries", "1011 AB", "noord-holland", "")
+    assert (v.name, v.postcode, v.region, v.phone) == (
+        "Jan de Vries",
+        "1011 AB",
+        "noord-holland",
+        "",
+    )
     assert v.motivation == "Ik wil graag helpen."  # left empty: unchanged
 
 
@@ -59,19 +81,30 @@ def test_withdraw(vol, client):
 
 
 def test_erase_removes_everything_and_keeps_an_anonymous_count(app, vol, client):
-    volunteer_id, link = vol.signed_up_and_confirmed()
+    _, link = vol.signed_up_and_confirmed()
     assert "Weet je het zeker" in client.get(link + "/wissen").get_data(as_text=True)
     response = client.post(link + "/wissen")
     assert response.status_code == 303 and response.headers["Location"].endswith("/mijn/gewist")
     assert vol.all() == []
     with app.app_context(), db.transaction(write=False) as s:
         assert s.exec(select(volunteers.VolunteerEvent)).all() == []
-        assert s.exec(select(outbox.OutboxMessage).where(outbox.OutboxMessage.recipient == "jan@example.nl")).all() == []
+        assert (
+            s.exec(
+                select(outbox.OutboxMessage).where(
+                    outbox.OutboxMessage.recipient == "jan@example.nl"
+                )
+            ).all()
+            == []
+        )
         assert volunteers.erasure_counts(s) == {"gewist": 1}
         [erasure] = s.exec(select(volunteers.VolunteerErasure)).all()
         assert (erasure.programme, erasure.month) == ("cosa", "2026-03")
-        assert all("jan" not in (e.detail + e.actor).lower() for e in s.exec(select(audit.AuditEntry)))
-        assert all(t.expires_at <= app.extensions["brug.clock"]() for t in s.exec(select(tokens.Token)))
+        assert all(
+            "jan" not in (e.detail + e.actor).lower() for e in s.exec(select(audit.AuditEntry))
+        )
+        assert all(
+            t.expires_at <= app.extensions["brug.clock"]() for t in s.exec(select(tokens.Token))
+        )
     assert client.get(link).status_code in (404, 410)
 
 
@@ -88,11 +121,17 @@ def test_personal_link_expires_and_is_single_purpose(vol, client, clock):
 def test_link_request_answers_the_same_for_known_and_unknown_addresses(vol, client):
     vol.signed_up_and_confirmed()
     vol.deliver()
-    known = client.post("/mijn/link-aanvragen", data={**vol.guard("/mijn/"), "email": "jan@example.nl"})
-    unknown = client.post("/mijn/link-aanvragen", data={**vol.guard("/mijn/"), "email": "niemand@example.nl"})
+    known = client.post(
+        "/mijn/link-aanvragen", data={**vol.guard("/mijn/"), "email": "jan@example.nl"}
+    )
+    unknown = client.post(
+        "/mijn/link-aanvragen", data={**vol.guard("/mijn/"), "email": "niemand@example.nl"}
+    )
     assert known.status_code == unknown.status_code == 303
     assert known.headers["Location"] == unknown.headers["Location"]
-    assert client.get(known.headers["Location"]).get_data(as_text=True) == client.get(unknown.headers["Location"]).get_data(as_text=True)
+    assert client.get(known.headers["Location"]).get_data(as_text=True) == client.get(
+        unknown.headers["Location"]
+    ).get_data(as_text=True)
     [message] = vol.deliver()
     assert message["To"] == "jan@example.nl"
     assert client.get(vol.personal_link(message)).status_code == 200
@@ -101,4 +140,3 @@ def test_link_request_answers_the_same_for_known_and_unknown_addresses(vol, clie
 def test_mijn_landing_page_is_the_link_form(client):
     page = client.get("/mijn/")
     assert page.status_code == 200 and "Stuur mij een link" in page.get_data(as_text=True)
-

@@ -96,7 +96,13 @@ def test_repeat_of_unconfirmed_sign_up_sends_a_new_confirmation(vol):
 
 
 def test_errors_are_dutch_and_keep_what_was_typed(vol):
-    response = vol.sign_up(email="geen-adres", postcode="12", phone="abc", consent=None, motivation="<b>mijn motivatie</b>")
+    response = vol.sign_up(
+        email="geen-adres",
+        postcode="12",
+        phone="abc",
+        consent=None,
+        motivation="<b>mijn motivatie</b>",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Vul een geldig e-mailadres in" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
