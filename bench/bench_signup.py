@@ -161,6 +161,8 @@ def wrk(base: str, path: str, seconds: int, sessions: Path) -> dict[str, float]:
             "-t2",
             "-c16",
             f"-d{seconds}s",
+            "--timeout",
+            "10s",
             "-s",
             str(ROOT / "bench" / "signup.lua"),
             base + path,
@@ -238,7 +240,7 @@ def write(table: list[tuple[str, str, dict[str, dict[str, float]]]], seconds: in
         "# Sign-up benchmark",
         "",
         f"{dt.date.today().isoformat()}; {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()};"
-        f" `bench/bench_signup.py` (wrk -t2 -c16, {seconds} s per endpoint, a fresh database per endpoint).",
+        f" `bench/bench_signup.py` (wrk -t2 -c16 --timeout 10s, {seconds} s per endpoint, a fresh database per endpoint).",
         "",
         "- **trivial**: a POST that does nothing (bench-only route);",
         "- **floor**: the same two inserts as a sign-up (volunteer + outbox) with the plain driver in one"
