@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import logging
 import re
 import shutil
 import socket
@@ -30,7 +31,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from werkzeug.serving import make_server
 
-from forms_backend import accounts, clock, create_app, db
+from forms_backend import clock, create_app, db, demo
 from forms_backend.cli import start_background_workers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,11 +46,21 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-COORDINATOR = "cosa-gelderland@brug.example.nl"
-ADMIN = "beheer@brug.example.nl"
-PASSWORD = "een-lang-wachtwoord-voor-tests"
+COORDINATOR = f"cosa-gelderland@{demo.DEMO_DOMAIN}"
+ADMIN = f"beheer@{demo.DEMO_DOMAIN}"
+PASSWORD = demo.DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
+
+
+def login(page: Any, address: str = ADMIN) -> None:
+    """Log in to /beheer with a demo account, like a coordinator would."""
+    page.goto("/beheer/inloggen")
+    page.fill("#email", address)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url("**/beheer/**")
+    assert page.locator("form[action$='/beheer/uitloggen']").count() == 1
 
 
 def free_port() -> int:
@@ -156,9 +167,10 @@ def live(built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFa
         "FORM_MIN_FILL_SECONDS": 0,
         "RATELIMIT_ENABLED": False,
     })
+    # The same demo data as `make serve`: accounts, volunteers, meetings, submissions.
     with app.app_context(), db.transaction() as session:
-        for address, role, scope in ((ADMIN, "admin", {}), (COORDINATOR, "coordinator", {"programmes": ["cosa"], "regions": ["gelderland"]})):
-            accounts.create_user(session, email=address, name=address.split("@")[0], password=PASSWORD, role=role, now=clock.now(), **scope)
+        demo.seed(session, now=clock.now())
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", port, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, name="brug-live", daemon=True)
     serving.start()

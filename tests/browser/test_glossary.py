@@ -108,6 +108,8 @@ def test_markup_fixes_exactly_the_three_theme_errors() -> None:
     assert 'tabindex=""' not in fixed and 'for="__nav_3"' in fixed
     assert '<label class="md-nav__title">Inhoud</label>' in fixed
     with_toc = page + '<input type="checkbox" id="__toc">'
+    dialog = '<div class="md-search" data-md-component="search" role="dialog">'
+    assert 'role="dialog" aria-label="Zoeken">' in markup.valid_markup(dialog)
     assert 'for="__toc"' in markup.valid_markup(with_toc)
 
 

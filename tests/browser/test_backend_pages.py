@@ -1,0 +1,227 @@
+"""Every backend page in Chromium: WCAG 2.1 AA with axe-core, also the error state of each form,
+errors announced (an error summary with role=alert whose links lead to the fields), a keyboard-only
+walk of the sign-up and meeting registration forms with a visible focus, and cookies only where a
+form or login needs the session.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from .conftest import ADMIN, COORDINATOR, Live, assert_accessible, login
+
+pytestmark = pytest.mark.browser
+
+# Public pages without a form, and forms a visitor can open without a link from a mail.
+PUBLIC_PAGES = [
+    "/aanmelden/cosa/bedankt",
+    "/aanmelden/cosa/bevestigd",
+    "/aanmelden/bevestigen/een-ongeldige-link",
+    "/aanmelden/bestaat-niet",
+    "/mijn/link-aangevraagd",
+    "/mijn/gewist",
+    "/mijn/een-ongeldige-link",
+    "/agenda/",
+    "/agenda/prive/verstuurd",
+    "/inzenden/",
+    "/inzenden/status/een-ongeldige-link",
+    "/agenda/afmelden/een-ongeldige-link",
+]
+PUBLIC_FORMS = [
+    "/aanmelden/cosa",
+    "/aanmelden/bezoekvrijwilliger",
+    "/mijn/link-aanvragen",
+    "/agenda/prive/",
+    "/inzenden/praktijk",
+    "/inzenden/werkbezoek",
+    "/beheer/inloggen",
+]
+
+
+def first_meeting(page: Any) -> str:
+    page.goto("/agenda/")
+    href = page.locator("ul.brug-agenda a").first.get_attribute("href")
+    assert href and re.match(r"/agenda/\d+", href), href
+    return href
+
+
+def submit_empty(page: Any) -> None:
+    """Submit the page's main form untouched (the honeypot and CSRF fields are the form's own)."""
+    page.locator("main form.brug-form button[type=submit], main form[method=post] button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def assert_errors_announced(page: Any) -> None:
+    """An error summary with role=alert, focused or first in the form, linking to real fields."""
+    summary = page.locator("[role=alert]").first
+    assert summary.is_visible(), page.url
+    links = summary.locator("a[href^='#']")
+    assert links.count() >= 1
+    for i in range(links.count()):
+        target = links.nth(i).get_attribute("href")[1:]
+        field = page.locator(f"[id='{target}']")
+        assert field.count() == 1, f"{page.url}: error link #{target} leads nowhere"
+        assert field.get_attribute("aria-invalid") == "true" or field.evaluate(
+            "el => el.tagName === 'FIELDSET' || !!el.closest('fieldset')"
+        ), f"{page.url}: #{target} is not marked aria-invalid"
+    # Following a link from the summary puts the cursor in the field.
+    first = links.first.get_attribute("href")[1:]
+    links.first.click()
+    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    assert focused == first or page.locator(f"[id='{first}']").evaluate(
+        "el => el.contains(document.activeElement)"
+    ), f"{page.url}: focus is on {focused!r}, not #{first}"
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_backend_page_is_accessible(page: Any, live: Live, path: str) -> None:
+    page.goto(path)
+    assert page.evaluate("document.documentElement.lang") == "nl"
+    assert page.title().strip()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", PUBLIC_FORMS)
+def test_form_and_its_error_state_are_accessible(page: Any, live: Live, path: str) -> None:
+    page.goto(path)
+    assert_accessible(page)
+    submit_empty(page)
+    assert_errors_announced(page)
+    assert_accessible(page)
+
+
+def test_meeting_page_and_registration_form_are_accessible(page: Any, live: Live) -> None:
+    meeting = first_meeting(page)
+    assert_accessible(page)  # the agenda list with its subscribe block
+    page.goto(meeting)
+    assert_accessible(page)
+    page.get_by_role("link", name="Aanmelden", exact=True).first.click()
+    assert_accessible(page)
+    submit_empty(page)
+    assert_errors_announced(page)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("account", [ADMIN, COORDINATOR], ids=["beheerder", "coordinator"])
+def test_every_back_office_page_is_accessible(page: Any, live: Live, account: str) -> None:
+    """Log in, then visit every page reachable from the back-office navigation, one level deep
+    into each list (a volunteer, a meeting, a submission), and the empty new-meeting form."""
+    page.goto("/beheer/inloggen")
+    assert_accessible(page)
+    login(page, account)
+    assert_accessible(page)
+    sections = [a.get_attribute("href") for a in page.locator("nav.brug-beheer-nav a").all()]
+    assert len(sections) >= 3, sections
+    visited = set()
+    for section in sections:
+        page.goto(section)
+        assert_accessible(page)
+        visited.add(section)
+        details = [
+            a.get_attribute("href") for a in page.locator("main table a, main .brug-list a").all()
+        ]
+        for href in [h for h in details if h and h.startswith("/beheer/") and h not in visited][:2]:
+            page.goto(href)
+            assert_accessible(page)
+            visited.add(href)
+    if account == ADMIN:
+        page.goto("/beheer/bijeenkomsten/nieuw")
+        assert_accessible(page)
+        submit_empty(page)
+        assert_errors_announced(page)
+        assert_accessible(page)
+    assert len(visited) >= 5, visited
+
+
+# ---------------------------------------------------------------------------------------------
+# keyboard only
+
+
+FOCUS_STYLE = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    const shadow = style.boxShadow && style.boxShadow !== 'none';
+    return {
+        id: el.id, tag: el.tagName, type: el.type || '', name: el.name || '',
+        text: (el.innerText || '').trim().slice(0, 40),
+        visible: outline || shadow, focusVisible: el.matches(':focus-visible'),
+        inForm: !!el.closest('main form'),
+    };
+}"""
+
+
+def tab_through_form(page: Any) -> list[dict[str, Any]]:
+    """Press Tab from the top of the page until focus has left the main form; return each stop."""
+    page.locator("body").focus()
+    stops: list[dict[str, Any]] = []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        info = page.evaluate(FOCUS_STYLE)
+        if info["inForm"]:
+            stops.append(info)
+        elif stops:
+            break
+    return stops
+
+
+def expected_controls(page: Any) -> list[str]:
+    """Every field a person fills in (not hidden, not the honeypot), in document order."""
+    return page.evaluate("""() => [...document.querySelectorAll(
+            'main form.brug-form :is(input, select, textarea, button)')]
+        .filter(el => el.type !== 'hidden' && !el.closest('[aria-hidden=true]') && el.tabIndex >= 0)
+        .map(el => el.id || el.name)""")
+
+
+@pytest.mark.parametrize("form", ["aanmelden", "bijeenkomst"])
+def test_keyboard_reaches_every_field_with_visible_focus(page: Any, live: Live, form: str) -> None:
+    if form == "aanmelden":
+        page.goto("/aanmelden/cosa")
+    else:
+        page.goto(first_meeting(page))
+        page.get_by_role("link", name="Aanmelden", exact=True).first.click()
+        page.locator("main form").evaluate("f => f.classList.add('brug-form')")
+    stops = tab_through_form(page)
+    reached = [s["id"] or s["name"] for s in stops]
+    wanted = expected_controls(page)
+    # Radio groups are one Tab stop: the group is reached when one of its buttons is.
+    radio_groups = {s["name"] for s in stops if s["type"] == "radio"}
+    missing = [w for w in wanted if w not in reached
+               and page.locator(f"[id='{w}']").evaluate("el => el.type") != "radio"]
+    missing += [g for g in page.evaluate(
+        "() => [...new Set([...document.querySelectorAll('main form input[type=radio]')].map(r => r.name))]"
+    ) if g not in radio_groups]
+    assert not missing, f"Tab never reaches: {missing} (stops: {reached})"
+    assert stops[-1]["tag"] == "BUTTON" and stops[-1]["type"] == "submit", stops[-1]
+    invisible = [s for s in stops if not (s["visible"] and s["focusVisible"])]
+    assert not invisible, f"focus not visible on: {invisible}"
+    # Enter on the submit button sends the form; the errors are announced and reachable.
+    page.keyboard.press("Shift+Tab")  # back from the first stop after the form
+    assert page.evaluate("document.activeElement.type") == "submit"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert_errors_announced(page)
+
+
+# ---------------------------------------------------------------------------------------------
+# cookies
+
+
+def test_no_cookie_on_the_agenda_and_feeds_a_session_only_after_a_form(browser: Any, live: Live) -> None:
+    context = browser.new_context(base_url=live.url)
+    page = context.new_page()
+    for path in ["/", "/programmas/cosa/", "/agenda/", first_meeting(page), "/inzenden/"]:
+        page.goto(path)
+    for feed in ["/agenda.ics", "/agenda/regio/gelderland.ics"]:
+        response = page.request.get(feed)
+        assert response.status == 200 and "BEGIN:VCALENDAR" in response.text()
+        assert "set-cookie" not in response.headers, feed
+    assert context.cookies() == [], "a page without a form set a cookie"
+    page.goto("/aanmelden/cosa")
+    cookies = context.cookies()
+    assert [c["name"] for c in cookies] == ["session"]
+    assert cookies[0]["httpOnly"] and cookies[0]["sameSite"] == "Lax"
+    context.close()
