@@ -31,7 +31,7 @@ loglevel = "warning"
 proc_name = "brug-web"
 
 
-def post_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+def post_fork(server, worker):
     from forms_backend import db
 
     app = getattr(server.app, "callable", None)

@@ -143,7 +143,7 @@ class Browser:
             cookie: SimpleCookie = SimpleCookie()
             cookie.load(raw)
             for name, morsel in cookie.items():
-                expired = morsel["expires"] and "1970" in morsel["expires"] or morsel["max-age"] == "0"
+                expired = (morsel["expires"] and "1970" in morsel["expires"]) or morsel["max-age"] == "0"
                 if expired or morsel.value == "":
                     self.cookies.pop(name, None)
                 else:

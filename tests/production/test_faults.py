@@ -140,7 +140,7 @@ class SmtpServer:
         self.controller = None
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.messages.append(envelope.content)
         return "250 OK"
