@@ -33,6 +33,7 @@ from werkzeug.serving import make_server
 
 from forms_backend import clock, create_app, db, demo
 from forms_backend.cli import start_background_workers
+from forms_backend.publishing import Publisher
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "tests" / "js" / "node_modules"
@@ -149,6 +150,12 @@ class Live:
 @pytest.fixture(scope="session")
 def live(built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp("live")
+    # As after `make build`: build/site -> releases/<first>, content/ writable for publishing.
+    content, site = folder / "content", folder / "build" / "site"
+    shutil.copytree(ROOT / "content", content)
+    release = folder / "build" / "releases" / "20000101T000000000000Z"
+    shutil.copytree(built_site, release)
+    Publisher(content_dir=content, site_dir=site, releases_dir=release.parent).switch(release)
     database = f"sqlite:///{folder / 'brug.sqlite3'}"
     db.upgrade(database)
     port = free_port()
@@ -156,8 +163,9 @@ def live(built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFa
     app = create_app({
         "SECRET_KEY": "browser-suite-secret",
         "DATABASE_URL": database,
-        "SITE_DIR": str(built_site),
-        "CONTENT_DIR": str(folder / "content"),
+        "SITE_DIR": str(site),
+        "CONTENT_DIR": str(content),
+        "BUILD_WORKER": "thread",
         "PUBLIC_URL": url,
         "MAIL_TRANSPORT": "smtp",
         "SMTP_HOST": "127.0.0.1",
@@ -179,6 +187,8 @@ def live(built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFa
     yield Live(app, url, mailbox)
     stop.set()
     server.shutdown()
+    if "brug.build_worker" in app.extensions:
+        app.extensions["brug.build_worker"].stop()
     db.get_engine(app).dispose()
 
 
@@ -255,11 +265,18 @@ def assert_accessible(page: Any) -> None:
     assert not violations, f"{page.url}\n{describe(violations)}"
 
 
+_steps: dict[str, int] = {}
+
+
 def shoot(page: Any, story: str, step: str) -> list[Path]:
     """Screenshots of this step at phone and desktop width (test-artifacts/browser/<story>/)."""
     folder = ARTIFACTS / story
+    if story not in _steps:  # first step of this story in this run: start a clean folder
+        shutil.rmtree(folder, ignore_errors=True)
+        _steps[story] = 0
     folder.mkdir(parents=True, exist_ok=True)
-    number = len(list(folder.glob("*-telefoon.png"))) + 1
+    _steps[story] += 1
+    number = _steps[story]
     original = page.viewport_size
     paths = []
     for name, size in (("telefoon", PHONE), ("desktop", DESKTOP)):

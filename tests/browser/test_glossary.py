@@ -10,6 +10,7 @@ import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -120,7 +121,7 @@ class _Article(HTMLParser):
     page's own text, and are not running text.
     """
 
-    SKIP = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "script", "style"}
+    SKIP: ClassVar[set[str]] = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "script", "style"}
 
     def __init__(self) -> None:
         super().__init__()
