@@ -9,6 +9,7 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from forms_backend import accounts, backup, clock, db, demo, mailer, outbox, retention
 
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     db.upgrade(str(current_app.config["DATABASE_URL"]))
@@ -27,6 +29,7 @@ def init_db() -> None:
 
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Alleen als er nog geen demogegevens zijn.")
+@with_appcontext
 def demo_data(if_empty: bool) -> None:
     """Fill the database with clearly marked demo data (no real people)."""
     with db.transaction() as session:
@@ -45,6 +48,7 @@ def demo_data(if_empty: bool) -> None:
 @click.option("--programme", "programmes", multiple=True, help="Programma (herhaalbaar).")
 @click.option("--region", "regions", multiple=True, help="Regio (herhaalbaar).")
 @click.option("--password", envvar="BRUG_NEW_PASSWORD", default=None, help="Anders wordt erom gevraagd.")
+@with_appcontext
 def create_user(email: str, name: str, role: str, programmes: tuple[str, ...], regions: tuple[str, ...], password: str | None) -> None:
     """Create a coordinator or administrator account."""
     if password is None:
@@ -63,6 +67,7 @@ def create_user(email: str, name: str, role: str, programmes: tuple[str, ...], r
 @click.command("send-mail")
 @click.option("--once", is_flag=True, help="Eén ronde en stoppen.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconden tussen rondes.")
+@with_appcontext
 def send_mail(once: bool, interval: float) -> None:
     """Deliver the mail outbox (retries with backoff; never drops a message)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -76,6 +81,7 @@ def send_mail(once: bool, interval: float) -> None:
 
 
 @click.command("purge")
+@with_appcontext
 def purge() -> None:
     """Apply the retention rules: remove personal data whose term has passed."""
     with db.transaction() as session:
@@ -115,6 +121,7 @@ def start_background_workers(app: Flask, stop: threading.Event, *, mail_interval
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
+@with_appcontext
 def serve(host: str, port: int) -> None:
     """Serve the built site and the backend on one port, with mail worker and daily purge."""
     from werkzeug.serving import run_simple

@@ -82,6 +82,9 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
     if not value:
         return ""
     value = unicodedata.normalize("NFC", value)
+    if not multiline:
+        # A line break in a one-line field becomes a space: "Jan\r\nBcc" reads "Jan Bcc".
+        value = value.translate({ord(ch): " " for ch in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
     allowed = {"\n"} if multiline else set()
     value = "".join(ch for ch in value if ch in allowed or unicodedata.category(ch)[0] != "C" or ch == "\t")
     value = value.replace("\t", " ")

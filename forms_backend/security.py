@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -33,11 +34,22 @@ def init_app(app: Flask) -> None:
 def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:
     """A context manager that counts one hit against ``rule`` (429 when exceeded).
 
-    ``key`` limits per value (e.g. an e-mail address); without it, per client IP.
+    ``key`` limits per value (e.g. an e-mail address); without it, per client IP. The value is
+    hashed with the secret key first, so no address ends up in Redis.
     """
     limiter: Limiter = current_app.extensions["brug.limiter"]
-    key_func = (lambda: f"{scope}:{key}") if key is not None else (lambda: f"{scope}:{get_remote_address()}")
+    if key is not None:
+        hashed = keyed_hash(key.strip().lower())
+        key_func = lambda: f"{scope}:{hashed}"  # noqa: E731
+    else:
+        key_func = lambda: f"{scope}:{get_remote_address()}"  # noqa: E731
     return limiter.limit(rule, key_func=key_func, scope=scope)
+
+
+def keyed_hash(value: str) -> str:
+    """A short keyed digest of a personal value (rate-limit keys, never reversible)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hashlib.blake2b(value.encode("utf-8", "replace"), key=secret[:64], digest_size=12).hexdigest()
 
 
 def content_security_policy() -> str:

@@ -166,3 +166,28 @@ def test_no_module_shadows_the_stdlib():
 
     names = {p.stem for p in PACKAGE.rglob("*.py")} | {p.stem for p in (PACKAGE.parent / "site").rglob("*.py")}
     assert not names & set(sys.stdlib_module_names)
+
+
+def test_create_user_command_makes_an_account_that_can_log_in(runner, client):
+    result = runner.invoke(
+        args=["create-user", "--email", "Nieuw@Brug.example.nl", "--name", "Nieuwe coördinator",
+              "--role", "coordinator", "--programme", "cosa", "--region", "gelderland",
+              "--password", "een-heel-lang-wachtwoord"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Account aangemaakt" in result.output
+    response = client.post("/beheer/inloggen", data={"email": "nieuw@brug.example.nl", "password": "een-heel-lang-wachtwoord"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/beheer/")
+
+
+def test_create_user_command_refuses_a_short_password_in_dutch(runner):
+    result = runner.invoke(args=["create-user", "--email", "a@brug.example.nl", "--name", "A", "--password", "kort"])
+    assert result.exit_code != 0
+    assert "minstens 12 tekens" in result.output
+
+
+def test_one_line_fields_turn_line_breaks_into_spaces():
+    from forms_backend.forms import clean_text
+
+    assert clean_text("Jan\r\nBcc: x@example.nl") == "Jan Bcc: x@example.nl"
+    assert clean_text("regel 1\r\nregel\x00 2", multiline=True) == "regel 1\nregel 2"
