@@ -191,3 +191,9 @@ def test_one_line_fields_turn_line_breaks_into_spaces():
 
     assert clean_text("Jan\r\nBcc: x@example.nl") == "Jan Bcc: x@example.nl"
     assert clean_text("regel 1\r\nregel\x00 2", multiline=True) == "regel 1\nregel 2"
+
+
+def test_templates_show_labels_not_slugs(app):
+    with app.app_context():
+        render = app.jinja_env.from_string("{{ 'noord-holland'|regio }} / {{ ['werk-en-dagbesteding']|map('leefgebied')|join }}")
+        assert render.render() == "Noord-Holland / Werk en dagbesteding"

@@ -6,6 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
+
+    # One place that turns stored slugs into the words people read.
+    for name, labels in (("regio", REGIOS), ("leefgebied", LEEFGEBIEDEN), ("fase", FASEN), ("organisatietype", ORGANISATIETYPES)):
+        app.jinja_env.filters[name] = lambda slug, labels=labels: labels.get(slug, slug) if slug else ""
     from forms_backend.views import (
         agenda,
         beheer,
