@@ -37,7 +37,6 @@ def default_config() -> dict[str, Any]:
         "SMTP_PASSWORD": None,
         "SMTP_STARTTLS": False,
         "SMTP_TIMEOUT": 10,
-        "MAIL_WORKER": False,  # run the outbox worker in a background thread (make serve)
         "RATELIMIT_STORAGE_URL": "memory://",
         "RATELIMIT_ENABLED": True,
         "MAX_CONTENT_LENGTH": 256 * 1024,
