@@ -13,18 +13,24 @@ bytes. The rules from ``CALENDAR.md`` are written down once, here:
 - Recurring meetings: RRULE, EXDATE for skipped dates, and a second VEVENT with the same UID and
   RECURRENCE-ID for a changed or cancelled occurrence.
 
-``FeedRenderer`` produces exactly ``build_calendar(...).to_ical()`` but keeps each meeting's
-serialised VEVENTs, so one changed meeting re-renders one meeting.
+A feed is assembled from fragments: ``calendar_head`` (properties and the VTIMEZONE), each
+meeting's serialised VEVENTs (``fragment``, stored in the database on every change), and
+``END:VCALENDAR``; ``assemble`` gives exactly ``build_calendar(...).to_ical()``. The bytes are
+the same because icalendar serialises a component the same inside a calendar as on its own.
+``fragment_key`` names what a stored fragment depends on besides the meeting (site, icalendar
+version), so fragments made under another configuration are redone, not served.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import icalendar
 from icalendar import (
     Calendar,
     Event,
@@ -105,12 +111,17 @@ def meeting_url(meeting: FeedMeeting, site: FeedSite) -> str:
     return f"{site.base_url}/agenda/{path}/"
 
 
-def in_feed(meeting: FeedMeeting, now: dt.datetime) -> bool:
-    """Cancelled meetings stay 30 days after their start; others a year after their end."""
+def feed_until(meeting: FeedMeeting) -> dt.datetime:
+    """When a meeting leaves the feeds: cancelled ones 30 days after their start, others a year
+    after their (last) end. Stored with the fragment, so a feed query can filter on it."""
     if meeting.cancelled:
-        return meeting.starts_at + CANCELLED_KEPT > now
+        return (meeting.starts_at + CANCELLED_KEPT).astimezone(dt.UTC)
     last_end = (meeting.last_start or meeting.starts_at) + (meeting.ends_at - meeting.starts_at)
-    return last_end + PAST_KEPT > now
+    return (last_end + PAST_KEPT).astimezone(dt.UTC)
+
+
+def in_feed(meeting: FeedMeeting, now: dt.datetime) -> bool:
+    return feed_until(meeting) > now
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,12 +265,45 @@ def build_calendar(
     return cal
 
 
+# ---------------------------------------------------------------------------------------------
+# fragments: a feed is a fixed head, the stored VEVENTs of its meetings, and END:VCALENDAR
+
+FRAGMENT_FORMAT = 1  # raise when meeting_events() changes, so stored fragments are redone
+
+
+def fragment_key(site: FeedSite) -> str:
+    """What stored fragments depend on besides the meeting: the site and the serialiser."""
+    parts = (FRAGMENT_FORMAT, icalendar.__version__, site.base_url, site.domain, site.organiser)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def fragment(meeting: FeedMeeting, site: FeedSite) -> bytes:
+    """The serialised VEVENTs of one meeting, exactly as they appear inside a calendar."""
+    return b"".join(event.to_ical() for event in meeting_events(meeting, site))
+
+
+@functools.lru_cache(maxsize=512)
+def calendar_head(name: str, description: str | None = None) -> bytes:
+    """Everything of a feed before its first VEVENT (properties and the VTIMEZONE)."""
+    head = _calendar(name=name, method="PUBLISH", description=description).to_ical()
+    assert head.endswith(_END)
+    return head[: -len(_END)]
+
+
+def assemble(head: bytes, fragments: Iterable[bytes | str]) -> bytes:
+    """A feed from its head and its meetings' fragments (in meeting id order)."""
+    body = "".join(f if isinstance(f, str) else f.decode("utf-8") for f in fragments)
+    return b"".join((head, body.encode("utf-8"), _END))
+
+
 class FeedRenderer:
-    """Renders feed bytes from per-meeting fragments; a fragment is reused until its meeting
-    changes. Output equals ``build_calendar(...).to_ical()`` byte for byte."""
+    """Renders fragments in process for meetings whose stored fragment is missing or stale,
+    and keeps them until their meeting changes. ``render`` equals
+    ``build_calendar(...).to_ical()`` byte for byte."""
 
     def __init__(self, site: FeedSite, *, max_fragments: int = 100_000) -> None:
         self.site = site
+        self.key = fragment_key(site)
         self.max_fragments = max_fragments
         self._fragments: dict[int, tuple[tuple[int, dt.datetime, int, bool], bytes]] = {}
         self.rendered = 0  # fragments serialised (for tests and the benchmark)
@@ -269,7 +313,7 @@ class FeedRenderer:
         cached = self._fragments.get(meeting.id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        data = b"".join(event.to_ical() for event in meeting_events(meeting, self.site))
+        data = fragment(meeting, self.site)
         if len(self._fragments) >= self.max_fragments:
             self._fragments.clear()
         self._fragments[meeting.id] = (key, data)
@@ -284,12 +328,8 @@ class FeedRenderer:
         name: str = "Brug bijeenkomsten",
         description: str | None = None,
     ) -> bytes:
-        head = _calendar(name=name, method="PUBLISH", description=description).to_ical()
-        assert head.endswith(_END)
-        parts = [head[: -len(_END)]]
-        parts += [self.fragment(m) for m in sorted(meetings, key=lambda m: m.id) if in_feed(m, now)]
-        parts.append(_END)
-        return b"".join(parts)
+        kept = sorted((m for m in meetings if in_feed(m, now)), key=lambda m: m.id)
+        return assemble(calendar_head(name, description), (self.fragment(m) for m in kept))
 
 
 def etag(data: bytes) -> str:

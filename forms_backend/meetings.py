@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint, func, update
+from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, feeds, outbox, tokens
@@ -124,6 +124,12 @@ class Meeting(SQLModel, table=True):
     last_modified: dt.datetime = Field(sa_type=UTCDateTime)
     cancelled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by: str = Field(default="", max_length=80)
+    # The meeting's serialised VEVENTs (master and RECURRENCE-ID overrides), stored on every
+    # change: a feed is a query of this column plus a fixed head and footer. ``ical_key`` says
+    # which site and serialiser made it (feeds.fragment_key); ``feed_until`` when it leaves feeds.
+    ical: str | None = Field(default=None, sa_type=Text)
+    ical_key: str = Field(default="", max_length=16)
+    feed_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
     @property
     def cancelled(self) -> bool:
@@ -420,15 +426,28 @@ def _bump(session: Session, now: dt.datetime) -> None:
     session.flush()
 
 
-def _touch(session: Session, meeting: Meeting, now: dt.datetime, *, notable: bool) -> None:
+def _touch(
+    session: Session, meeting: Meeting, now: dt.datetime, *, notable: bool, settings: Settings
+) -> None:
     # last_modified must move forward even when two edits share a clock reading
     meeting.last_modified = (
         max(now, meeting.last_modified + dt.timedelta(seconds=1)) if meeting.last_modified else now
     )
     if notable:
         meeting.sequence += 1
+    store_fragment(session, meeting, settings.feed_site)
     session.add(meeting)
     _bump(session, now)
+
+
+def store_fragment(session: Session, meeting: Meeting, site: feeds.FeedSite) -> None:
+    """Render the meeting's VEVENTs (with its current overrides) into its ``ical`` column."""
+    session.flush()  # pending overrides and a new meeting's id
+    item = meeting_feed(session, meeting)
+    meeting.ical = feeds.fragment(item, site).decode("utf-8")
+    meeting.ical_key = feeds.fragment_key(site)
+    meeting.feed_until = feeds.feed_until(item)
+    session.add(meeting)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,7 +612,7 @@ def create_meeting(
     )
     _apply(meeting, {})
     session.add(meeting)
-    session.flush()
+    store_fragment(session, meeting, settings.feed_site)
     _bump(session, now)
     audit.record(
         session, actor=actor, action="bijeenkomst.aangemaakt", subject=meeting.subject, now=now
@@ -651,7 +670,7 @@ def update_meeting(
     _apply(meeting, values)
     if notable:
         meeting.status = "gewijzigd"
-    _touch(session, meeting, now, notable=notable)
+    _touch(session, meeting, now, notable=notable, settings=settings)
     audit.record(
         session, actor=actor, action="bijeenkomst.gewijzigd", subject=meeting.subject, now=now
     )
@@ -679,7 +698,7 @@ def cancel_meeting(
         return meeting
     meeting.status = "geannuleerd"
     meeting.cancelled_at = now
-    _touch(session, meeting, now, notable=True)
+    _touch(session, meeting, now, notable=True, settings=settings)
     audit.record(
         session, actor=actor, action="bijeenkomst.geannuleerd", subject=meeting.subject, now=now
     )
@@ -777,7 +796,7 @@ def change_occurrence(
         raise MeetingError("Onbekende actie.")
     if meeting.status == "gepland":
         meeting.status = "gewijzigd"
-    _touch(session, meeting, now, notable=True)
+    _touch(session, meeting, now, notable=True, settings=settings)
     audit.record(
         session,
         actor=actor,
@@ -955,6 +974,86 @@ def feed_meetings(session: Session, flt: Filter, *, now: dt.datetime) -> list[fe
 
 def meeting_feed(session: Session, meeting: Meeting) -> feeds.FeedMeeting:
     return to_feed(meeting, overrides_for(session, [meeting.id]).get(meeting.id, []))  # type: ignore[list-item,arg-type]
+
+
+@dataclass(frozen=True)
+class FeedParts:
+    """A feed as stored fragments, read as plain rows (no Meeting object per row)."""
+
+    fragments: list[str]  # the stored VEVENTs of the meetings in the feed, in id order
+    stale: list[int]  # meetings whose fragment is missing or made for another site/serialiser
+    last_modified: dt.datetime | None  # the latest change of a meeting in the feed
+    left_at: dt.datetime | None  # the latest moment a meeting left the feed (at or before now)
+
+
+def feed_parts(
+    session: Session,
+    flt: Filter | None,
+    *,
+    now: dt.datetime,
+    key: str,
+    meeting_id: int | None = None,
+) -> FeedParts:
+    """The fragments of a filtered feed (or of one meeting) at ``now``: one query over the
+    fragment columns, and one indexed lookup of when the feed last lost a meeting (its bytes
+    change then without any data changing, so Last-Modified must move too)."""
+    table = Meeting.__table__.c  # type: ignore[attr-defined]
+
+    def scoped(query: Any) -> Any:
+        return _filtered(query, flt) if flt is not None else query.where(table.id == meeting_id)
+
+    rows = session.exec(  # type: ignore[call-overload]
+        scoped(
+            select(table.id, table.ical, table.ical_key, table.last_modified).where(
+                (table.feed_until > now) | (table.ical_key != key)
+            )
+        ).order_by(table.id)
+    ).all()
+    fragments, stale, changed = [], [], []
+    for row_id, ical, ical_key, modified in rows:
+        if ical_key != key or ical is None:
+            stale.append(row_id)
+        else:
+            fragments.append(ical)
+            changed.append(modified)
+    left_at = session.exec(  # type: ignore[call-overload]
+        scoped(select(table.feed_until).where(table.feed_until <= now))
+        .order_by(table.feed_until.desc())
+        .limit(1)  # walks the feed_until index down from now to the first match
+    ).first()
+    return FeedParts(fragments, stale, max(changed, default=None), left_at)
+
+
+def refresh_fragments(
+    session: Session, site: feeds.FeedSite, ids: Sequence[int] | None = None
+) -> int:
+    """Re-render stored fragments that are missing or stale (made for another site or
+    icalendar version): all of them, or those of ``ids``. Rows are locked on PostgreSQL so a
+    concurrent change is not overwritten with older data. Returns how many were rendered."""
+    key = feeds.fragment_key(site)
+    stale = (Meeting.ical_key != key) | (col(Meeting.ical).is_(None))
+    query = select(Meeting.id).where(stale)
+    if ids is not None:
+        query = query.where(col(Meeting.id).in_(list(ids)))
+    todo = list(session.exec(query.order_by(Meeting.id)))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    done = 0
+    for start in range(0, len(todo), 500):
+        chunk = todo[start : start + 500]
+        rows = select(Meeting).where(col(Meeting.id).in_(chunk), stale)
+        if postgres:
+            rows = rows.with_for_update()
+        found = list(session.exec(rows.execution_options(populate_existing=True)))
+        extra = overrides_for(session, [m.id for m in found if m.repeat])  # type: ignore[misc]
+        for meeting in found:
+            item = to_feed(meeting, extra.get(meeting.id, []))  # type: ignore[arg-type]
+            meeting.ical = feeds.fragment(item, site).decode("utf-8")
+            meeting.ical_key = key
+            meeting.feed_until = feeds.feed_until(item)
+            session.add(meeting)
+            done += 1
+        session.flush()
+    return done
 
 
 # ---------------------------------------------------------------------------------------------

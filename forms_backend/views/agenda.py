@@ -1,8 +1,9 @@
 """Public agenda (/agenda/), registration, private feeds and the iCalendar feeds (/agenda.ics ...).
 
 Feeds are cached as bytes per filter, keyed by the one ``calendar_version`` row: a poll costs a
-primary-key lookup, and a matching ``If-None-Match`` gets 304 without rendering. A miss
-re-renders only the meetings that changed (``feeds.FeedRenderer`` keeps per-meeting fragments).
+primary-key lookup, and a matching ``If-None-Match`` gets 304 without rendering. A miss (or the
+first request after a restart) renders nothing: every change stores the meeting's VEVENTs in
+``meeting.ical``, and a feed is one query over that column between a fixed head and footer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import click
 import markdown
 import nh3
 from flask import (
@@ -70,7 +72,7 @@ class CachedFeed:
 
 
 class FeedCache:
-    """Feed bytes per filter (LRU) plus the renderer's per-meeting fragments, per process.
+    """Feed bytes per filter (LRU), per process; the renderer only serves stale fragments.
 
     The calendar version itself is re-read at most every ``version_ttl`` seconds (config
     ``FEED_VERSION_TTL``, default 1 s): under a storm of polls a worker asks the database about
@@ -122,9 +124,15 @@ def feed_cache(app: Flask | None = None) -> FeedCache:
 
 
 def _feed_response(
-    key: str, load: Any, *, name: str, filename: str, private: bool
+    key: str,
+    flt: meetings.Filter | None,
+    *,
+    name: str,
+    filename: str,
+    private: bool,
+    meeting_id: int | None = None,
 ) -> ResponseReturnValue:
-    """Answer a feed poll: version lookup → cached bytes (or render) → 200 or 304."""
+    """Answer a feed poll: version lookup → cached bytes (or assemble) → 200 or 304."""
     session = db.session()  # no connection until the first query
     now = clock.now()
     cache = feed_cache()
@@ -135,13 +143,9 @@ def _feed_response(
     cutoff = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     entry = cache.lookup(key, (version, day))
     if entry is None:
-        items = load(session, cutoff)
-        with cache.lock:
-            data = cache.renderer.render(items, now=cutoff, name=name)
-        modified = feeds.last_modified(items, changed_at or cutoff)
-        entry = CachedFeed(
-            (version, day), data, feeds.etag(data), max(modified, changed_at or modified)
-        )
+        data, modified = _assemble(session, cache, flt, meeting_id, cutoff, name)
+        last = max((t for t in (modified, changed_at) if t is not None), default=cutoff)
+        entry = CachedFeed((version, day), data, feeds.etag(data), last)
         cache.store(key, entry)
     headers = {
         "ETag": entry.etag,
@@ -157,6 +161,57 @@ def _feed_response(
     return response
 
 
+def _assemble(
+    session: Any,
+    cache: FeedCache,
+    flt: meetings.Filter | None,
+    meeting_id: int | None,
+    cutoff: dt.datetime,
+    name: str,
+) -> tuple[bytes, dt.datetime | None]:
+    """Feed bytes from the stored fragments: one query, no rendering. Fragments that are
+    missing or stale (another PUBLIC_URL/MAIL_DOMAIN, another icalendar) are rendered and
+    stored first; under a race that leaves some stale, render from the meetings instead."""
+    site = cache.renderer.site
+    parts = meetings.feed_parts(
+        session, flt, now=cutoff, key=cache.renderer.key, meeting_id=meeting_id
+    )
+    if parts.stale:
+        with db.transaction() as write:
+            meetings.refresh_fragments(write, site, parts.stale)
+        session.rollback()  # a fresh snapshot that sees them
+        parts = meetings.feed_parts(
+            session, flt, now=cutoff, key=cache.renderer.key, meeting_id=meeting_id
+        )
+    if parts.stale:
+        if flt is not None:
+            items = meetings.feed_meetings(session, flt, now=cutoff)
+        else:
+            found = meetings.get_meeting(session, meeting_id)  # type: ignore[arg-type]
+            items = [meetings.meeting_feed(session, found)] if found is not None else []
+        with cache.lock:
+            data = cache.renderer.render(items, now=cutoff, name=name)
+        return data, feeds.last_modified([m for m in items if feeds.in_feed(m, cutoff)], cutoff)
+    data = feeds.assemble(feeds.calendar_head(name), parts.fragments)
+    # A meeting that left the feed changed the bytes at the first cutoff after it left.
+    left = parts.left_at and _next_cutoff(parts.left_at)
+    return data, max((t for t in (parts.last_modified, left) if t is not None), default=None)
+
+
+@bp.cli.command("refresh-feeds")
+def refresh_feeds_command() -> None:
+    """Render the stored feed fragments that are missing or stale (run after changing
+    PUBLIC_URL or MAIL_DOMAIN, or upgrading icalendar)."""
+    with db.transaction() as session:
+        done = meetings.refresh_fragments(session, settings().feed_site)
+    click.echo(f"{done} bijeenkomsten opnieuw klaargezet voor de agenda-feeds.")
+
+
+def _next_cutoff(value: dt.datetime) -> dt.datetime:
+    midnight = dt.datetime.combine(value.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+    return midnight if midnight >= value else midnight + dt.timedelta(days=1)
+
+
 def _not_modified(entry: CachedFeed) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains(entry.etag.strip('"'))
@@ -167,7 +222,7 @@ def _not_modified(entry: CachedFeed) -> bool:
 def _public_feed(flt: meetings.Filter, *, name: str, filename: str) -> ResponseReturnValue:
     return _feed_response(
         "public:" + flt.key,
-        lambda session, cutoff: meetings.feed_meetings(session, flt, now=cutoff),
+        flt,
         name=name,
         filename=filename,
         private=False,
@@ -242,7 +297,8 @@ def feed_meeting(meeting_id: int) -> ResponseReturnValue:
     meeting = _public_meeting(meeting_id)
     return _feed_response(
         f"meeting:{meeting_id}",
-        lambda session, cutoff: [meetings.meeting_feed(session, meeting)],
+        None,
+        meeting_id=meeting_id,
         name=meeting.title,
         filename=f"brug-bijeenkomst-{meeting_id}.ics",
         private=False,
@@ -258,7 +314,7 @@ def feed_private(token: str) -> ResponseReturnValue:
     flt = meetings.partner_filter(feed)
     return _feed_response(
         f"private:{feed.id}:{flt.key}",
-        lambda session, cutoff: meetings.feed_meetings(session, flt, now=cutoff),
+        flt,
         name="Brug bijeenkomsten (privé)",
         filename="brug-prive.ics",
         private=True,

@@ -8,8 +8,7 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from meeting_helpers import SETTINGS, ams, ical_js, link_in, z
-from sqlalchemy import event
+from meeting_helpers import SETTINGS, ams, ical_js, link_in, recorded_statements, z
 
 from forms_backend import db, meetings
 from forms_backend.views.agenda import feed_cache
@@ -55,33 +54,31 @@ def test_a_304_costs_one_version_lookup_and_no_rendering(app, agenda, client):
     etag = client.get("/agenda.ics").headers["ETag"]
     renderer = feed_cache(app).renderer
     rendered = renderer.rendered
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = db.get_engine(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db.get_engine(app)) as statements:
         assert client.get("/agenda.ics", headers={"If-None-Match": etag}).status_code == 304
         assert client.get("/agenda.ics").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(queries) == 2 and all("calendar_version" in q for q in queries), queries
     assert renderer.rendered == rendered
 
 
+def _fragments(agenda) -> dict[int, str]:
+    with db.new_session(agenda.engine, write=False) as s:
+        return dict(s.exec(meetings.select(meetings.Meeting.id, meetings.Meeting.ical)).all())
+
+
 def test_one_change_changes_the_etag_and_rerenders_one_meeting(app, agenda, client, clock):
     ids = [agenda.create(title=f"Bijeenkomst {n}") for n in range(6)]
     first = client.get("/agenda.ics")
-    rendered = feed_cache(app).renderer.rendered
+    stored = _fragments(agenda)
     clock.advance(minutes=5)
     with agenda.session() as s:
         meetings.cancel_meeting(s, ids[2], actor="user:1", now=agenda.now, settings=SETTINGS)
+    changed = {i for i, text in _fragments(agenda).items() if text != stored[i]}
+    assert changed == {ids[2]}  # the change stored one meeting's VEVENTs again
     second = client.get("/agenda.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
-    assert feed_cache(app).renderer.rendered == rendered + 1
+    assert feed_cache(app).renderer.rendered == 0  # the feed only assembled stored fragments
     uid = f"meeting-{ids[2]}@brug.example.nl"
     cancelled = next(e for e in ical_js(second.data)["events"] if e["uid"] == uid)
     assert cancelled["status"] == "CANCELLED" and cancelled["sequence"] == 1

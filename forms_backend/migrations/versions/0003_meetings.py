@@ -57,10 +57,14 @@ def upgrade() -> None:
     sa.Column('last_modified', forms_backend.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('cancelled_at', forms_backend.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('ical', sa.Text(), nullable=True),
+    sa.Column('ical_key', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('feed_until', forms_backend.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_audience'), ['audience'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meeting_feed_until'), ['feed_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_meeting_last_start'), ['last_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_meeting_region'), ['region'], unique=False)
         batch_op.create_index(batch_op.f('ix_meeting_starts_at'), ['starts_at'], unique=False)
@@ -142,6 +146,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meeting_starts_at'))
         batch_op.drop_index(batch_op.f('ix_meeting_region'))
         batch_op.drop_index(batch_op.f('ix_meeting_last_start'))
+        batch_op.drop_index(batch_op.f('ix_meeting_feed_until'))
         batch_op.drop_index(batch_op.f('ix_meeting_audience'))
 
     op.drop_table('meeting')
