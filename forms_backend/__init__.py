@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported in create_app: the site build imports forms_backend.content
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,8 @@ def default_config() -> dict[str, Any]:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application: config, database, security, blueprints, CLI."""
+    from flask import Flask
+
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.from_mapping(default_config())
     if test_config is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from markdown.extensions.toc import slugify
+from mkdocs.utils import get_relative_url
 
 GLOSSARY = "woordenlijst.md"
 _HEADING = re.compile(r"^## +(.+?) *$", re.M)
@@ -47,10 +48,30 @@ class Term:
     def exact_case(self) -> bool:
         return self.name != self.name.capitalize() or any(ch.isdigit() for ch in self.name)
 
-    def pattern(self) -> str:
-        words = r"\s+".join(re.escape(html.escape(w, quote=False)) for w in self.name.split())
-        body = f"{words}{SUFFIX}"
-        return body if self.exact_case else f"(?i:{body})"
+    def patterns(self) -> list[str]:
+        """Regular expressions for the term as it appears in HTML, one per possible first
+        character, each starting with that character as a literal.
+
+        A literal first character in every alternative lets Python's regex engine skip to the
+        positions where a term can start; a leading lookbehind would make it try every position
+        of the page (40 times slower). So the "no word character before" test comes right after
+        the first character, as a two-character lookbehind.
+        """
+        words = [html.escape(w, quote=False) for w in self.name.split()]
+        rest = r"\s+".join([re.escape(words[0][1:]), *map(re.escape, words[1:])])
+        tail = f"{rest}{SUFFIX}"
+        first = words[0][0]
+        firsts = [first]
+        if not self.exact_case:
+            tail = f"(?i:{tail})"
+            cases = {first.upper(), first.lower()}
+            if all(len(c) == 1 for c in cases):
+                firsts = sorted(cases)
+            else:
+                firsts = [f"(?i:{re.escape(first)})"]
+        return [
+            f"{re.escape(c) if len(c) == 1 else c}(?<![\\w&-].){tail}(?![\\w-])" for c in firsts
+        ]
 
 
 def read_terms(markdown: str) -> list[Term]:
@@ -69,24 +90,30 @@ def read_terms(markdown: str) -> list[Term]:
 
 
 class Linker:
-    """Links first appearances of the terms in an HTML fragment."""
+    """Links first appearances of the terms in an HTML fragment.
+
+    Built once per build: one alternation of all terms, longest first (so "Re-integratieverlof"
+    wins over "Re-integratie"), each alternative ending in an empty group that tells which term
+    matched. A page where no term occurs costs one regex search; only a page with a match is
+    split into tags and text.
+    """
 
     def __init__(self, terms: list[Term]) -> None:
         self.terms = terms
-        ordered = sorted(range(len(terms)), key=lambda i: -len(terms[i].name))
-        self.regex = (
-            re.compile("|".join(
-                f"(?P<t{i}>(?<![\\w&-]){terms[i].pattern()}(?![\\w-]))" for i in ordered
-            ))
-            if terms else None
-        )
+        self._by_anchor = {term.anchor: i for i, term in enumerate(terms)}
+        alternatives: list[str] = []
+        self._term_of_group: dict[int, int] = {}
+        for i in sorted(range(len(terms)), key=lambda i: -len(terms[i].name)):
+            for pattern in terms[i].patterns():
+                alternatives.append(f"{pattern}()")
+                self._term_of_group[len(alternatives)] = i
+        self.regex = re.compile("|".join(alternatives)) if terms else None
 
     def link(self, fragment: str, glossary_url: str) -> str:
         """``fragment`` with each term's first appearance linked to ``glossary_url#anchor``."""
-        if self.regex is None:
+        if self.regex is None or self.regex.search(fragment) is None:
             return fragment
         done: set[int] = set()
-        by_anchor = {term.anchor: i for i, term in enumerate(self.terms)}
         skip_depth = 0
         out = []
         for token in _TOKEN.split(fragment):
@@ -98,11 +125,11 @@ class Linker:
                     closing = tag.group(1) == "/"
                     skip_depth = max(0, skip_depth + (-1 if closing else 1))
                     if not closing and tag.group(2).lower() == "a":
-                        index = by_anchor.get(_glossary_anchor(token) or "")
+                        index = self._by_anchor.get(_glossary_anchor(token) or "")
                         if index is not None:
                             done.add(index)
                 out.append(token)
-            elif skip_depth:
+            elif skip_depth or len(done) == len(self.terms):
                 out.append(token)
             else:
                 out.append(self._link_text(token, glossary_url, done))
@@ -112,7 +139,7 @@ class Linker:
         assert self.regex is not None
 
         def replace(match: re.Match[str]) -> str:
-            index = int(str(match.lastgroup)[1:])
+            index = self._term_of_group[match.lastindex or 0]
             if index in done:
                 return match.group(0)
             done.add(index)
@@ -149,7 +176,5 @@ def on_config(config: Any) -> Any:
 def on_page_content(html_fragment: str, page: Any, config: Any, files: Any) -> str:
     if _linker is None or page.file.src_uri in (GLOSSARY, "_shell.md"):
         return html_fragment
-    from mkdocs.utils import get_relative_url
-
     glossary_url = get_relative_url(GLOSSARY.removesuffix(".md") + "/", page.url)
     return _linker.link(html_fragment, glossary_url)

@@ -11,25 +11,43 @@ accessibility audit rejects (partials/search.html):
 - the search dialog (``role="dialog"``) has no accessible name: it gets ``aria-label="Zoeken"``.
 
 Each fix changes exactly that attribute; browsers already treat the invalid forms as absent.
+
+Why not override the templates: none of these four spots sits in a block, so fixing them at the
+source means copying four of Material's generated templates (base.html among them) and keeping
+the copies in step with every theme upgrade. Each fragment is fixed with one ``str.replace``
+instead: a few microseconds per page, no regular expression (a profile of the earlier regex
+version put this hook at 5 ms per page).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*\btype="checkbox"[^>]*?)\s+autocomplete="off"')
-_EMPTY_TABINDEX = re.compile(r'\s+tabindex=""')
-_TOC_LABEL = re.compile(r'(<label\b[^>]*?)\s+for="__toc"')
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
+# (fragment as the theme writes it, valid replacement); each is replaced wherever it occurs.
+FIXES = (
+    (
+        'type="checkbox" id="__drawer" autocomplete="off"',
+        'type="checkbox" id="__drawer"',
+    ),
+    (
+        'type="checkbox" id="__search" autocomplete="off"',
+        'type="checkbox" id="__search"',
+    ),
+    (' tabindex=""', ""),
+    (_SEARCH_DIALOG, _SEARCH_DIALOG[:-1] + ' aria-label="Zoeken">'),
+)
+_TOC_TARGET = 'id="__toc"'
+_TOC_LABEL = ' for="__toc"'
 
 
 def valid_markup(output: str) -> str:
-    output = _CHECKBOX_AUTOCOMPLETE.sub(r"\1", output)
-    output = _EMPTY_TABINDEX.sub("", output)
-    if 'id="__toc"' not in output:
-        output = _TOC_LABEL.sub(r"\1", output)
-    return output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG[:-1] + ' aria-label="Zoeken">')
+    for fragment, valid in FIXES:
+        output = output.replace(fragment, valid)
+    if _TOC_TARGET not in output:
+        # Only labels carry for="__toc" in the theme's markup.
+        output = output.replace(_TOC_LABEL, "")
+    return output
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
