@@ -57,17 +57,41 @@ def enqueue(
 ) -> OutboxMessage:
     """Add a message to the caller's transaction. ``delay`` evens out timing (enumeration)."""
     message = OutboxMessage(
-        kind=kind,
-        recipient=to,
-        subject=" ".join(subject.split())[:300],
-        body=body,
-        ical=ical,
-        ical_method=ical_method,
-        created_at=now,
-        send_after=now + delay,
+        **message_values(
+            to=to, subject=subject, body=body, now=now, kind=kind, ical=ical,
+            ical_method=ical_method, delay=delay,
+        )
     )
     session.add(message)
     return message
+
+
+def message_values(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    kind: str,
+    ical: str | None = None,
+    ical_method: str | None = None,
+    delay: dt.timedelta = dt.timedelta(0),
+) -> dict[str, object]:
+    """The column values of a new message: for ``enqueue`` or a Core insert in a hot path."""
+    return {
+        "kind": kind,
+        "recipient": to,
+        "subject": " ".join(subject.split())[:300],
+        "body": body,
+        "ical": ical,
+        "ical_method": ical_method,
+        "created_at": now,
+        "send_after": now + delay,
+        "locked_until": None,
+        "attempts": 0,
+        "last_error": None,
+        "sent_at": None,
+    }
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,12 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def mint() -> tuple[str, str]:
+    """A new raw token and its digest, without a database (a caller may insert the row itself)."""
+    raw = secrets.token_urlsafe(32)
+    return raw, _digest(raw)
+
+
 def issue(
     session: Session,
     *,
@@ -44,10 +50,10 @@ def issue(
     single_use: bool = True,
 ) -> str:
     """Create a token and return its raw value (shown once, in a link)."""
-    raw = secrets.token_urlsafe(32)
+    raw, digest = mint()
     session.add(
         Token(
-            digest=_digest(raw),
+            digest=digest,
             purpose=purpose,
             subject=subject,
             created_at=now,

@@ -367,6 +367,7 @@ class Settings:
 
 _mail_env = Environment(
     loader=FileSystemLoader(PACKAGE / "templates" / "mail"),
+    auto_reload=False,  # compiled once per process: no stat() of the templates per mail
     autoescape=False,  # plain-text mail  # noqa: S701
     undefined=StrictUndefined,
     keep_trailing_newline=True,
@@ -406,19 +407,25 @@ def _mail(
     settings: Settings,
     **extra: Any,
 ) -> None:
-    context = {
-        "volunteer": volunteer,
-        "programme": programmes().get(volunteer.programme),
-        "programme_title": programmes()[volunteer.programme].title
-        if volunteer.programme in programmes()
-        else volunteer.programme,
-        "personal_link": _personal_link(session, volunteer, now=now, settings=settings),
-        "link_days": settings.link_ttl.days or 1,
-        "site_name": settings.site_name,
-        **extra,
-    }
-    subject, body = render_mail(template, **context)
+    personal_link = _personal_link(session, volunteer, now=now, settings=settings)
+    subject, body = _render(volunteer, template, personal_link, settings=settings, **extra)
     outbox.enqueue(session, to=volunteer.email, subject=subject, body=body, now=now, kind=kind)
+
+
+def _render(
+    volunteer: Volunteer, template: str, personal_link: str, *, settings: Settings, **extra: Any
+) -> tuple[str, str]:
+    prog = programmes().get(volunteer.programme)
+    return render_mail(
+        template,
+        volunteer=volunteer,
+        programme=prog,
+        programme_title=prog.title if prog else volunteer.programme,
+        personal_link=personal_link,
+        link_days=settings.link_ttl.days or 1,
+        site_name=settings.site_name,
+        **extra,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,14 +453,22 @@ def sign_up(
     A repeat with a known address creates nothing new but still queues one mail (a new
     confirmation link, or "you were already signed up, here is your personal link"), so the
     page and the mail traffic look the same whether or not the address was known.
+
+    Everything a new sign-up needs (normalised values, both tokens and their digests, the
+    rendered mail) is computed before the first statement, because on SQLite that statement
+    takes the write lock (``BEGIN IMMEDIATE``): the lock covers one SELECT and five INSERTs.
     """
     prog = programme(data.programme)
-    postcode = normalise_postcode(data.postcode)
-    region = region_for_postcode(postcode)
-    answers = _clean_answers(prog, data.answers)
-    existing = _find(session, email=data.email, programme_slug=prog.slug)
-    if existing:
-        volunteer = existing[-1]
+    new = _prepare_signup(prog, data, now=now, settings=settings)
+    connection = session.connection()  # the write transaction (lock) starts here
+    existing_id = connection.execute(
+        select(Volunteer.id)
+        .where(Volunteer.email == new.volunteer["email"], Volunteer.programme == prog.slug)
+        .order_by(col(Volunteer.id).desc())
+        .limit(1)
+    ).scalar()
+    if existing_id is not None:
+        volunteer = session.get_one(Volunteer, existing_id)
         if volunteer.status == "aangemeld":
             _send_confirmation(session, volunteer, now=now, settings=settings)
         else:
@@ -466,46 +481,108 @@ def sign_up(
                 settings=settings,
             )
         session.commit()
-        assert volunteer.id is not None
-        return SignupResult(volunteer.id, repeated=True)
-    volunteer = Volunteer(
-        programme=prog.slug,
-        region=region,
-        name=data.name.strip(),
-        email=data.email,
-        phone=normalise_phone(data.phone),
-        postcode=postcode,
-        motivation=data.motivation.strip(),
-        availability=list(dict.fromkeys(data.availability)),
-        heard_via=data.heard_via if data.heard_via in HEARD_VIA else "",
-        answers=answers,
-        consent_version=data.consent_version,
-        consent_at=now,
-        created_at=now,
-        status_at=now,
-        updated_at=now,
-    )
-    _add_signup(session, volunteer, note="Aangemeld via het formulier")
-    _send_confirmation(session, volunteer, now=now, settings=settings)
+        return SignupResult(existing_id, repeated=True)
+    volunteer_id = connection.execute(_INSERT_VOLUNTEER, new.volunteer).inserted_primary_key[0]
+    subject = f"volunteer:{volunteer_id}"
+    connection.execute(_INSERT_EVENT, {**new.event, "volunteer_id": volunteer_id})
+    connection.execute(_INSERT_TOKEN, [{**t, "subject": subject} for t in new.tokens])
+    connection.execute(_INSERT_OUTBOX, new.mail)
     session.commit()
-    assert volunteer.id is not None
-    return SignupResult(volunteer.id, repeated=False)
+    return SignupResult(volunteer_id, repeated=False)
+
+
+_INSERT_VOLUNTEER = Volunteer.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_EVENT = VolunteerEvent.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_TOKEN = tokens.Token.__table__.insert()  # type: ignore[attr-defined]
+_INSERT_OUTBOX = outbox.OutboxMessage.__table__.insert()  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _NewSignup:
+    """Column values of a new sign-up's rows, all computed before the write transaction."""
+
+    volunteer: dict[str, Any]
+    event: dict[str, Any]
+    tokens: list[dict[str, Any]]  # without the subject: that needs the volunteer's id
+    mail: dict[str, object]
+
+
+def _prepare_signup(
+    prog: Programme, data: SignupInput, *, now: dt.datetime, settings: Settings
+) -> _NewSignup:
+    postcode = normalise_postcode(data.postcode)
+    volunteer = {
+        "programme": prog.slug,
+        "region": region_for_postcode(postcode),
+        "status": "aangemeld",
+        "name": data.name.strip(),
+        "email": data.email,
+        "phone": normalise_phone(data.phone),
+        "postcode": postcode,
+        "motivation": data.motivation.strip(),
+        "availability": list(dict.fromkeys(data.availability)),
+        "heard_via": data.heard_via if data.heard_via in HEARD_VIA else "",
+        "answers": _clean_answers(prog, data.answers),
+        "consent_version": data.consent_version,
+        "consent_at": now,
+        "created_at": now,
+        "confirmed_at": None,
+        "status_at": now,
+        "updated_at": now,
+    }
+    confirm_raw, confirm_digest = tokens.mint()
+    self_raw, self_digest = tokens.mint()
+    token_rows = [
+        _token_values(confirm_digest, PURPOSE_CONFIRM, now, settings.confirm_ttl, single_use=True),
+        _token_values(self_digest, PURPOSE_SELF, now, settings.link_ttl, single_use=False),
+    ]
+    subject, body = _render(
+        Volunteer(**volunteer),
+        "volunteer_confirm.txt",
+        settings.url(f"/mijn/{self_raw}"),
+        settings=settings,
+        confirm_link=settings.url(f"/aanmelden/bevestigen/{confirm_raw}"),
+        confirm_hours=int(settings.confirm_ttl.total_seconds() // 3600),
+    )
+    event = _first_step(now, note="Aangemeld via het formulier")
+    mail = outbox.message_values(
+        to=data.email, subject=subject, body=body, now=now, kind="vrijwilliger.bevestigen"
+    )
+    return _NewSignup(volunteer, event, token_rows, mail)
+
+
+def _token_values(
+    digest: str, purpose: str, now: dt.datetime, ttl: dt.timedelta, *, single_use: bool
+) -> dict[str, Any]:
+    return {
+        "digest": digest,
+        "purpose": purpose,
+        "created_at": now,
+        "expires_at": now + ttl,
+        "used_at": None,
+        "single_use": single_use,
+    }
+
+
+def _first_step(at: dt.datetime, *, note: str) -> dict[str, Any]:
+    return {
+        "at": at,
+        "step_date": at.date(),
+        "actor": "vrijwilliger",
+        "from_status": None,
+        "to_status": "aangemeld",
+        "note": note,
+        "mailed": False,
+    }
 
 
 def _add_signup(session: Session, volunteer: Volunteer, *, note: str) -> None:
     """Insert a new sign-up and its first step (the id is needed for tokens and events)."""
     session.add(volunteer)
     session.flush()
-    at = volunteer.created_at
-    first = VolunteerEvent(
-        volunteer_id=volunteer.id,
-        at=at,
-        step_date=at.date(),
-        actor="vrijwilliger",
-        to_status="aangemeld",
-        note=note,
+    session.add(
+        VolunteerEvent(volunteer_id=volunteer.id, **_first_step(volunteer.created_at, note=note))
     )
-    session.add(first)
 
 
 def _clean_answers(prog: Programme, answers: dict[str, str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from forms_backend import db, outbox, tokens, volunteers
@@ -144,15 +145,64 @@ def test_tokens_are_stored_as_digests_only(vol, session):
     assert raw not in stored and all(len(d) == 64 for d in stored)
 
 
-def test_sign_up_rolls_back_together_with_its_mail(app, vol, monkeypatch):
+def test_sign_up_rolls_back_together_with_its_mail(app, vol):
     """Sign-up and confirmation mail are one transaction: a failure stores neither."""
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+    def broken(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX_MESSAGE"):
+            raise RuntimeError("disk full")
 
-    monkeypatch.setattr(outbox, "enqueue", broken)
-    response = vol.sign_up()
+    engine = db.get_engine(app)
+    event.listen(engine, "before_cursor_execute", broken)
+    try:
+        response = vol.sign_up()
+    finally:
+        event.remove(engine, "before_cursor_execute", broken)
     assert response.status_code == 500
     with app.app_context(), db.transaction(write=False) as s:
         assert s.exec(select(volunteers.Volunteer)).all() == []
         assert s.exec(select(outbox.OutboxMessage)).all() == []
+
+
+def test_new_sign_up_holds_the_write_transaction_only_for_its_inserts(app, vol, session):
+    """Mail, tokens and validation happen before the first statement: on SQLite that statement
+    takes the write lock. Inside: one duplicate check and five inserts, then COMMIT."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    engine = db.get_engine(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = vol.sign_up()  # the GET of the form runs no SQL
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 303
+    begin = [s for s in statements if s.startswith("BEGIN")]
+    assert begin in ([], ["BEGIN IMMEDIATE"])  # SQLite says so; PostgreSQL begins implicitly
+    assert [s for s in statements if not s.startswith("BEGIN")] == [
+        "SELECT VOLUNTEER.ID FROM",
+        "INSERT INTO VOLUNTEER",
+        "INSERT INTO VOLUNTEER_EVENT",
+        "INSERT INTO TOKEN",
+        "INSERT INTO OUTBOX_MESSAGE",
+    ]
+    # and what was stored is complete: both links of the mail work
+    [volunteer] = session.exec(select(volunteers.Volunteer)).all()
+    stored = session.exec(select(tokens.Token)).all()
+    assert sorted((t.purpose, t.subject, t.single_use) for t in stored) == [
+        (volunteers.PURPOSE_CONFIRM, volunteer.subject, True),
+        (volunteers.PURPOSE_SELF, volunteer.subject, False),
+    ]
+    [step] = volunteers.events_of(session, volunteer)
+    assert (step.to_status, step.actor, step.step_date) == (
+        "aangemeld",
+        "vrijwilliger",
+        volunteer.created_at.date(),
+    )
+    session.rollback()  # the fixture's session writes: end its transaction (lock) here
+    [message] = vol.deliver()
+    assert vol.client.get(vol.personal_link(message)).status_code == 200
+    assert vol.client.post(vol.confirm_link(message)).status_code == 303
+    assert vol.all()[0].status == "bevestigd"
