@@ -91,11 +91,14 @@ def _stamp(path: Path) -> tuple[str, float] | None:
 
 
 def script_hashes() -> list[str]:
-    """Current inline-script hashes of the live shell, cached per shell file version."""
-    html, path = read_shell(current_app.config["SITE_DIR"])
-    key = _stamp(path) if path else None
+    """Current inline-script hashes of the live shell, cached per shell file version.
+
+    Called for every response (the CSP header): a stat() per call, the file is read only when
+    it changed."""
+    key = _stamp(shell_path(current_app.config["SITE_DIR"]))
     cache = current_app.extensions.setdefault("brug.shell_hashes", {})
     if key not in cache:
+        html, _path = read_shell(current_app.config["SITE_DIR"])
         cache.clear()
         cache[key] = inline_script_hashes(html)
     return cache[key]
