@@ -55,6 +55,7 @@ def test_signup_that_cannot_be_written_is_not_thanked(sqlite_app, fault):
     # a sign-up before the fault works
     assert sign_up(client, signup_fields("eerst@example.nl", 1)).status_code == 303
     event.listen(db.get_engine(app), "connect", fault)
+    db.get_engine(app).dispose()  # pooled connections: reconnect so the fault applies
     # a long motivation needs new pages: a full disk cannot hold it
     data = {**signup_fields("daarna@example.nl", 2), "motivation": "Ik wil helpen. " * 260}
     response = sign_up(client, data)
@@ -65,5 +66,6 @@ def test_signup_that_cannot_be_written_is_not_thanked(sqlite_app, fault):
     assert counts(path) == (1, 1, "ok")
     # when the fault is gone, the same sign-up goes through
     event.remove(db.get_engine(app), "connect", fault)
+    db.get_engine(app).dispose()
     assert sign_up(client, data).status_code == 303
     assert counts(path) == (2, 2, "ok")
