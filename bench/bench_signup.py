@@ -1,7 +1,10 @@
 """Benchmark volunteer sign-ups: POSTs per second against two reference endpoints.
 
 On one stack per row (embedded `flask serve`, or gunicorn with 2 sync workers; SQLite or
-PostgreSQL) wrk drives three endpoints, each on a fresh database:
+PostgreSQL; one fresh database and one server process per row) wrk drives three endpoints,
+interleaved so that a noisy shared machine hits both sides of the ratio alike: trivial, then
+floor, sign-up, floor, sign-up, floor. Each sign-up run is compared with the mean of the two
+floor runs around it; the table gives the range.
 
 - trivial: a POST that does nothing (``/bench/trivial``);
 - floor: the durability floor, the same two inserts as a sign-up (volunteer + outbox) with the
@@ -12,8 +15,10 @@ PostgreSQL) wrk drives three endpoints, each on a fresh database:
   request a new e-mail address.
 
 Afterwards it counts rows and outbox entries: every acknowledged (303) sign-up must be there.
-The reference routes live in bench/signup_app.py only. Writes bench/results/signup.md. Run with
-`make bench` or `.venv/bin/python bench/bench_signup.py [--seconds 10] [--no-postgres]`.
+The reference routes live in bench/signup_app.py only. Writes bench/results/signup.md (text below
+the NOTES marker line is kept). Run with `make bench` or
+`.venv/bin/python bench/bench_signup.py [--seconds 12] [--no-postgres] [--app-root DIR]`;
+``--app-root`` serves another checkout (e.g. `git archive` of an older commit) for a before/after.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 from forms_backend import db  # noqa: E402
 
 ENDPOINTS = {"trivial": "/bench/trivial", "floor": "/bench/floor", "sign-up": "/aanmelden/cosa"}
+SEQUENCE = ("trivial", "floor", "sign-up", "floor", "sign-up", "floor")
+NOTES = "<!-- notes: everything below this line is kept when the benchmark rewrites the file -->"
 FIELDS = {
     "name": "Bench Vrijwilliger",
     "phone": "06 12345678",
@@ -83,10 +90,10 @@ def fresh_database(kind: str, name: str) -> str:
     return url
 
 
-def start(server: str, url: str, port: int, site: Path) -> subprocess.Popen[bytes]:
+def start(server: str, url: str, port: int, site: Path, app_root: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(app_root),
         "BRUG_SECRET_KEY": "bench-secret",
         "BRUG_DATABASE_URL": url,
         "BRUG_SITE_DIR": str(site),
@@ -110,7 +117,7 @@ def start(server: str, url: str, port: int, site: Path) -> subprocess.Popen[byte
         ]
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=app_root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -153,8 +160,8 @@ def prefetch_sessions(base: str, count: int) -> Path:
     return path
 
 
-def wrk(base: str, path: str, seconds: int, sessions: Path) -> dict[str, float]:
-    env = {**os.environ, "WRK_TOKENS": str(sessions), "WRK_PATH": path}
+def wrk(base: str, path: str, seconds: int, sessions: Path, prefix: str) -> dict[str, float]:
+    env = {**os.environ, "WRK_TOKENS": str(sessions), "WRK_PATH": path, "WRK_PREFIX": prefix}
     out = subprocess.run(
         [
             "wrk",
@@ -179,47 +186,70 @@ def wrk(base: str, path: str, seconds: int, sessions: Path) -> dict[str, float]:
     return {"rps": rps, "acked": acked, "other": other, "errors": errors}
 
 
-def count_rows(url: str) -> tuple[int, int]:
+def count_signups(url: str) -> tuple[int, int]:
+    """Sign-up rows and their outbox entries (sign-up addresses start with r<run>b)."""
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT count(*) FROM volunteer")).scalar_one()
-        mails = conn.execute(text("SELECT count(*) FROM outbox_message")).scalar_one()
+        rows = conn.execute(text("SELECT count(*) FROM volunteer WHERE email LIKE 'r%'"))
+        mails = conn.execute(text("SELECT count(*) FROM outbox_message WHERE recipient LIKE 'r%'"))
+        counts = int(rows.scalar_one()), int(mails.scalar_one())
     engine.dispose()
-    return int(rows), int(mails)
+    return counts
 
 
-def run(server: str, kind: str, seconds: int, site: Path) -> dict[str, dict[str, float]]:
-    results = {}
-    for endpoint, path in ENDPOINTS.items():
-        url = fresh_database(kind, f"bench_signup_{server}_{endpoint.replace('-', '')}")
-        port = free_port()
-        process = start(server, url, port, site)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            sessions = prefetch_sessions(base, 200)
-            time.sleep(3.2)  # the form's minimum fill time (FORM_MIN_FILL_SECONDS = 3)
-            result = wrk(base, path, seconds, sessions)
-        finally:
-            stop(process)
-        rows, mails = count_rows(url)
-        result.update(
-            rows=rows,
-            mails=mails,
-            lost=max(0, result["acked"] - rows) + max(0, result["acked"] - mails),
-        )
-        print(
-            f"   {server:8} {kind:10} {endpoint:8} {result['rps']:8.0f}/s  acked {result['acked']}  rows {rows}"
-            f"  outbox {mails}  non-303 {result['other']}  socket errors {result['errors']}",
-            flush=True,
-        )
-        results[endpoint] = result
-    return results
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dict[str, object]:
+    url = fresh_database(kind, f"bench_signup_{server}")
+    port = free_port()
+    process = start(server, url, port, site, app_root)
+    base = f"http://127.0.0.1:{port}"
+    runs: list[tuple[str, dict[str, float]]] = []
+    loads = [load()]
+    try:
+        sessions = prefetch_sessions(base, 200)
+        time.sleep(3.2)  # the form's minimum fill time (FORM_MIN_FILL_SECONDS = 3)
+        for index, endpoint in enumerate(SEQUENCE):
+            result = wrk(base, ENDPOINTS[endpoint], seconds, sessions, prefix=f"r{index}b")
+            loads.append(load())
+            runs.append((endpoint, result))
+            print(
+                f"   {server:8} {kind:10} {endpoint:8} {result['rps']:8.0f}/s"
+                f"  acked {result['acked']}  non-303 {result['other']}"
+                f"  socket errors {result['errors']}  load {loads[-1]:.1f}",
+                flush=True,
+            )
+    finally:
+        stop(process)
+    rows, mails = count_signups(url)
+    acked = sum(r["acked"] for endpoint, r in runs if endpoint == "sign-up")
+    rps = {name: [r["rps"] for endpoint, r in runs if endpoint == name] for name in ENDPOINTS}
+    # each sign-up run against the mean of the floor runs just before and after it
+    ratios = []
+    for index, (endpoint, result) in enumerate(runs):
+        if endpoint == "sign-up":
+            around = [runs[index - 1][1]["rps"], runs[index + 1][1]["rps"]]
+            ratios.append(result["rps"] / (sum(around) / 2))
+    return {
+        "rps": rps,
+        "ratios": ratios,
+        "acked": acked,
+        "rows": rows,
+        "mails": mails,
+        "errors": int(sum(r["other"] + r["errors"] for _, r in runs)),
+        "lost": max(0, acked - rows) + max(0, acked - mails),
+        "load": (min(loads), max(loads)),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--app-root", type=Path, default=ROOT, help="the checkout to serve")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed")
@@ -230,37 +260,69 @@ def main() -> None:
     table = []
     for kind in kinds:
         for server in ("embedded", "gunicorn"):
-            table.append((server, kind, run(server, kind, args.seconds, site)))
-    write(table, args.seconds)
-    print(f"Geschreven: {RESULTS.relative_to(ROOT)}")
+            table.append((server, kind, run(server, kind, args.seconds, site, args.app_root)))
+    write(table, args, revision(args.app_root))
+    print(f"Geschreven: {args.output}")
 
 
-def write(table: list[tuple[str, str, dict[str, dict[str, float]]]], seconds: int) -> None:
+def revision(app_root: Path) -> str:
+    if app_root.resolve() != ROOT:
+        return f"the checkout in {app_root}"
+    out = subprocess.run(
+        ["git", "log", "-1", "--format=%h"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "forms_backend", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"commit {out}" + (" + uncommitted changes" if dirty else "")
+
+
+def _span(values: list[float], fmt: str = "{:.0f}") -> str:
+    low, high = min(values), max(values)
+    return (
+        fmt.format(low)
+        if fmt.format(low) == fmt.format(high)
+        else f"{fmt.format(low)}–{fmt.format(high)}"
+    )
+
+
+def write(table: list[tuple[str, str, dict]], args: argparse.Namespace, rev: str) -> None:
     lines = [
         "# Sign-up benchmark",
         "",
-        f"{dt.date.today().isoformat()}; {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()};"
-        f" `bench/bench_signup.py` (wrk -t2 -c16 --timeout 10s, {seconds} s per endpoint, a fresh database per endpoint).",
+        f"{dt.date.today().isoformat()}; {platform.machine()}, {os.cpu_count()} CPUs,"
+        f" Python {platform.python_version()}; {rev}; `bench/bench_signup.py` (wrk -t2 -c16"
+        f" --timeout 10s, {args.seconds} s per run; per row one fresh database and one server"
+        f" process, runs in the order {', '.join(SEQUENCE)}).",
         "",
         "- **trivial**: a POST that does nothing (bench-only route);",
-        "- **floor**: the same two inserts as a sign-up (volunteer + outbox) with the plain driver in one"
-        " write transaction: SQLite `BEGIN IMMEDIATE` + `synchronous=FULL` (one fsync per sign-up),"
-        " PostgreSQL one transaction with `synchronous_commit=on` (bench-only route);",
-        "- **sign-up**: the real `POST /aanmelden/cosa`: CSRF, honeypot and fill time, WTForms, ORM"
-        " (duplicate check, volunteer, step, two tokens), the mail rendered into the outbox, 303 redirect.",
+        "- **floor**: the same two inserts as a sign-up (volunteer + outbox) with the plain driver"
+        " in one write transaction: SQLite `BEGIN IMMEDIATE` + `synchronous=FULL` (one fsync per"
+        " sign-up), PostgreSQL one transaction with `synchronous_commit=on` (bench-only route);",
+        "- **sign-up**: the real `POST /aanmelden/cosa`: CSRF, honeypot and fill time, WTForms, the"
+        " domain function (duplicate check, volunteer, step, two tokens, the mail rendered into the"
+        " outbox), 303 redirect.",
         "",
-        "Embedded = `flask serve` (werkzeug, threaded, with the mail worker thread delivering to the"
-        " recording transport); gunicorn = 2 sync workers.",
+        "Embedded = `flask serve` (werkzeug, threaded, with the mail worker thread delivering to"
+        " the recording transport); gunicorn = 2 sync workers. *sign-up / floor* compares each"
+        " sign-up run with the mean of the two floor runs around it (range over the two sign-up"
+        " runs); *load* is the 1-minute load average during the row (min–max).",
         "",
-        "| server | database | trivial /s | floor /s | sign-up /s | floor / trivial | sign-up / floor | acked sign-ups | rows | outbox | errors | lost |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | database | load | trivial /s | floor /s | sign-up /s | floor / trivial"
+        " | sign-up / floor | acked sign-ups | rows | outbox | errors | lost |",
+        "| --- | --- |" + " ---: |" * 11,
     ]
     for server, kind, r in table:
-        t, f, s = r["trivial"], r["floor"], r["sign-up"]
-        errors = int(s["other"] + s["errors"] + f["other"] + f["errors"] + t["other"] + t["errors"])
+        rps = r["rps"]
+        floor_mean = sum(rps["floor"]) / len(rps["floor"])
         lines.append(
-            f"| {server} | {kind} | {t['rps']:.0f} | {f['rps']:.0f} | {s['rps']:.0f} | {f['rps'] / t['rps']:.2f} |"
-            f" **{s['rps'] / f['rps']:.2f}** | {int(s['acked'])} | {int(s['rows'])} | {int(s['mails'])} | {errors} | {int(s['lost'])} |"
+            f"| {server} | {kind} | {_span(list(r['load']), '{:.1f}')} | {rps['trivial'][0]:.0f}"
+            f" | {_span(rps['floor'])} | {_span(rps['sign-up'])}"
+            f" | {floor_mean / rps['trivial'][0]:.2f} | **{_span(r['ratios'], '{:.2f}')}**"
+            f" | {r['acked']} | {r['rows']} | {r['mails']} | {r['errors']} | {r['lost']} |"
         )
     lines += [
         "",
@@ -268,8 +330,12 @@ def write(table: list[tuple[str, str, dict[str, dict[str, float]]]], seconds: in
         " without a row or without an outbox entry afterwards; *rows* can exceed *acked* by the"
         " requests still in flight when wrk stopped (stored, but wrk no longer read the answer).",
         "",
+        NOTES,
     ]
-    RESULTS.write_text("\n".join(lines))
+    kept = ""
+    if args.output.exists() and NOTES in args.output.read_text():
+        kept = args.output.read_text().split(NOTES, 1)[1]
+    args.output.write_text("\n".join(lines) + (kept or "\n"))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 -- wrk script for the sign-up benchmark. Each request takes the next pre-fetched session
--- (cookie + CSRF token + start stamp, from the file in WRK_TOKENS) and a fresh e-mail address.
+-- (cookie + CSRF token + start stamp, from the file in WRK_TOKENS) and a fresh e-mail address
+-- (WRK_PREFIX keeps the addresses of successive runs apart).
 -- Counts 303 (acknowledged sign-ups) and anything else per thread; done() prints the totals.
 local threads = {}
 local next_id = 1
@@ -20,12 +21,13 @@ function init(args)
   acked = 0
   other = 0
   path = os.getenv("WRK_PATH")
+  prefix = os.getenv("WRK_PREFIX") or "b"
 end
 
 function request()
   counter = counter + 1
   local s = sessions[(counter % #sessions) + 1]
-  local body = s.body .. "&email=b" .. id .. "-" .. counter .. "%40example.nl"
+  local body = s.body .. "&email=" .. prefix .. id .. "-" .. counter .. "%40example.nl"
   return wrk.format("POST", path, {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = s.cookie}, body)
 end
 
