@@ -7,6 +7,7 @@ The tests run in file order; the last ones stop and restart the backend.
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import time
 import uuid
@@ -54,6 +55,44 @@ def test_static_pages_carry_security_headers(stack, production_build):
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "nginx/" not in (reply.header("Server") or "")  # server_tokens off
+
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+def test_static_files_are_sent_as_the_builds_gzip_copies(stack, production_build):
+    _backend, web = stack
+    site = production_build / "site"
+    css = next((site / "assets" / "stylesheets").glob("main.*.min.css"))
+    page = a_static_page(site)
+    files = {f"/assets/stylesheets/{css.name}": css, page: site / page.strip("/") / "index.html"}
+    for path, file in files.items():
+        plain = Browser(web.url).get(path)
+        packed = Browser(web.url).get(path, headers=GZIP)
+        assert plain.status == packed.status == 200
+        assert plain.header("Content-Encoding") is None and plain.body == file.read_bytes()
+        assert packed.header("Content-Encoding") == "gzip"
+        assert packed.header("Content-Type") == plain.header("Content-Type")
+        assert "Accept-Encoding" in (packed.header("Vary") or "")
+        # exactly the build's level-9 copy (gzip_static), not compressed per request
+        assert packed.body == file.with_name(file.name + ".gz").read_bytes()
+        assert gzip.decompress(packed.body) == plain.body
+    hashed = Browser(web.url).get(f"/assets/stylesheets/{css.name}", headers=GZIP)
+    assert hashed.header("Cache-Control") == "public, max-age=31536000, immutable"
+    assert hashed.header("X-Content-Type-Options") == "nosniff"
+    own = Browser(web.url).get("/assets/brug/brug.css", headers=GZIP)
+    assert own.status == 200 and own.header("Cache-Control") == "public, max-age=3600"
+
+
+def test_backend_pages_are_compressed_except_back_office_and_personal_ones(stack):
+    _backend, web = stack
+    agenda = Browser(web.url).get("/agenda/", headers=GZIP)
+    assert agenda.status == 200
+    assert agenda.header("Content-Encoding") == "gzip"
+    assert "</html>" in gzip.decompress(agenda.body).decode("utf-8")
+    for path in ("/beheer/inloggen", "/mijn/"):
+        reply = Browser(web.url).get(path, headers=GZIP)
+        assert reply.header("Content-Encoding") is None, path
 
 
 def test_switching_the_release_link_switches_the_live_site(stack, production_build):
