@@ -31,19 +31,8 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_signup import FIELDS  # noqa: E402
 from forms_backend import create_app, db  # noqa: E402
-
-FIELDS = {
-    "name": "Profiel Vrijwilliger",
-    "phone": "06 12345678",
-    "postcode": "6811 AA",
-    "motivation": "Ik wil graag helpen.",
-    "availability": "weekend",
-    "heard_via": "website",
-    "consent": "y",
-    "q_twee_jaar": "ja",
-    "q_zedendelict": "ja",
-}
 
 
 def hidden(page: str, name: str) -> str:
