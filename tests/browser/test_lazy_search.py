@@ -74,6 +74,9 @@ def test_an_inflected_dutch_word_finds_its_page(
     page.locator("input.md-search__input").click()
     page.keyboard.type(word)
     assert page_path in results(page)
+    # the word is not listed as missing ("Ontbreekt") under the page it found
+    hit = page.locator(f".md-search-result__item > a[href*='{page_path}']").first
+    assert hit.locator(".md-search-result__terms").count() == 0
 
 
 def test_search_button_on_a_phone_and_backend_shell(page: Any, context: Any, live: Live) -> None:

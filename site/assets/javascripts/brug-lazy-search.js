@@ -11,7 +11,10 @@
  * Dutch word forms: Material adds a wildcard to every word ("schulden" -> "schulden*") and lunr
  * does not stem wildcard terms, so an inflected word never meets the stemmed index ("schuld").
  * The worker stand-in below also sends each plain word once without wildcard ("schulden^1"),
- * which lunr stems with the Dutch stemmer: "schulden" finds the page about "schuld".
+ * which lunr stems with the Dutch stemmer: "schulden" finds the page about "schuld". Material
+ * would then list "schulden" as missing under such a result (it compares the typed word with the
+ * matched index term "schuld"); a word whose highlighted match in the result shares its start
+ * is counted as found.
  *
  * An external file, not an inline script: the backend's pages have a strict CSP.
  */
@@ -20,7 +23,9 @@
 
   var INDEX = /\/search\/search_index\.json$/;
   var WORKER = /\/assets\/javascripts\/workers\/search\.[0-9a-f]+\.min\.js$/;
-  var QUERY = 2; /* Material's SearchMessageType.QUERY */
+  var QUERY = 2; /* Material's SearchMessageType.QUERY and .RESULT */
+  var RESULT = 3;
+  var MARK = /<mark[^>]*>([^<]+)<\/mark>/g;
   var PLAIN_WORD = /^[\p{L}\p{N}]{3,}$/u;
   var RealWorker = window.Worker;
   var open = XMLHttpRequest.prototype.open;
@@ -88,6 +93,33 @@
     return message;
   }
 
+  /* "schulden" and a highlighted "Schuld": the same word in another form. */
+  function sameStart(word, marked) {
+    var n = 0;
+    while (n < word.length && n < marked.length && word[n] === marked[n]) { n += 1; }
+    return n >= Math.max(3, Math.min(word.length, marked.length) - 2);
+  }
+
+  function fromWorker(data) {
+    if (!data || data.type !== RESULT || !data.data || !Array.isArray(data.data.items)) { return data; }
+    data.data.items.forEach(function (group) {
+      (Array.isArray(group) ? group : [group]).forEach(function (item) {
+        if (!item || !item.terms) { return; }
+        var marked = [];
+        String(item.title || "").concat(" ", String(item.text || "")).replace(MARK, function (all, text) {
+          marked.push(text.toLowerCase());
+          return all;
+        });
+        Object.keys(item.terms).forEach(function (word) {
+          if (item.terms[word] === false && marked.some(function (m) { return sameStart(word.toLowerCase(), m); })) {
+            item.terms[word] = true;
+          }
+        });
+      });
+    });
+    return data;
+  }
+
   /* The worker: a stand-in that queues messages until the real worker is started. */
   if (RealWorker && typeof EventTarget === "function") {
     var LazyWorker = function (url, options) {
@@ -109,7 +141,7 @@
           worker.addEventListener(type, function (event) {
             target.dispatchEvent(type === "error"
               ? new ErrorEvent("error", { message: event.message })
-              : new MessageEvent(type, { data: event.data }));
+              : new MessageEvent(type, { data: type === "message" ? fromWorker(event.data) : event.data }));
           });
         });
         queue.forEach(function (message) { worker.postMessage(message); });
