@@ -51,8 +51,10 @@ ASSETS = _ROOT / "site" / "assets"
 class _Build:
     """State of one build; replaced in on_files so `mkdocs serve` rebuilds start clean."""
 
-    def __init__(self, plan: overviews.Plan) -> None:
+    def __init__(self, plan: overviews.Plan, docs_dir: str) -> None:
         self.plan = plan
+        # Relative to the working directory once per build, not once per page.
+        self.docs_dir = os.path.relpath(docs_dir)
         self.index = overviews.SiteIndex()
         self.invalid: list[str] = []
 
@@ -66,10 +68,11 @@ def _state() -> _Build:
     return _build
 
 
-def _display_path(config: MkDocsConfig, src_uri: str, generated: bool) -> str:
+def _display_path(docs_dir: str, src_uri: str, generated: bool) -> str:
+    """The page's path as shown in messages; ``docs_dir`` is already relative (see _Build)."""
     if generated:
         return f"{src_uri} (gegenereerd)"
-    return os.path.relpath(os.path.join(config.docs_dir, src_uri))
+    return os.path.join(docs_dir, src_uri)
 
 
 def _load_wie_is_wie(docs_dir: str) -> list[WieIsWieRegio]:
@@ -91,7 +94,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     global _build
     existing = [f.src_uri for f in files.documentation_pages()]
     definitions = overviews.overview_definitions(_load_wie_is_wie(config.docs_dir))
-    _build = _Build(overviews.Plan.make(definitions, existing))
+    _build = _Build(overviews.Plan.make(definitions, existing), config.docs_dir)
     for overview in _build.plan.to_generate():
         files.append(File.generated(config, overview.src_uri, content=overview.markdown()))
     files.append(File.generated(config, shell.SRC_URI, content=shell.PAGE))
@@ -106,7 +109,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     """Validate the front matter, index the page, append an overview marker if it is one."""
     state = _state()
     src_uri = page.file.src_uri
-    path = _display_path(config, src_uri, page.file.generated_by is not None)
+    path = _display_path(state.docs_dir, src_uri, page.file.generated_by is not None)
     try:
         meta = validate_front_matter(page.meta, path)
     except FrontMatterError as exc:
