@@ -219,17 +219,27 @@ def bare_docs(docs: Path, bare: Path) -> None:
         write_page(bare / uri, {"title": title}, f"# {title}\n\nOverzicht.\n")
 
 
-def write_configs(folder: Path, docs: Path, bare: Path) -> tuple[Path, Path]:
+# A deployment step rather than page building: measured with and without it.
+GZIP_HOOK = "brug_compress.py"
+
+
+def write_configs(folder: Path, docs: Path, bare: Path) -> tuple[Path, Path, Path]:
+    """Brug's config, Brug's config without the gzip hook, and bare Material."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    hooks = ", ".join(str(ROOT / hook) for hook in config["hooks"])
-    brug = folder / "brug.yml"
-    brug.write_text(
-        f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
-        f"docs_dir: {docs}\nsite_dir: {folder / 'site-brug'}\n"
-        f"hooks: [{hooks}]\n"
-        f"theme:\n  custom_dir: {ROOT / 'site' / 'overrides'}\n",
-        encoding="utf-8",
-    )
+    configs = []
+    for name, hooks in (
+        ("brug", config["hooks"]),
+        ("brug-nogzip", [h for h in config["hooks"] if not h.endswith(GZIP_HOOK)]),
+    ):
+        path = folder / f"{name}.yml"
+        path.write_text(
+            f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
+            f"docs_dir: {docs}\nsite_dir: {folder / f'site-{name}'}\n"
+            f"hooks: [{', '.join(str(ROOT / hook) for hook in hooks)}]\n"
+            f"theme:\n  custom_dir: {ROOT / 'site' / 'overrides'}\n",
+            encoding="utf-8",
+        )
+        configs.append(path)
     for key in ("hooks", "extra_css"):
         config.pop(key, None)
     for key in ("custom_dir", "logo", "favicon"):
@@ -237,7 +247,7 @@ def write_configs(folder: Path, docs: Path, bare: Path) -> tuple[Path, Path]:
     config.update(docs_dir=str(bare), site_dir=str(folder / "site-bare"))
     plain = folder / "bare.yml"
     plain.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return brug, plain
+    return configs[0], configs[1], plain
 
 
 @dataclass
@@ -287,6 +297,8 @@ BRUG_ENTRY_POINTS = (
     ("brug_glossary.py", "on_page_content"),
     ("brug_markup.py", "on_post_page"),
     ("brug_markup.py", "on_post_template"),
+    ("brug_compress.py", "<module>"),
+    ("brug_compress.py", "on_post_build"),  # .gz copies of the finished build
 )
 
 
@@ -312,6 +324,14 @@ def profile_share(config: Path) -> tuple[float, float, dict[str, float]]:
     return total, sum(parts.values()), parts
 
 
+def _uptime() -> str:
+    """The `uptime` line: the machine is shared, and load explains wall times."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def best(runs: list[Run]) -> Run:
     """The least disturbed run (fastest wall and CPU time), with the highest memory seen."""
     return Run(
@@ -334,6 +354,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
+    load_before = _uptime()
     rows = []
     for size in args.sizes:
         folder = WORK / f"{size}"
@@ -342,18 +363,22 @@ def main() -> None:
         pages = generate(docs, size)
         bare_docs(docs, bare)
         extra = len(generated_uris(docs))
-        brug_cfg, bare_cfg = write_configs(folder, docs, bare)
-        results: dict[str, list[Run]] = {"brug": [], "bare": []}
+        brug_cfg, nogzip_cfg, bare_cfg = write_configs(folder, docs, bare)
+        results: dict[str, list[Run]] = {"brug": [], "brug-nogzip": [], "bare": []}
         for _ in range(args.repeat):
-            # Alternate so both see the same machine state (page cache, thermal).
-            for name, cfg in (("bare", bare_cfg), ("brug", brug_cfg)):
+            # Alternate so all see the same machine state (page cache, thermal).
+            for name, cfg in (("bare", bare_cfg), ("brug", brug_cfg), ("brug-nogzip", nogzip_cfg)):
                 run = build_measured(cfg, folder / f"site-{name}")
                 results[name].append(run)
                 print(f"{size:>5} {name}: {run.wall:6.1f} s wall, {run.cpu:6.1f} s CPU, "
                       f"{run.max_rss_mb:6.0f} MB", flush=True)  # fmt: skip
-        rows.append((size, pages, extra, best(results["brug"]), best(results["bare"])))
+        rows.append(
+            (size, pages, extra, best(results["brug"]), best(results["bare"]),
+             best(results["brug-nogzip"]))
+        )  # fmt: skip
 
     report = render(rows, args.repeat)
+    report += f"\nMachine load (`uptime`): before the runs `{load_before}`; after `{_uptime()}`.\n"
     if args.profile:
         size = args.sizes[-1]
         total, share, parts = profile_share(WORK / f"{size}" / "brug.yml")
@@ -368,7 +393,7 @@ def main() -> None:
         RESULTS.write_text(report, encoding="utf-8")
 
 
-def render(rows: list[tuple[int, int, int, Run, Run]], repeat: int) -> str:
+def render(rows: list[tuple[int, int, int, Run, Run, Run]], repeat: int) -> str:
     lines = [
         "# Build benchmark: Brug vs bare Material",
         "",
@@ -381,7 +406,7 @@ def render(rows: list[tuple[int, int, int, Run, Run]], repeat: int) -> str:
         "| search index Brug / bare (MB) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for _, pages, extra, brug, bare in rows:
+    for _, pages, extra, brug, bare, _nogzip in rows:
         lines.append(
             f"| {pages} | {extra} | {brug.wall:.1f} / {brug.cpu:.1f} | "
             f"{bare.wall:.1f} / {bare.cpu:.1f} | {brug.wall / bare.wall:.2f}× | "
@@ -389,13 +414,27 @@ def render(rows: list[tuple[int, int, int, Run, Run]], repeat: int) -> str:
             f"{brug.search_index_mb:.1f} / {bare.search_index_mb:.1f} |"
         )
     if len(rows) >= 2:
-        (s1, *_, b1, r1), (s2, *_, b2, r2) = rows[0], rows[-1]
+        (s1, *_, b1, r1, _), (s2, *_, b2, r2, _) = rows[0], rows[-1]
         lines += [
             "",
             f"Scaling {s2 // 1000}k/{s1 // 1000}k (wall): Brug {b2.wall / b1.wall:.2f}, "
             f"bare {r2.wall / r1.wall:.2f}; (CPU): Brug {b2.cpu / b1.cpu:.2f}, "
             f"bare {r2.cpu / r1.cpu:.2f} (linear would be {s2 / s1:.1f}).",
         ]
+    lines += [
+        "",
+        "Without the gzip hook (`brug_compress.py`: a .gz copy of every text file, for nginx "
+        "`gzip_static`; bare Material has no such step), same run:",
+        "",
+        "| pages in content | Brug without gzip wall / CPU (s) | Brug w/o gzip / bare wall "
+        "| Brug w/o gzip / bare CPU | peak RSS (MB) |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for _, pages, _, _, bare, nogzip in rows:
+        lines.append(
+            f"| {pages} | {nogzip.wall:.1f} / {nogzip.cpu:.1f} | {nogzip.wall / bare.wall:.2f}× | "
+            f"{nogzip.cpu / bare.cpu:.2f}× | {nogzip.max_rss_mb:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

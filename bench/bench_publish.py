@@ -14,6 +14,7 @@ import platform
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,24 +44,44 @@ def make_content() -> Path:
         meta = yaml.safe_load(front)
         meta["title"] = f"{meta['title']} (benchkopie {number})"[:140]
         (content / "praktijken" / f"bench-{number:04d}.md").write_text(
-            "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---" + body, encoding="utf-8"
+            "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---" + body,
+            encoding="utf-8",
         )
     return content
 
 
+def uptime() -> str:
+    """The `uptime` line: the machine is shared, and its load explains wall times."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
+    load_before = uptime()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     content = make_content()
-    publisher = Publisher(content_dir=content, site_dir=WORK / "build" / "site", releases_dir=WORK / "build" / "releases")
+    publisher = Publisher(
+        content_dir=content,
+        site_dir=WORK / "build" / "site",
+        releases_dir=WORK / "build" / "releases",
+    )
     writer = FileSystemWriter(content)
     url = f"sqlite:///{WORK / 'brug.sqlite3'}"
     db.upgrade(url)
     engine = db.make_engine(url)
     now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
     with db.new_session(engine, write=True) as session:
-        moderator = accounts.create_user(session, email="bench@brug.example.nl", name="Bench", password="bench-wachtwoord-lang",
-                                         role="admin", now=now())
+        moderator = accounts.create_user(
+            session,
+            email="bench@brug.example.nl",
+            name="Bench",
+            password="bench-wachtwoord-lang",
+            role="admin",
+            now=now(),
+        )
         session.commit()
 
     first = publisher.build()
@@ -71,21 +92,40 @@ def main() -> None:
     rounds = []
     for number in range(ROUNDS):
         data = submissions.SubmissionData(
-            kind="praktijk", title=f"Benchmarkpraktijk ronde {number}", summary="Een verzonnen praktijk voor de meting.",
+            kind="praktijk",
+            title=f"Benchmarkpraktijk ronde {number}",
+            summary="Een verzonnen praktijk voor de meting.",
             body="## Zo werkt het\n\n- Stap een.\n- Stap twee.\n\nZie [alle praktijken](/praktijken/).",
-            leefgebieden=["wonen"], regio="utrecht", organisatie="Benchgemeente", organisatietypes=["gemeente"],
+            leefgebieden=["wonen"],
+            regio="utrecht",
+            organisatie="Benchgemeente",
+            organisatietypes=["gemeente"],
         )
         with db.new_session(engine, write=True) as session:
-            submission, _ = submissions.submit(session, data, submissions.Contact(name="Bench Inzender", email="bench@example.nl"),
-                                               now=now(), public_url="http://127.0.0.1:8000")
+            submission, _ = submissions.submit(
+                session,
+                data,
+                submissions.Contact(name="Bench Inzender", email="bench@example.nl"),
+                now=now(),
+                public_url="http://127.0.0.1:8000",
+            )
             session.commit()
             t0 = time.monotonic()
-            submissions.approve(session, submission, moderator, now=now(), writer=writer, site_dir=publisher.site_dir)
+            submissions.approve(
+                session,
+                submission,
+                moderator,
+                now=now(),
+                writer=writer,
+                site_dir=publisher.site_dir,
+            )
             session.commit()
             page_url = submission.page_url
         t1 = time.monotonic()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        ok = submissions.run_pending_builds(engine, publisher, clock=now, writer=writer, public_url="http://127.0.0.1:8000")
+        ok = submissions.run_pending_builds(
+            engine, publisher, clock=now, writer=writer, public_url="http://127.0.0.1:8000"
+        )
         assert ok, "build failed"
         live_file = publisher.site_dir / page_url.strip("/") / "index.html"
         assert live_file.is_file()
@@ -96,7 +136,9 @@ def main() -> None:
             build = submissions.latest_build(session)
             build_seconds = (build.finished_at - build.started_at).total_seconds()
         rounds.append({"approve": t1 - t0, "total": t2 - t0, "build": build_seconds, "cpu": cpu})
-        print(f"round {number}: approve {t1 - t0:.2f} s, approval -> live {t2 - t0:.1f} s (build {build_seconds:.1f} s, CPU {cpu:.1f} s)")
+        print(
+            f"round {number}: approve {t1 - t0:.2f} s, approval -> live {t2 - t0:.1f} s (build {build_seconds:.1f} s, CPU {cpu:.1f} s)"
+        )
 
     total = statistics.median(r["total"] for r in rounds)
     build = statistics.median(r["build"] for r in rounds)
@@ -121,6 +163,7 @@ def main() -> None:
         f"| CPU-tijd van het buildproces (user + sys) | {cpu:.1f} s | |",
         "",
         f"Belasting van de machine tijdens de meting (load average, 1 min): {load:.1f} op {os.cpu_count()} cores.",
+        f"`uptime` voor de meting: `{load_before}`; erna: `{uptime()}`.",
         "Bij een load boven het aantal cores deelt de build de CPU met andere processen; de CPU-tijd is dan de",
         "beste schatting van de tijd op een rustige machine (de build gebruikt één core).",
         "",
@@ -140,7 +183,9 @@ def main() -> None:
         "- **Meer cores helpen niet**: `mkdocs build` gebruikt één core.",
     ]
     RESULT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"approval -> live: median {total:.1f} s (build {build:.1f} s); written to {RESULT.relative_to(ROOT)}")
+    print(
+        f"approval -> live: median {total:.1f} s (build {build:.1f} s); written to {RESULT.relative_to(ROOT)}"
+    )
 
 
 if __name__ == "__main__":
