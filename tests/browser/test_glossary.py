@@ -92,6 +92,13 @@ def test_no_words_inside_other_words(linker: glossary.Linker) -> None:
     assert "brug-term" not in html
 
 
+def test_term_at_the_very_start_and_glued_to_a_word(linker: glossary.Linker) -> None:
+    """The "no word before" test sits after a term's first letter: check both edges."""
+    html = linker.link("casemanager", "/w/")
+    assert html == '<a class="brug-term" href="/w/#casemanager" title="Een medewerker in de PI.">casemanager</a>'
+    assert "brug-term" not in linker.link("<p>Xcasemanager, ex-casemanager, 3ROcasemanager.</p>", "/w/")
+
+
 def test_without_a_glossary_nothing_changes() -> None:
     assert glossary.Linker([]).link("<p>PI</p>", "/w/") == "<p>PI</p>"
 
