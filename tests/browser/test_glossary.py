@@ -95,8 +95,10 @@ def test_no_words_inside_other_words(linker: glossary.Linker) -> None:
 def test_term_at_the_very_start_and_glued_to_a_word(linker: glossary.Linker) -> None:
     """The "no word before" test sits after a term's first letter: check both edges."""
     html = linker.link("casemanager", "/w/")
-    assert html == '<a class="brug-term" href="/w/#casemanager" title="Een medewerker in de PI.">casemanager</a>'
-    assert "brug-term" not in linker.link("<p>Xcasemanager, ex-casemanager, 3ROcasemanager.</p>", "/w/")
+    assert html.startswith('<a class="brug-term" href="/w/#casemanager"')
+    assert html.endswith(">casemanager</a>")
+    glued = "<p>Xcasemanager, ex-casemanager, 3ROcasemanager.</p>"
+    assert "brug-term" not in linker.link(glued, "/w/")
 
 
 def test_without_a_glossary_nothing_changes() -> None:
