@@ -7,7 +7,7 @@ JS     := tests/js
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 FLASK  := $(BIN)/flask --app forms_backend
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --durations=25
 
 export BRUG_SESSION_COOKIE_SECURE ?= false
 

@@ -72,6 +72,8 @@ def _deny_writes(engine) -> None:
     def _read_only(dbapi_connection, _record):
         dbapi_connection.execute("PRAGMA query_only = ON")
 
+    engine.dispose()  # SQLite connections are pooled: reconnect so the fault applies
+
 
 def test_read_only_database_during_a_write_is_an_error_not_a_success(config, tmp_path, clock):
     """Logging in writes (last login, audit). A refused write must not log anyone in."""
