@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from email_validator import EmailNotValidError, validate_email
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -262,21 +261,7 @@ class Settings:
         return self.base_url.rstrip("/") + path
 
 
-_mail_env = Environment(
-    loader=FileSystemLoader(PACKAGE / "templates" / "mail"),
-    autoescape=False,  # plain-text mail  # noqa: S701
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render_mail(template: str, **context: Any) -> tuple[str, str]:
-    """(subject, body) from a mail template whose first line is the subject."""
-    text = _mail_env.get_template(template).render(**context)
-    subject, _, body = text.partition("\n")
-    return subject.strip(), body.lstrip("\n")
+render_mail = outbox.render_mail  # the one mail-template renderer
 
 
 # ---------------------------------------------------------------------------------------------

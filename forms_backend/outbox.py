@@ -12,7 +12,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -20,6 +23,23 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from forms_backend.db import UTCDateTime, new_session
 
 log = logging.getLogger(__name__)
+
+_mail_env = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates" / "mail"),
+    auto_reload=False,  # compiled once per process: no stat() of the templates per mail
+    autoescape=False,  # plain-text mail  # noqa: S701
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_mail(template: str, **context: Any) -> tuple[str, str]:
+    """(subject, body) from a mail template whose first line is the subject."""
+    text = _mail_env.get_template(template).render(**context)
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.lstrip("\n")
 
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import field_validator
 from sqlalchemy import JSON, Column, ForeignKey, Integer, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -365,22 +364,7 @@ class Settings:
 # e-mail
 
 
-_mail_env = Environment(
-    loader=FileSystemLoader(PACKAGE / "templates" / "mail"),
-    auto_reload=False,  # compiled once per process: no stat() of the templates per mail
-    autoescape=False,  # plain-text mail  # noqa: S701
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render_mail(template: str, **context: Any) -> tuple[str, str]:
-    """(subject, body) from a mail template whose first line is the subject."""
-    text = _mail_env.get_template(template).render(**context)
-    subject, _, body = text.partition("\n")
-    return subject.strip(), body.lstrip("\n")
+render_mail = outbox.render_mail  # the one mail-template renderer
 
 
 def _personal_link(
