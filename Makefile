@@ -9,8 +9,6 @@ PORT   ?= 8000
 FLASK  := $(BIN)/flask --app forms_backend
 PYTEST_ARGS ?= -n 2 --durations=25
 
-export BRUG_SESSION_COOKIE_SECURE ?= false
-
 .PHONY: install build db serve test bench clean lint js
 
 $(STAMP): pyproject.toml
@@ -42,7 +40,7 @@ db: $(STAMP) instance/secret_key
 	@BRUG_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) demo-data --if-empty
 
 serve: build db
-	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_MAIL_TRANSPORT=$${BRUG_MAIL_TRANSPORT:-console} \
+	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_SESSION_COOKIE_SECURE=$${BRUG_SESSION_COOKIE_SECURE:-false} BRUG_MAIL_TRANSPORT=$${BRUG_MAIL_TRANSPORT:-console} \
 		$(FLASK) serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.

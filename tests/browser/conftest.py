@@ -196,14 +196,6 @@ def live(built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFa
 # Chromium
 
 
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Requests:

@@ -57,14 +57,6 @@ def server(tmp_path: Path, first_release: Path, sqlite_template: Path) -> Iterat
     db.get_engine(app).dispose()
 
 
-@pytest.fixture
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path, args=ARGS)
-        yield instance
-        instance.close()
 
 
 def test_submit_question_answer_approve_live(server: str, browser: Any) -> None:

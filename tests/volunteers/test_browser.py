@@ -74,14 +74,6 @@ def live(built_site, smtp, database_url, clock, tmp_path):
     db.get_engine(app).dispose()
 
 
-@pytest.fixture
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _link(message, path):
