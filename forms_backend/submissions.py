@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
 from pydantic import field_validator
 from sqlalchemy import JSON, Text
 from sqlalchemy.engine import Engine
@@ -67,14 +66,6 @@ STATUS_PURPOSE = "inzending-status"
 STATUS_TTL = dt.timedelta(days=365)
 CONTACT_RETENTION = dt.timedelta(days=180)
 DEMO_MARK = "[demo] "
-
-_mail_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("forms_backend", "templates/mail"),
-    autoescape=False,  # noqa: S701 - plain-text e-mail
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
-
 
 class SubmissionError(ValueError):
     """A submission or action that cannot go ahead; ``problems`` are Dutch, for the person."""
@@ -348,13 +339,6 @@ def slugify(title: str) -> str:
 # submitting and following the status
 
 
-def _mail(name: str, **context: Any) -> tuple[str, str]:
-    """(subject, body) from templates/mail/submission_<name>.txt; the first line is the subject."""
-    text = _mail_env.get_template(f"submission_{name}.txt").render(**context)
-    subject, _, body = text.partition("\n")
-    return subject.removeprefix("Onderwerp:").strip(), body.lstrip("\n")
-
-
 def _status_link(
     session: Session, submission: Submission, *, now: dt.datetime, public_url: str
 ) -> tuple[str, str]:
@@ -382,8 +366,12 @@ def _notify(
     if not submission.contact_email:
         return
     _, link = _status_link(session, submission, now=now, public_url=public_url)
-    subject, body = _mail(
-        name, submission=submission, link=link, public_url=public_url.rstrip("/"), **context
+    subject, body = outbox.render_mail(
+        f"submission_{name}.txt",
+        submission=submission,
+        link=link,
+        public_url=public_url.rstrip("/"),
+        **context,
     )
     outbox.enqueue(
         session,
@@ -423,8 +411,11 @@ def submit(
     session.add(submission)
     session.flush()
     raw, link = _status_link(session, submission, now=now, public_url=public_url)
-    subject, body = _mail(
-        "received", submission=submission, link=link, public_url=public_url.rstrip("/")
+    subject, body = outbox.render_mail(
+        "submission_received.txt",
+        submission=submission,
+        link=link,
+        public_url=public_url.rstrip("/"),
     )
     outbox.enqueue(
         session,
