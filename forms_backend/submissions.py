@@ -354,6 +354,32 @@ def _status_link(
     return raw, f"{public_url.rstrip('/')}/inzenden/status/{raw}"
 
 
+def _mail_submitter(
+    session: Session,
+    submission: Submission,
+    name: str,
+    *,
+    kind: str,
+    now: dt.datetime,
+    public_url: str,
+    **context: Any,
+) -> str:
+    """Queue templates/mail/submission_<name>.txt with a fresh status link; returns its token."""
+    assert submission.contact_email is not None
+    raw, link = _status_link(session, submission, now=now, public_url=public_url)
+    subject, body = outbox.render_mail(
+        f"submission_{name}.txt",
+        submission=submission,
+        link=link,
+        public_url=public_url.rstrip("/"),
+        **context,
+    )
+    outbox.enqueue(
+        session, to=submission.contact_email, subject=subject, body=body, now=now, kind=kind
+    )
+    return raw
+
+
 def _notify(
     session: Session,
     submission: Submission,
@@ -363,24 +389,17 @@ def _notify(
     public_url: str,
     **context: Any,
 ) -> None:
-    if not submission.contact_email:
-        return
-    _, link = _status_link(session, submission, now=now, public_url=public_url)
-    subject, body = outbox.render_mail(
-        f"submission_{name}.txt",
-        submission=submission,
-        link=link,
-        public_url=public_url.rstrip("/"),
-        **context,
-    )
-    outbox.enqueue(
-        session,
-        to=submission.contact_email,
-        subject=subject,
-        body=body,
-        now=now,
-        kind=f"inzending.{name}",
-    )
+    """A later mail to the submitter; none once their contact details are erased."""
+    if submission.contact_email:
+        _mail_submitter(
+            session,
+            submission,
+            name,
+            kind=f"inzending.{name}",
+            now=now,
+            public_url=public_url,
+            **context,
+        )
 
 
 def submit(
@@ -410,20 +429,8 @@ def submit(
     )
     session.add(submission)
     session.flush()
-    raw, link = _status_link(session, submission, now=now, public_url=public_url)
-    subject, body = outbox.render_mail(
-        "submission_received.txt",
-        submission=submission,
-        link=link,
-        public_url=public_url.rstrip("/"),
-    )
-    outbox.enqueue(
-        session,
-        to=submission.contact_email,
-        subject=subject,
-        body=body,
-        now=now,
-        kind="inzending.ontvangen",
+    raw = _mail_submitter(
+        session, submission, "received", kind="inzending.ontvangen", now=now, public_url=public_url
     )
     audit.record(
         session, actor="inzender", action="inzending.ingediend", subject=submission.subject, now=now
