@@ -259,36 +259,33 @@ def feed_all() -> ResponseReturnValue:
     )
 
 
-@bp.get("/agenda/regio/<slug>.ics")
-def feed_region(slug: str) -> ResponseReturnValue:
-    if slug not in REGIOS:
+def _one_choice_feed(
+    slug: str, labels: dict[str, str], field: str, name: Callable[[str], str]
+) -> ResponseReturnValue:
+    """The short, stable feed of one region, theme or audience (``field`` of the Filter)."""
+    if slug not in labels:
         abort(404)
     return _public_feed(
-        meetings.Filter(regions=(slug,)),
-        name=f"Brug bijeenkomsten {REGIOS[slug]}",
+        meetings.Filter(**{field: (slug,)}),
+        name=name(labels[slug]),
         filename=f"brug-{slug}.ics",
     )
+
+
+@bp.get("/agenda/regio/<slug>.ics")
+def feed_region(slug: str) -> ResponseReturnValue:
+    return _one_choice_feed(slug, REGIOS, "regions", "Brug bijeenkomsten {}".format)
 
 
 @bp.get("/agenda/thema/<slug>.ics")
 def feed_theme(slug: str) -> ResponseReturnValue:
-    if slug not in LEEFGEBIEDEN:
-        abort(404)
-    return _public_feed(
-        meetings.Filter(themes=(slug,)),
-        name=f"Brug bijeenkomsten {LEEFGEBIEDEN[slug]}",
-        filename=f"brug-{slug}.ics",
-    )
+    return _one_choice_feed(slug, LEEFGEBIEDEN, "themes", "Brug bijeenkomsten {}".format)
 
 
 @bp.get("/agenda/publiek/<slug>.ics")
 def feed_audience(slug: str) -> ResponseReturnValue:
-    if slug not in PUBLIEK:
-        abort(404)
-    return _public_feed(
-        meetings.Filter(audiences=(slug,)),
-        name=f"Brug bijeenkomsten: {PUBLIEK[slug].lower()}",
-        filename=f"brug-{slug}.ics",
+    return _one_choice_feed(
+        slug, PUBLIEK, "audiences", lambda label: f"Brug bijeenkomsten: {label.lower()}"
     )
 
 
