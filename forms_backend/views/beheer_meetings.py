@@ -376,27 +376,34 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
 # registrations
 
 
-@bp.get("/<int:meeting_id>/aanmeldingen")
-@login_required
-def registrations(meeting_id: int) -> ResponseReturnValue:
-    meeting = _meeting_in_scope(meeting_id)
-    rows = meetings.registrations(db.session(), meeting_id)
+def _record_access(meeting: meetings.Meeting, action: str) -> None:
+    """Reading registrants' personal data is audited, and the entry committed at once."""
     audit.record(
-        db.session(),
-        actor=_user().actor,
-        action="aanmeldingen.bekeken",
-        subject=meeting.subject,
-        now=clock.now(),
+        db.session(), actor=_user().actor, action=action, subject=meeting.subject, now=clock.now()
     )
     db.session().commit()
+
+
+def _registrations_page(
+    meeting: meetings.Meeting, rows: list[meetings.Registration], form: MessageForm
+) -> str:
     return render_template(
         "beheer/bijeenkomst_aanmeldingen.html",
         meeting=meeting,
         rows=rows,
         labels=meetings.REGISTRATION_STATUSES,
         local=meetings.local,
-        form=MessageForm(formdata=None),
+        form=form,
     )
+
+
+@bp.get("/<int:meeting_id>/aanmeldingen")
+@login_required
+def registrations(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting_in_scope(meeting_id)
+    rows = meetings.registrations(db.session(), meeting_id)
+    _record_access(meeting, "aanmeldingen.bekeken")
+    return _registrations_page(meeting, rows, MessageForm(formdata=None))
 
 
 @bp.get("/<int:meeting_id>/aanmeldingen.csv")
@@ -404,14 +411,7 @@ def registrations(meeting_id: int) -> ResponseReturnValue:
 def export(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting_in_scope(meeting_id)
     rows = [r for r in meetings.registrations(db.session(), meeting_id) if r.status != "bevestigen"]
-    audit.record(
-        db.session(),
-        actor=_user().actor,
-        action="aanmeldingen.export",
-        subject=meeting.subject,
-        now=clock.now(),
-    )
-    db.session().commit()
+    _record_access(meeting, "aanmeldingen.export")
     return Response(
         meetings.export_csv(meeting, rows),
         content_type="text/csv; charset=utf-8",
@@ -463,14 +463,7 @@ def message(meeting_id: int) -> ResponseReturnValue:
             db.session().rollback()
             form_error(form, exc)
     rows = meetings.registrations(db.session(), meeting_id)
-    return render_template(
-        "beheer/bijeenkomst_aanmeldingen.html",
-        meeting=meeting,
-        rows=rows,
-        labels=meetings.REGISTRATION_STATUSES,
-        local=meetings.local,
-        form=form,
-    ), 422
+    return _registrations_page(meeting, rows, form), 422
 
 
 # ---------------------------------------------------------------------------------------------
