@@ -314,6 +314,11 @@ def series_starts(meeting: Meeting) -> list[dt.datetime]:
     return [value.replace(tzinfo=ZONE).astimezone(dt.UTC) for value in starts]
 
 
+def occurrence_key(start: dt.datetime) -> str:
+    """How one date of a series is named in links and forms: its original start in UTC."""
+    return start.strftime("%Y%m%dT%H%M%SZ")
+
+
 @dataclass(frozen=True)
 class Occurrence:
     """One date of a meeting as people see it on the agenda."""
@@ -328,7 +333,7 @@ class Occurrence:
 
     @property
     def key(self) -> str:
-        return self.recurrence_id.strftime("%Y%m%dT%H%M%SZ")
+        return occurrence_key(self.recurrence_id)
 
 
 def occurrences(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -> list[Occurrence]:
@@ -716,7 +721,7 @@ def _override(
 
 def _series_member(meeting: Meeting, key: str) -> dt.datetime:
     for start in series_starts(meeting):
-        if start.strftime("%Y%m%dT%H%M%SZ") == key:
+        if occurrence_key(start) == key:
             return start
     raise MeetingError("Deze datum hoort niet bij de reeks.")
 
@@ -1087,6 +1092,14 @@ def _email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def clean_name(name: str, message: str = "Vul je naam in (hoogstens 120 tekens).") -> str:
+    """A person's name on one line, 1 to 120 characters."""
+    cleaned = one_line(name, 1000)
+    if not cleaned or len(cleaned) > 120:
+        raise MeetingError(message, "name")
+    return cleaned
+
+
 def clean_email(email: str) -> str:
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized
@@ -1302,10 +1315,8 @@ def register(
     """Register someone. A first-time address confirms by e-mail first (double opt-in); a
     known address gets a seat or a waitlist place at once. The answer to the person is the
     same either way ("kijk in je mail"), so the form does not reveal who registered before."""
-    name = one_line(name, 1000)
+    name = clean_name(name)
     organisation = one_line(organisation, 1000)
-    if not name or len(name) > 120:
-        raise MeetingError("Vul je naam in (hoogstens 120 tekens).", "name")
     if len(organisation) > 200:
         raise MeetingError("Maak de naam van je organisatie korter.", "organisation")
     address = clean_email(email)
@@ -1579,9 +1590,7 @@ def request_partner_feed(
     settings: Settings,
 ) -> PartnerFeed:
     """A partner asks for a private feed: confirmation by e-mail first (double opt-in)."""
-    name = one_line(name, 1000)
-    if not name or len(name) > 120:
-        raise MeetingError("Vul je naam in (hoogstens 120 tekens).", "name")
+    name = clean_name(name)
     address = clean_email(email)
     feed = PartnerFeed(
         name=name,
@@ -1663,9 +1672,7 @@ def create_partner_feed(
     send_mail: bool = True,
 ) -> tuple[PartnerFeed, str]:
     """An administrator makes a private feed (may include closed groups); active at once."""
-    name = one_line(name, 1000)
-    if not name or len(name) > 120:
-        raise MeetingError("Vul een naam in (hoogstens 120 tekens).", "name")
+    name = clean_name(name, "Vul een naam in (hoogstens 120 tekens).")
     address = clean_email(email)
     feed = PartnerFeed(
         name=name,
