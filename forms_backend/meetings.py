@@ -1847,8 +1847,9 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
     settings = Settings(mail_domain=DEMO_DOMAIN)
     today = local(now).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
 
-    def at(days: int, hour: int, minute: int = 0) -> dt.datetime:
-        return today + dt.timedelta(days=days, hours=hour, minutes=minute)
+    def at(days: int, hour: int, minute: int = 0, *, base: dt.datetime = today) -> dt.datetime:
+        """A local wall-clock time ``days`` after midnight of ``base`` (today by default)."""
+        return base + dt.timedelta(days=days, hours=hour, minutes=minute)
 
     def dst_day(month: int) -> dt.datetime:
         """The next last Sunday of ``month`` (the day the clocks change) after today."""
@@ -1879,8 +1880,8 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         ),
         MeetingInput(
             "Kennismaking COSA-vrijwilligers (demo)",
-            spring - dt.timedelta(days=2) + dt.timedelta(hours=19),
-            spring - dt.timedelta(days=2) + dt.timedelta(hours=21),
+            at(-2, 19, base=spring),
+            at(-2, 21, base=spring),
             "noord-holland",
             location='Café "De Brug", Damstraat 2, Amsterdam (demo)',
             theme="sociaal-netwerk",
@@ -1889,8 +1890,8 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         ),
         MeetingInput(
             "Werkbezoek re-integratiecentrum (demo)",
-            spring + dt.timedelta(days=3, hours=10),
-            spring + dt.timedelta(days=3, hours=12),
+            at(3, 10, base=spring),
+            at(3, 12, base=spring),
             "utrecht",
             location="PI Utrecht (demo)",
             theme="werk-en-dagbesteding",
@@ -1912,8 +1913,8 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         ),
         MeetingInput(
             "COSA-training, deel 1 (demo)",
-            autumn - dt.timedelta(days=3) + dt.timedelta(hours=9, minutes=30),
-            autumn - dt.timedelta(days=3) + dt.timedelta(hours=16),
+            at(-3, 9, 30, base=autumn),
+            at(-3, 16, base=autumn),
             "zuid-holland",
             location="Buurthuis De Schakel, Rotterdam (demo)",
             capacity=12,
@@ -1921,8 +1922,8 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         ),
         MeetingInput(
             "Spreekuur schulden na detentie (demo)",
-            autumn + dt.timedelta(days=4, hours=14),
-            autumn + dt.timedelta(days=4, hours=16),
+            at(4, 14, base=autumn),
+            at(4, 16, base=autumn),
             "noord-holland",
             location="Wijkcentrum Oost, Amsterdam (demo)",
             theme="schulden",
@@ -1940,8 +1941,8 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         # Tuesdays from four weeks before the spring change to well after it
         MeetingInput(
             "Wekelijks inloopuur ID-bewijs (demo)",
-            spring - dt.timedelta(days=26) + dt.timedelta(hours=10),
-            spring - dt.timedelta(days=26) + dt.timedelta(hours=11),
+            at(-26, 10, base=spring),
+            at(-26, 11, base=spring),
             "gelderland",
             location="Gemeentehuis Ede, balie 3 (demo)",
             theme="id-bewijs",
@@ -1960,39 +1961,29 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
     made = [
         create_meeting(session, spec, actor="demo", now=now, settings=settings) for spec in specs
     ]
-    weekly = made[7]
-    starts = series_starts(weekly)
-    change_occurrence(
-        session,
-        weekly.id,
-        starts[2].strftime("%Y%m%dT%H%M%SZ"),
-        action="skip",
-        actor="demo",
-        now=now,  # type: ignore[arg-type]
-        settings=settings,
-    )
+    weekly_id, starts = made[7].id, series_starts(made[7])
+    assert weekly_id is not None
+
+    def change(index: int, action: str, **extra: Any) -> None:
+        """Change one date of the weekly series, as an organiser would."""
+        key = occurrence_key(starts[index])
+        change_occurrence(
+            session,
+            weekly_id,
+            key,
+            action=action,
+            actor="demo",
+            now=now,
+            settings=settings,
+            **extra,
+        )
+
+    change(2, "skip")
     moved = local(starts[4]).replace(tzinfo=None) + dt.timedelta(hours=3)
-    change_occurrence(
-        session,
-        weekly.id,
-        starts[4].strftime("%Y%m%dT%H%M%SZ"),
-        action="move",
-        actor="demo",
-        now=now,  # type: ignore[arg-type]
-        settings=settings,
-        start=moved,
-        end=moved + dt.timedelta(hours=1),
-        location="Bibliotheek Ede (demo)",
+    change(
+        4, "move", start=moved, end=moved + dt.timedelta(hours=1), location="Bibliotheek Ede (demo)"
     )
-    change_occurrence(
-        session,
-        weekly.id,
-        starts[6].strftime("%Y%m%dT%H%M%SZ"),
-        action="cancel",
-        actor="demo",
-        now=now,  # type: ignore[arg-type]
-        settings=settings,
-    )
+    change(6, "cancel")
     cancel_meeting(
         session,
         made[8].id,
