@@ -3,19 +3,27 @@
 The engine lives on ``app.extensions``; a request's session lives on ``g`` and is closed on
 teardown. SQLite is the embedded default: WAL, a busy timeout, ``synchronous=FULL`` and
 ``BEGIN IMMEDIATE`` for write transactions, so writers queue instead of failing half-way with
-"database is locked". Requests that change data (POST and friends) get a write session.
+"database is locked". Before ``BEGIN IMMEDIATE`` a writer takes its turn in a write queue
+(``_WriteQueue``) that wakes the next writer as soon as the previous one commits. Requests
+that change data (POST and friends) get a write session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import DateTime, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
@@ -23,6 +31,8 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _WRITE = "brug_write"
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -45,12 +55,120 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+class _WriteQueue:
+    """Writers to one SQLite file take turns here, just before ``BEGIN IMMEDIATE``.
+
+    SQLite's own busy handler polls: a writer that finds the lock taken sleeps 1, 2, 5, 10, 15 …
+    ms before it looks again, so with two gunicorn workers the lock sat idle between writers and
+    two workers signed up fewer volunteers per second than one (bench/results/signup.md). Here a
+    thread lock orders the writers of one process, and an ``flock`` on ``<database>-writelock``
+    orders the processes: the kernel drops it when a process dies, so a killed worker never
+    leaves it taken. The wait for another process polls every 0.1 ms at most, and ends with
+    "database is locked" after the busy timeout, as SQLite's own wait did.
+    """
+
+    _queues: ClassVar[dict[str, _WriteQueue]] = {}
+    _queues_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.lock_path = path + "-writelock"
+        self.threads = threading.Lock()
+
+    @classmethod
+    def for_path(cls, path: str) -> _WriteQueue:
+        key = os.path.abspath(path)
+        with cls._queues_lock:
+            return cls._queues.setdefault(key, cls(key))
+
+    def enter(self, connection: _QueuedConnection) -> None:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        if not self.threads.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            fd = connection.queue_fd(self.lock_path)
+            if fd is not None:
+                _flock(fd, deadline)
+        except BaseException:
+            self.threads.release()
+            raise
+        connection.queue_held = self
+
+    def leave(self, connection: _QueuedConnection) -> None:
+        connection.queue_held = None
+        try:
+            if connection.lock_fd is not None:
+                fcntl.flock(connection.lock_fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+
+def _flock(fd: int, deadline: float) -> None:
+    """Take the exclusive flock on ``fd``, polling briefly until ``deadline``."""
+    pause = 0.00002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.0001)
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A pysqlite connection that leaves the write queue when its transaction ends."""
+
+    queue_held: _WriteQueue | None = None
+    lock_fd: int | None = None
+    _lock_unavailable = False
+
+    def queue_fd(self, lock_path: str) -> int | None:
+        """This connection's own descriptor of the lock file (flock is per open file)."""
+        if self.lock_fd is None and not self._lock_unavailable:
+            try:
+                self.lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:  # a read-only folder: SQLite's busy handler still orders writers
+                self._lock_unavailable = True
+                log.warning("no write queue for %s: %s", lock_path, exc)
+        return self.lock_fd
+
+    def _leave_queue(self) -> None:
+        if self.queue_held is not None:
+            self.queue_held.leave(self)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave_queue()
+            if self.lock_fd is not None:
+                os.close(self.lock_fd)
+                self.lock_fd = None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with Brug's settings for the URL's dialect."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "factory": _QueuedConnection,
+            },
             # Pooled, not NullPool: closing the last connection to a WAL database checkpoints it
             # (extra fsyncs per request); pooling halved the time of a sign-up (bench_signup.py).
             **kwargs,
@@ -63,6 +181,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+    queue = _WriteQueue.for_path(database) if database and database != ":memory:" else None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so we can say BEGIN IMMEDIATE.
@@ -77,7 +198,17 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get(_WRITE):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            raw = connection.connection.dbapi_connection
+            if queue is not None and raw.queue_held is None:
+                try:
+                    queue.enter(raw)
+                except sqlite3.OperationalError as error:  # as if BEGIN IMMEDIATE had timed out
+                    raise exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                raw._leave_queue()
+                raise
         else:
             connection.exec_driver_sql("BEGIN")
 
