@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
@@ -38,6 +39,8 @@ def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:
     hashed with the secret key first, so no address ends up in Redis.
     """
     limiter: Limiter = current_app.extensions["brug.limiter"]
+    if not limiter.enabled:
+        return contextlib.nullcontext()
     if key is not None:
         hashed = keyed_hash(key.strip().lower())
         key_func = lambda: f"{scope}:{hashed}"  # noqa: E731
@@ -68,12 +71,18 @@ def content_security_policy() -> str:
     )
 
 
+_EVERY_RESPONSE = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    for name, value in _EVERY_RESPONSE:
+        headers.setdefault(name, value)
     if request.endpoint and request.endpoint not in ("core.static_site", "site.static_site"):
         headers.setdefault("Content-Security-Policy", content_security_policy())
         if not response.cache_control.public:

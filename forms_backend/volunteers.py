@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, ForeignKey, Integer, delete, func
+from sqlalchemy import JSON, Column, ForeignKey, Integer, bindparam, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, outbox, tokens
@@ -392,19 +392,27 @@ def _mail(
     **extra: Any,
 ) -> None:
     personal_link = _personal_link(session, volunteer, now=now, settings=settings)
-    subject, body = _render(volunteer, template, personal_link, settings=settings, **extra)
+    subject, body = _render(
+        volunteer.name, volunteer.programme, template, personal_link, settings=settings, **extra
+    )
     outbox.enqueue(session, to=volunteer.email, subject=subject, body=body, now=now, kind=kind)
 
 
 def _render(
-    volunteer: Volunteer, template: str, personal_link: str, *, settings: Settings, **extra: Any
+    name: str,
+    programme_slug: str,
+    template: str,
+    personal_link: str,
+    *,
+    settings: Settings,
+    **extra: Any,
 ) -> tuple[str, str]:
-    prog = programmes().get(volunteer.programme)
+    prog = programmes().get(programme_slug)
     return render_mail(
         template,
-        volunteer=volunteer,
+        name=name,
         programme=prog,
-        programme_title=prog.title if prog else volunteer.programme,
+        programme_title=prog.title if prog else programme_slug,
         personal_link=personal_link,
         link_days=settings.link_ttl.days or 1,
         site_name=settings.site_name,
@@ -446,10 +454,7 @@ def sign_up(
     new = _prepare_signup(prog, data, now=now, settings=settings)
     connection = session.connection()  # the write transaction (lock) starts here
     existing_id = connection.execute(
-        select(Volunteer.id)
-        .where(Volunteer.email == new.volunteer["email"], Volunteer.programme == prog.slug)
-        .order_by(col(Volunteer.id).desc())
-        .limit(1)
+        _SELECT_EXISTING, {"email": new.volunteer["email"], "programme": prog.slug}
     ).scalar()
     if existing_id is not None:
         volunteer = session.get_one(Volunteer, existing_id)
@@ -475,6 +480,13 @@ def sign_up(
     return SignupResult(volunteer_id, repeated=False)
 
 
+# Built once: constructing a statement costs more than running it from the compiled cache.
+_SELECT_EXISTING = (
+    select(Volunteer.id)
+    .where(Volunteer.email == bindparam("email"), Volunteer.programme == bindparam("programme"))
+    .order_by(col(Volunteer.id).desc())
+    .limit(1)
+)
 _INSERT_VOLUNTEER = Volunteer.__table__.insert()  # type: ignore[attr-defined]
 _INSERT_EVENT = VolunteerEvent.__table__.insert()  # type: ignore[attr-defined]
 _INSERT_TOKEN = tokens.Token.__table__.insert()  # type: ignore[attr-defined]
@@ -521,7 +533,8 @@ def _prepare_signup(
         _token_values(self_digest, PURPOSE_SELF, now, settings.link_ttl, single_use=False),
     ]
     subject, body = _render(
-        Volunteer(**volunteer),
+        data.name.strip(),
+        prog.slug,
         "volunteer_confirm.txt",
         settings.url(f"/mijn/{self_raw}"),
         settings=settings,

@@ -77,23 +77,13 @@ def _setup(state: BlueprintSetupState) -> None:
     )
 
 
-def address_key(email: str) -> str:
-    """A rate-limit key for an address that does not put the address itself in Redis."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hashlib.blake2b(
-        email.strip().lower().encode("utf-8", "replace"), key=secret[:64], digest_size=12
-    ).hexdigest()
-
-
 def _limit(scope: str, email: str | None = None) -> None:
     """Count one POST per IP, or per address when ``email`` is given; 429 when over the rule."""
     cfg = current_app.config
     if email is None:
         with rate_limit(cfg["VOLUNTEER_RATELIMIT_IP"], scope=f"{scope}-ip"):
             return
-    with rate_limit(
-        cfg["VOLUNTEER_RATELIMIT_ADDRESS"], scope=f"{scope}-adres", key=address_key(email)
-    ):
+    with rate_limit(cfg["VOLUNTEER_RATELIMIT_ADDRESS"], scope=f"{scope}-adres", key=email):
         return
 
 
