@@ -133,6 +133,9 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         )
     env.globals["brug"] = overviews.template_globals()
     env.filters["nl_datum"] = overviews.nl_date
+    # Templates do not change during a build (each build, also under `mkdocs serve`, gets a new
+    # environment): without this, every include of every page stat()s its template file.
+    env.auto_reload = False
     return env
 
 
