@@ -35,8 +35,10 @@ def compress_file(path: Path) -> bool:
     return compress_bytes(path.read_bytes(), path)
 
 
-def compress_bytes(data: bytes, path: Path) -> bool:
+def compress_bytes(data: bytes, path: Path, *, make_folder: bool = False) -> bool:
     """Write ``path.gz`` for ``data`` (the bytes ``path`` holds or will hold)."""
+    if make_folder:  # a page's folder may not exist yet: MkDocs writes the page after us
+        path.parent.mkdir(parents=True, exist_ok=True)
     if len(data) <= MIN_SIZE:
         path.with_name(path.name + ".gz").unlink(missing_ok=True)
         return False
@@ -84,8 +86,7 @@ class _Pages:
     def add(self, output: str, path: Path) -> None:
         # The bytes MkDocs writes for the page (mkdocs.commands.build._build_page).
         data = output.encode("utf-8", errors="xmlcharrefreplace")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.futures[str(path)] = self.pool.submit(compress_bytes, data, path)
+        self.futures[str(path)] = self.pool.submit(compress_bytes, data, path, make_folder=True)
 
     def finish(self) -> tuple[frozenset[str], int]:
         """Wait for every page; raise the first failure. Returns the paths and the count."""
