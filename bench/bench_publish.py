@@ -4,10 +4,16 @@ Sets up bench/work/publish (a copy of content/ plus 1,000 practice pages cloned 
 ones, a migrated SQLite database, build/site -> build/releases/<stamp>), then runs a few rounds
 of: submit -> approve (page written, build queued) -> build worker -> live pointer switched.
 Writes bench/results/publish.md. Goal: <= 15 s from approval to live on the 2-core machine.
+
+``--compare-with DIR`` (another checkout, e.g. ``git worktree add /tmp/before <commit>``) then
+builds the same content as a release (the build step of every approval, ~100 % of its time)
+alternately with this checkout and with DIR, ``--ab-rounds`` times each, and adds both to the
+results: on a shared machine only a comparison within one run says what a change did.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import platform
@@ -30,6 +36,7 @@ from forms_backend.publishing import FileSystemWriter, Publisher  # noqa: E402
 WORK = ROOT / "bench" / "work" / "publish"
 RESULT = ROOT / "bench" / "results" / "publish.md"
 PAGES = int(os.environ.get("BENCH_PAGES", "1000"))
+NOTES = "<!-- notes: everything below this line is kept when the benchmark rewrites the file -->"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
@@ -58,7 +65,90 @@ def uptime() -> str:
         return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def release_build(
+    checkout: Path, content: Path, out: Path, live: Path | None
+) -> tuple[float, float]:
+    """One `publishing release` child process from ``checkout``: (wall s, CPU s).
+
+    ``live`` is passed as Publisher passes the live release (older checkouts ignore it)."""
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(checkout), "NO_MKDOCS_2_WARNING": "1"}
+    if live is not None:
+        env["BRUG_PREVIOUS_RELEASE"] = str(live)
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forms_backend.publishing",
+            "release",
+            "--config",
+            str(checkout / "mkdocs.yml"),
+            str(content),
+            str(out),
+        ],
+        cwd=checkout,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    wall = time.monotonic() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+
+
+def compare(other: Path, content: Path, rounds: int, live: Path | None) -> list[str]:
+    """Alternate release builds of this checkout and ``other``; lines for the results file.
+
+    Before each pair one new practice page is added, as an approval would."""
+    runs: dict[str, list[tuple[float, float]]] = {"this": [], "other": []}
+    template = (content / "praktijken" / "bench-0000.md").read_text(encoding="utf-8")
+    for number in range(rounds):
+        (content / "praktijken" / f"ab-{number}.md").write_text(
+            template.replace("(benchkopie 0)", f"(A/B-ronde {number})"), encoding="utf-8"
+        )
+        for label, checkout in (("this", ROOT), ("other", other)):
+            runs[label].append(release_build(checkout, content, WORK / f"ab-{label}", live))
+            wall, cpu = runs[label][-1]
+            print(f"A/B round {number} {label}: {wall:.1f} s wall, {cpu:.1f} s CPU")
+    rev = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s"], cwd=other, capture_output=True, text=True
+    ).stdout.strip()[:80]
+
+    def row(label: str, name: str) -> str:
+        walls = [w for w, _ in runs[label]]
+        cpus = [c for _, c in runs[label]]
+        return (
+            f"| {name} | {min(walls):.1f} s | {statistics.median(walls):.1f} s"
+            f" | {min(cpus):.1f} s | {statistics.median(cpus):.1f} s |"
+        )
+
+    ratio = min(w for w, _ in runs["this"]) / min(w for w, _ in runs["other"])
+    ratio_cpu = min(c for _, c in runs["this"]) / min(c for _, c in runs["other"])
+    return [
+        "",
+        f"## Deze versie naast een andere ({rounds} builds elk, om en om, in één run)",
+        "",
+        f"Andere versie: `{rev}`. Zelfde inhoud, `python -m forms_backend.publishing release`;",
+        "voor elk paar één nieuwe praktijkpagina erbij, en de live release als vorige versie.",
+        "",
+        "| versie | snelste wandklok | mediaan wandklok | minste CPU | mediaan CPU |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        row("this", "deze"),
+        row("other", "andere"),
+        "",
+        f"Verhouding deze/andere (snelste runs): wandklok {ratio:.2f}, CPU {ratio_cpu:.2f}.",
+        "De snelste run is de beste schatting op een gedeelde machine: drukte maakt runs alleen",
+        "langzamer.",
+    ]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--compare-with", type=Path, help="another checkout to build alongside")
+    parser.add_argument("--ab-rounds", type=int, default=5)
+    args = parser.parse_args()
     load_before = uptime()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -170,19 +260,12 @@ def main() -> None:
         f"Doel: <= 15 s. Resultaat (wandkloktijd): {verdict}; op een rustige machine ongeveer {cpu + approve:.0f} s. Aandeel van de build: {100 * build / total:.0f}% van de tijd.",
         "Het omzetten van de live-site (nieuwe symlink + rename) en het opruimen van oude versies kosten minder dan 0,1 s.",
         "",
-        "## Wat nodig is om lager te komen",
-        "",
-        "- **Incrementeel bouwen.** Bij een nieuwe praktijk veranderen maar een paar pagina's: de nieuwe pagina, de",
-        "  overzichten (praktijken, leefgebied, regio, fase, organisatietype), de zoekindex en de sitemap. Een build die",
-        "  alle andere pagina's uit de vorige release overneemt (hardlinks) en alleen die pagina's rendert, kost",
-        "  ongeveer een seconde plus de zoekindex. MkDocs kan dat niet zelf (`--dirty` slaat ook de hooks van",
-        "  ongewijzigde pagina's over, dan zijn de overzichten leeg), dus dat vraagt een eigen build-stap.",
-        "- **Markdown-cache.** Ongeveer de helft van de buildtijd is Markdown omzetten naar HTML; een cache per",
-        "  bestand (sleutel: inhoud + instellingen) halveert de build ongeveer.",
-        "- **Warme bouwer.** Een proces dat MkDocs en het thema al geladen heeft, scheelt het opstarten (ongeveer 1 s).",
-        "- **Meer cores helpen niet**: `mkdocs build` gebruikt één core.",
     ]
-    RESULT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if args.compare_with:
+        lines += compare(args.compare_with.resolve(), content, args.ab_rounds, publisher.current())
+    old = RESULT.read_text(encoding="utf-8") if RESULT.exists() else ""
+    kept = old.split(NOTES, 1)[1] if NOTES in old else "\n"
+    RESULT.write_text("\n".join([*lines, "", NOTES]) + kept, encoding="utf-8")
     print(
         f"approval -> live: median {total:.1f} s (build {build:.1f} s); written to {RESULT.relative_to(ROOT)}"
     )

@@ -263,7 +263,7 @@ class Publisher:
                 text=True,
                 timeout=self.timeout,
                 check=False,
-                env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+                env=self._build_env(),
             )
             failure = (
                 None
@@ -284,6 +284,13 @@ class Publisher:
         return Outcome(
             True, name, "De nieuwe versie van de site staat live.", time.monotonic() - started
         )
+
+    def _build_env(self) -> dict[str, str]:
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        current = self.current()
+        if current is not None:  # unchanged files reuse its gzip copies (site/hooks/brug_compress)
+            env["BRUG_PREVIOUS_RELEASE"] = str(current)
+        return env
 
     def current(self) -> Path | None:
         if not self.site_dir.is_symlink():

@@ -67,6 +67,36 @@ def test_hook_writes_deterministic_gzip_copies_of_text_files_above_1_kb(site_dir
     assert packed.read_bytes() == first
 
 
+def test_unchanged_files_reuse_the_previous_releases_copy(site_dir: Path, tmp_path: Path) -> None:
+    """A hard link to the live release's .gz for the same bytes; changed files packed anew."""
+    import shutil
+
+    new = tmp_path / "nieuw"
+    shutil.copytree(site_dir, new, ignore=shutil.ignore_patterns("*.gz"))
+    changed = new / "praktijken" / "proef" / "index.html"
+    changed.write_text(PAGE + "<p>een andere praktijk", encoding="utf-8")
+    (new / "assets" / "brug" / "klein.svg").write_text("<svg/>" * 300, encoding="utf-8")
+    packer = brug_compress.Packer(new, previous=site_dir)
+    packer.add_tree()
+    assert packer.finish() == 6
+    same = new / "assets" / "brug" / "brug.css.gz"
+    assert same.stat().st_ino == (site_dir / "assets" / "brug" / "brug.css.gz").stat().st_ino
+    assert packer.reused == 4  # index, 404, two stylesheets
+    for path in (changed, new / "assets" / "brug" / "klein.svg"):
+        packed = path.with_name(path.name + ".gz")
+        assert gzip.decompress(packed.read_bytes()) == path.read_bytes()
+        assert packed.stat().st_nlink == 1
+    assert "een andere" not in gzip.decompress(
+        (site_dir / "praktijken" / "proef" / "index.html.gz").read_bytes()
+    ).decode()
+
+
+def test_a_previous_release_that_is_the_build_itself_is_ignored(site_dir: Path) -> None:
+    packer = brug_compress.Packer(site_dir, previous=site_dir)
+    assert packer.previous is None
+    packer.close()
+
+
 def get_both(client: FlaskClient, path: str) -> tuple[TestResponse, TestResponse]:
     """``path`` without and with gzip accepted; checks they carry the same content."""
     identity = client.get(path)

@@ -5,11 +5,13 @@ writes ``<file>.gz`` (gzip level 9, mtime 0 and no file name in the header, so t
 always gives the same bytes). The embedded server (forms_backend.views.core) and nginx
 (``gzip_static on``) send the copy to browsers that accept gzip; nothing compresses per request.
 
-Pages are compressed while the build goes on: ``on_post_page`` hands each page's final HTML to
-a thread pool (zlib releases the GIL, so the second core packs while MkDocs renders the next
-page on the first), and ``on_post_build`` packs only the files that are not pages (assets,
-search index, sitemap) and waits for the rest. Compressing after the build cost about a second
-of the 15 s from approval to live at 1,000 pages (bench/results/publish.md).
+A new release differs from the live one in a few files (an approved page, its overviews, the
+search index, the sitemap). When the environment names the live release
+(``BRUG_PREVIOUS_RELEASE``, set by forms_backend.publishing), a file whose bytes are the same
+there gets a hard link to that release's ``.gz`` instead of being compressed again: the same
+bytes, since the output is deterministic. Only changed files are compressed, in a thread pool
+(zlib releases the GIL). Compressing everything cost about a second of the 15 s from approval
+to live at 1,000 pages (bench/results/publish.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +31,19 @@ log = logging.getLogger("mkdocs.plugins.brug.compress")
 SUFFIXES = frozenset({".html", ".css", ".js", ".json", ".xml", ".svg", ".txt", ".ics"})
 # Below about 1 KB gzip saves less than a packet and its header costs more than it saves.
 MIN_SIZE = 1024
+PREVIOUS_ENV = "BRUG_PREVIOUS_RELEASE"
+
+
+def _gz(path: Path) -> Path:
+    return path.with_name(path.name + ".gz")
+
+
+def _replace(target: Path, write: Callable[[Path], object]) -> None:
+    """Put a new file at ``target`` in one step (readers never see half a file)."""
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    write(tmp)
+    os.replace(tmp, target)
 
 
 def compress_file(path: Path) -> bool:
@@ -35,92 +51,119 @@ def compress_file(path: Path) -> bool:
     return compress_bytes(path.read_bytes(), path)
 
 
-def compress_bytes(data: bytes, path: Path, *, make_folder: bool = False) -> bool:
-    """Write ``path.gz`` for ``data`` (the bytes ``path`` holds or will hold)."""
-    if make_folder:  # a page's folder may not exist yet: MkDocs writes the page after us
-        path.parent.mkdir(parents=True, exist_ok=True)
+def compress_bytes(data: bytes, path: Path) -> bool:
+    """Write ``path.gz`` for ``data`` (the bytes ``path`` holds or is about to hold)."""
+    target = _gz(path)
     if len(data) <= MIN_SIZE:
-        path.with_name(path.name + ".gz").unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         return False
-    target = path.with_name(path.name + ".gz")
     # gzip.compress(mtime=0) leaves the file name out of the header: deterministic output.
     packed = gzip.compress(data, compresslevel=9, mtime=0)
     if len(packed) >= len(data):
         target.unlink(missing_ok=True)
         return False
     if not target.exists() or target.read_bytes() != packed:
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(packed)
-        os.replace(tmp, target)
+        path.parent.mkdir(parents=True, exist_ok=True)  # a page is written after this hook
+        _replace(target, lambda tmp: tmp.write_bytes(packed))
     return True
 
 
-def compress_tree(root: Path, *, done: frozenset[str] = frozenset()) -> int:
-    """Compress every eligible file under ``root`` except those in ``done`` (paths as str)."""
-    todo = []
-    for dirpath, _dirnames, filenames in os.walk(root):
-        for name in filenames:
-            path = Path(dirpath, name)
-            if path.suffix not in SUFFIXES or str(path) in done:
-                continue
-            if path.stat().st_size <= MIN_SIZE:
-                path.with_name(name + ".gz").unlink(missing_ok=True)
-            else:
-                todo.append(path)
-    # zlib releases the GIL: a few threads compress a large build in a fraction of the time.
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        return sum(pool.map(compress_file, todo))
+class Packer:
+    """The gzip copies of one build: reused from ``previous`` where a file is unchanged."""
 
+    def __init__(self, site_dir: Path, previous: Path | None = None) -> None:
+        self.site_dir = site_dir
+        if previous is not None and previous.resolve() == site_dir.resolve():
+            previous = None
+        self.previous = previous
+        self.pool = ThreadPoolExecutor(
+            max_workers=min(8, os.cpu_count() or 1), thread_name_prefix="brug-gzip"
+        )
+        self.results: dict[str, Future[bool] | bool] = {}
+        self.reused = 0
 
-def _workers() -> int:
-    return min(8, os.cpu_count() or 1)
+    def add(self, data: bytes, path: Path) -> None:
+        """The bytes ``path`` holds (or will hold, for a page not yet written)."""
+        if self._reuse(data, path):
+            self.results[str(path)] = True
+        else:
+            self.results[str(path)] = self.pool.submit(compress_bytes, data, path)
 
-
-class _Pages:
-    """Pages handed to the pool during one build."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="brug-gzip")
-        self.futures: dict[str, Future[bool]] = {}
-
-    def add(self, output: str, path: Path) -> None:
-        # The bytes MkDocs writes for the page (mkdocs.commands.build._build_page).
-        data = output.encode("utf-8", errors="xmlcharrefreplace")
-        self.futures[str(path)] = self.pool.submit(compress_bytes, data, path, make_folder=True)
-
-    def finish(self) -> tuple[frozenset[str], int]:
-        """Wait for every page; raise the first failure. Returns the paths and the count."""
+    def _reuse(self, data: bytes, path: Path) -> bool:
+        if self.previous is None or len(data) <= MIN_SIZE:
+            return False
+        old = self.previous / path.relative_to(self.site_dir)
         try:
-            count = sum(future.result() for future in self.futures.values())
+            if old.stat().st_size != len(data) or old.read_bytes() != data:
+                return False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _replace(_gz(path), lambda tmp: os.link(_gz(old), tmp))
+        except OSError:  # no copy there (small, or not smaller), or another file system
+            return False
+        self.reused += 1
+        return True
+
+    def add_tree(self) -> None:
+        """Every eligible file of the finished build that ``add`` did not see."""
+        for dirpath, _dirnames, filenames in os.walk(self.site_dir):
+            for name in filenames:
+                path = Path(dirpath, name)
+                if path.suffix not in SUFFIXES or str(path) in self.results:
+                    continue
+                if path.stat().st_size <= MIN_SIZE:
+                    _gz(path).unlink(missing_ok=True)
+                else:
+                    self.add(path.read_bytes(), path)
+
+    def finish(self) -> int:
+        """Wait for the pool; raise the first failure. Returns how many .gz files there are."""
+        try:
+            return sum(r if isinstance(r, bool) else r.result() for r in self.results.values())
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        return frozenset(self.futures), count
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-_pages: _Pages | None = None
+def compress_tree(root: Path, previous: Path | None = None) -> int:
+    """Compress every eligible file under ``root``; return how many .gz files it holds."""
+    packer = Packer(root, previous)
+    packer.add_tree()
+    return packer.finish()
+
+
+_packer: Packer | None = None
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
-    global _pages
-    _pages = _Pages()
+    global _packer
+    previous = os.environ.get(PREVIOUS_ENV)
+    _packer = Packer(Path(config.site_dir), Path(previous) if previous else None)
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    if _pages is not None and page.file.abs_dest_path.endswith(tuple(SUFFIXES)):
-        _pages.add(output, Path(page.file.abs_dest_path))
+    if _packer is not None and page.file.abs_dest_path.endswith(tuple(SUFFIXES)):
+        # The bytes MkDocs writes for the page (mkdocs.commands.build._build_page).
+        data = output.encode("utf-8", errors="xmlcharrefreplace")
+        _packer.add(data, Path(page.file.abs_dest_path))
     return output
 
 
 def on_build_error(error: Exception) -> None:
-    global _pages
-    if _pages is not None:
-        _pages.pool.shutdown(wait=True, cancel_futures=True)
-        _pages = None
+    global _packer
+    if _packer is not None:
+        _packer.close()
+        _packer = None
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    global _pages
-    pages, _pages = _pages, None
-    done, count = pages.finish() if pages is not None else (frozenset(), 0)
-    count += compress_tree(Path(config.site_dir), done=done)
-    log.debug("brug_compress: %d gzip files in %s", count, config.site_dir)
+    global _packer
+    packer, _packer = _packer, None
+    if packer is None:  # a build that did not start with on_pre_build
+        packer = Packer(Path(config.site_dir))
+    packer.add_tree()
+    count = packer.finish()
+    log.debug(
+        "brug_compress: %d gzip files in %s, %d reused", count, config.site_dir, packer.reused
+    )

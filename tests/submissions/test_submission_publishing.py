@@ -121,6 +121,29 @@ def test_failed_build_leaves_the_live_release_and_no_debris(tmp_path, content_di
     assert [p.name for p in publisher.releases_dir.iterdir()] == ["r1"]
 
 
+@pytest.mark.build
+def test_a_new_release_packs_only_what_changed(tmp_path, content_dir):
+    """The real build: unchanged pages share the live release's .gz, a changed one is new."""
+    import gzip
+
+    publisher = _publisher(tmp_path, content_dir)
+    assert publisher.build().ok
+    first = publisher.current()
+    page = content_dir / "praktijken" / "heerde-samen-starten.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n\nEen nieuwe alinea.\n", encoding="utf-8")
+    assert publisher.build().ok
+    second = publisher.current()
+    assert first is not None and second is not None and first != second
+    unchanged = Path("leefgebieden", "zorg", "index.html.gz")
+    assert (second / unchanged).stat().st_ino == (first / unchanged).stat().st_ino
+    changed = second / "praktijken" / "heerde-samen-starten" / "index.html"
+    packed = changed.with_name("index.html.gz")
+    assert packed.stat().st_ino != (first / packed.relative_to(second)).stat().st_ino
+    assert b"Een nieuwe alinea." in gzip.decompress(packed.read_bytes())
+    for copy in second.rglob("*.gz"):
+        assert gzip.decompress(copy.read_bytes()) == copy.with_suffix("").read_bytes(), copy
+
+
 def test_build_requests_coalesce_while_one_waits(session, clock):
     first = submissions.request_build(session, now=clock())
     second = submissions.request_build(session, now=clock())
