@@ -108,6 +108,7 @@ def test_submit_question_answer_approve_live(server: str, browser: Any) -> None:
     link = mod.locator(".brug-build-status__link")
     href = link.get_attribute("href")
     assert href == "/praktijken/buurtteam-voorbeeldstad-regelt-een-kamer/"
+    assert mod.inner_text("#brug-submission-state") == "Gepubliceerd"  # the status row follows too
     mod.screenshot(path=str(ROOT / "test-artifacts" / "submissions" / "moderator-live.png"), full_page=True)
 
     page = browser.new_page()

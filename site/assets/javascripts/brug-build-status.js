@@ -6,6 +6,9 @@
   if (!box || !window.fetch) { return; }
   var url = box.getAttribute("data-status-url");
   var delay = 1500;
+  var state = document.getElementById("brug-submission-state");
+  var reload = box.querySelector(".brug-build-status__reload");
+  var startedAs = state ? state.textContent : "";
 
   function render(status) {
     box.className = "brug-build-status brug-build-status--" + status.phase;
@@ -28,6 +31,12 @@
       pre.className = "brug-build-status__message";
       pre.textContent = status.message;
       box.appendChild(pre);
+    }
+    // The status row above and, when the build failed, the way to the actions (retry, edit).
+    if (state) { state.textContent = status.state_label; }
+    if (reload && status.state === "mislukt" && status.state_label !== startedAs) {
+      reload.hidden = false;
+      box.appendChild(reload);
     }
     box.setAttribute("data-done", status.done ? "ja" : "nee");
   }
