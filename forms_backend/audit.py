@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend.db import UTCDateTime
 
@@ -34,4 +34,4 @@ def record(
 
 def for_subject(session: Session, subject: str) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.subject == subject)
-    return list(session.exec(query.order_by(AuditEntry.at, AuditEntry.id)))
+    return list(session.exec(query.order_by(col(AuditEntry.at), col(AuditEntry.id))))

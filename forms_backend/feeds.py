@@ -199,7 +199,7 @@ def _set_times(event: Event, start: dt.datetime, end: dt.datetime, all_day: bool
     event.add("dtstart", _when(start, all_day))
     end_value = _when(end, all_day)
     if all_day and end_value <= _when(start, all_day):  # DTEND is exclusive: at least one day
-        end_value = _when(start, all_day) + dt.timedelta(days=1)  # type: ignore[operator]
+        end_value = _when(start, all_day) + dt.timedelta(days=1)
     event.add("dtend", end_value)
 
 

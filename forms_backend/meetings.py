@@ -24,12 +24,22 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint, func, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+    update,
+)
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, feeds, outbox, tokens
@@ -406,7 +416,7 @@ def calendar_version_row(session: Session) -> tuple[int, dt.datetime | None]:
 
 
 def _bump(session: Session, now: dt.datetime) -> None:
-    updated = session.exec(  # type: ignore[call-overload]
+    updated = session.exec(
         update(CalendarVersion)
         .where(col(CalendarVersion.id) == 1)
         .values(version=CalendarVersion.version + 1, changed_at=now)
@@ -763,8 +773,8 @@ def change_occurrence(
         if override is None:
             duration = meeting.ends_at - meeting.starts_at
             override = MeetingOccurrence(
-                meeting_id=meeting.id,
-                recurrence_id=recurrence_id,  # type: ignore[arg-type]
+                meeting_id=meeting_id,
+                recurrence_id=recurrence_id,
                 starts_at=recurrence_id,
                 ends_at=recurrence_id + duration,
             )
@@ -890,9 +900,11 @@ def _filtered(query: Any, flt: Filter) -> Any:
         query = query.where(col(Meeting.region).in_(flt.regions))
     if flt.themes:
         query = query.where(col(Meeting.theme).in_(flt.themes))
-    visible = col(Meeting.audience).in_(flt.audiences)
+    visible: ColumnElement[bool] = col(Meeting.audience).in_(flt.audiences)
     if flt.groups:
-        visible = visible | ((Meeting.audience == "closed") & col(Meeting.group).in_(flt.groups))
+        visible = visible | (
+            (col(Meeting.audience) == "closed") & col(Meeting.group).in_(flt.groups)
+        )
     return query.where(visible)
 
 
@@ -992,7 +1004,7 @@ def feed_parts(
     def scoped(query: Any) -> Any:
         return _filtered(query, flt) if flt is not None else query.where(table.id == meeting_id)
 
-    rows = session.exec(  # type: ignore[call-overload]
+    rows = session.exec(
         scoped(
             select(table.id, table.ical, table.ical_key, table.last_modified).where(
                 (table.feed_until > now) | (table.ical_key != key)
@@ -1006,7 +1018,7 @@ def feed_parts(
         else:
             fragments.append(ical)
             changed.append(modified)
-    left_at = session.exec(  # type: ignore[call-overload]
+    left_at = session.exec(
         scoped(select(table.feed_until).where(table.feed_until <= now))
         .order_by(table.feed_until.desc())
         .limit(1)  # walks the feed_until index down from now to the first match
@@ -1021,11 +1033,11 @@ def refresh_fragments(
     icalendar version): all of them, or those of ``ids``. Rows are locked on PostgreSQL so a
     concurrent change is not overwritten with older data. Returns how many were rendered."""
     key = feeds.fragment_key(site)
-    stale = (Meeting.ical_key != key) | (col(Meeting.ical).is_(None))
+    stale = (col(Meeting.ical_key) != key) | (col(Meeting.ical).is_(None))
     query = select(Meeting.id).where(stale)
     if ids is not None:
         query = query.where(col(Meeting.id).in_(list(ids)))
-    todo = list(session.exec(query.order_by(Meeting.id)))
+    todo = list(session.exec(query.order_by(col(Meeting.id))))
     postgres = session.get_bind().dialect.name == "postgresql"
     done = 0
     for start in range(0, len(todo), 500):
@@ -1249,13 +1261,14 @@ def _promote(
     """Move people from the waitlist to free seats, first come first served."""
     if meeting.cancelled:
         return []
+    assert meeting.id is not None
     promoted = []
-    waiting = _registrations(session, meeting.id, ("wachtlijst",))  # type: ignore[arg-type]
+    waiting = _registrations(session, meeting.id, ("wachtlijst",))
     free = (
         None
         if meeting.capacity is None
         else meeting.capacity - count_status(session, meeting.id, "aangemeld")
-    )  # type: ignore[arg-type]
+    )
     for registration in waiting:
         if free is not None and free <= 0:
             break
@@ -1556,9 +1569,16 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class _FeedFilters(TypedDict):
+    regions: list[str]
+    themes: list[str]
+    audiences: list[str]
+    groups: list[str]
+
+
 def _feed_filters(
     regions: Iterable[str], themes: Iterable[str], audiences: Iterable[str], groups: Iterable[str]
-) -> dict[str, list[str]]:
+) -> _FeedFilters:
     regions, themes, audiences = sorted(set(regions)), sorted(set(themes)), sorted(set(audiences))
     groups = sorted({g.strip().lower() for g in groups if g.strip()})
     Filter(tuple(regions), tuple(themes), tuple(audiences)).check()
@@ -1723,7 +1743,7 @@ def revoke_partner_feed(
 
 def stamp_fetch(session: Session, feed_id: int, *, now: dt.datetime) -> bool:
     """Record "last fetched" at most every few minutes (a poll must stay cheap)."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(PartnerFeed)
         .where(col(PartnerFeed.id) == feed_id)
         .where(
@@ -1984,15 +2004,18 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         4, "move", start=moved, end=moved + dt.timedelta(hours=1), location="Bibliotheek Ede (demo)"
     )
     change(6, "cancel")
+    cancelled_id = made[8].id
+    assert cancelled_id is not None
     cancel_meeting(
         session,
-        made[8].id,
+        cancelled_id,
         actor="demo",
         now=now,
         settings=settings,
         reason="De locatie is niet beschikbaar.",
-    )  # type: ignore[arg-type]
+    )
     full = made[1]
+    assert full.id is not None
     for n in range(5):  # 3 seats: 3 registered, 2 on the waitlist
         person = f"deelnemer{n + 1}@{DEMO_DOMAIN}"
         session.add(
@@ -2000,7 +2023,7 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
                 meeting_id=full.id,
                 name=f"Demo deelnemer {n + 1}",
                 email=person,
-                email_key=person,  # type: ignore[arg-type]
+                email_key=person,
                 organisation="Demo-organisatie",
                 created_at=now,
                 confirmed_at=now,

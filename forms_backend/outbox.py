@@ -96,7 +96,7 @@ def message_values(
     ical: str | None = None,
     ical_method: str | None = None,
     delay: dt.timedelta = dt.timedelta(0),
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The column values of a new message: for ``enqueue`` or a Core insert in a hot path."""
     return {
         "kind": kind,
@@ -167,7 +167,7 @@ def claim_due(engine: Engine, now: dt.datetime, *, limit: int = 20) -> list[Outg
 
 def _finish(engine: Engine, message_id: int, **values: object) -> None:
     with new_session(engine, write=True) as session:
-        session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))  # type: ignore[call-overload]
+        session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))
         session.commit()
 
 
@@ -202,7 +202,7 @@ def pending_count(session: Session) -> int:
 def purge_sent(session: Session, *, now: dt.datetime, older_than: dt.timedelta) -> int:
     """Delete sent messages (they hold personal data) once they are old enough."""
     old = session.exec(
-        select(OutboxMessage).where(col(OutboxMessage.sent_at).is_not(None), OutboxMessage.sent_at < now - older_than)  # type: ignore[operator]
+        select(OutboxMessage).where(col(OutboxMessage.sent_at).is_not(None), col(OutboxMessage.sent_at) < now - older_than)
     ).all()
     for message in old:
         session.delete(message)

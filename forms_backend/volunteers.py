@@ -471,7 +471,9 @@ def sign_up(
             )
         session.commit()
         return SignupResult(existing_id, repeated=True)
-    volunteer_id = connection.execute(_INSERT_VOLUNTEER, new.volunteer).inserted_primary_key[0]
+    key = connection.execute(_INSERT_VOLUNTEER, new.volunteer).inserted_primary_key
+    assert key is not None
+    volunteer_id = key[0]
     subject = f"volunteer:{volunteer_id}"
     connection.execute(_INSERT_EVENT, {**new.event, "volunteer_id": volunteer_id})
     connection.execute(_INSERT_TOKEN, [{**t, "subject": subject} for t in new.tokens])
@@ -577,6 +579,7 @@ def _add_signup(session: Session, volunteer: Volunteer, *, note: str) -> None:
     """Insert a new sign-up and its first step (the id is needed for tokens and events)."""
     session.add(volunteer)
     session.flush()
+    assert volunteer.id is not None
     session.add(
         VolunteerEvent(volunteer_id=volunteer.id, **_first_step(volunteer.created_at, note=note))
     )
@@ -669,6 +672,7 @@ def _set_status(
     note: str = "",
     mailed: bool = False,
 ) -> VolunteerEvent:
+    assert volunteer.id is not None
     event = VolunteerEvent(
         volunteer_id=volunteer.id,
         at=now,
@@ -846,8 +850,8 @@ def _erase(session: Session, volunteer: Volunteer, *, now: dt.datetime, reason: 
     tokens.revoke(session, subject=volunteer.subject, now=now)
     session.exec(
         delete(outbox.OutboxMessage).where(col(outbox.OutboxMessage.recipient) == volunteer.email)
-    )  # type: ignore[call-overload]
-    session.exec(delete(VolunteerEvent).where(col(VolunteerEvent.volunteer_id) == volunteer.id))  # type: ignore[call-overload]
+    )
+    session.exec(delete(VolunteerEvent).where(col(VolunteerEvent.volunteer_id) == volunteer.id))
     session.add(
         VolunteerErasure(programme=volunteer.programme, month=now.strftime("%Y-%m"), reason=reason)
     )
@@ -1085,8 +1089,7 @@ def configure_retention(database_url: str, terms: RetentionTerms) -> None:
 
 
 def _terms_for(session: Session) -> RetentionTerms:
-    bind = session.get_bind()
-    url = bind.url.render_as_string(hide_password=False)
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
     return (
         _terms_by_database.get(url)
         or _terms_by_database.get(url.replace("postgresql+psycopg://", "postgresql://"))

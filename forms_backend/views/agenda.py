@@ -399,7 +399,8 @@ def index() -> ResponseReturnValue:
 
     def link(**change: str) -> str:
         args = {**chosen, **change}
-        return url_for("agenda.index", **{k: v for k, v in args.items() if v})
+        values: dict[str, Any] = {k: v for k, v in args.items() if v}
+        return url_for("agenda.index", **values)
 
     return render_template(
         "agenda/index.html",

@@ -205,13 +205,13 @@ def index() -> ResponseReturnValue:
     ]
     if not show_past:
         rows = [m for m in rows if m.last_start >= now - dt.timedelta(days=1)]
-    counts = {
-        m.id: (
+    counts = {}
+    for m in rows:
+        assert m.id is not None
+        counts[m.id] = (
             meetings.count_status(db.session(), m.id, "aangemeld"),
             meetings.count_status(db.session(), m.id, "wachtlijst"),
-        )  # type: ignore[arg-type]
-        for m in rows
-    }
+        )
     return render_template(
         "beheer/bijeenkomsten.html",
         rows=rows,

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -218,7 +219,8 @@ def edit(submission_id: int) -> ResponseReturnValue:
     form = form_type(obj=submission) if request.method == "GET" else form_type()
     if request.method == "GET":
         form.bronnen.data = submissions.format_sources(submission.bronnen)
-    preview, problems = None, []
+    preview: Markup | None = None
+    problems: list[str] = []
     if form.validate_on_submit():
         data = form_data(form, submission.kind)
         if request.form.get("actie") == "voorbeeld":
@@ -268,9 +270,8 @@ def rebuild_command() -> None:
     with db.transaction(write=False) as session:
         last = submissions.latest_build(session)
     if not ok:
-        raise click.ClickException(
-            (last.message if last else "") + "\nBouwen mislukt; de vorige versie blijft live."
-        )
+        detail = (last.message or "") if last else ""
+        raise click.ClickException(detail + "\nBouwen mislukt; de vorige versie blijft live.")
     click.echo(f"De site is gebouwd en staat live (versie {last.release if last else '?'}).")
 
 

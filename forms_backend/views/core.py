@@ -147,7 +147,7 @@ def _compress_html(response: Response) -> Response:
     response.headers["Content-Encoding"] = "gzip"
     etag, weak = response.get_etag()
     if etag:
-        response.set_etag(etag + "-gz", weak)
+        response.set_etag(etag + "-gz", bool(weak))
     return response
 
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
@@ -48,6 +58,7 @@ ROLE_MAILBOX = r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$"
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app = state.app
+    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
 
@@ -222,19 +233,21 @@ def form_class(kind: str, *, public: bool) -> type[BrugForm]:
 
 def form_data(form: Any, kind: str) -> submissions.SubmissionData:
     """The domain shape of a validated form."""
-    return submissions.SubmissionData(
-        kind=kind,
-        title=form.title.data,
-        summary=form.summary.data,
-        body=form.body.data,
-        leefgebieden=list(form.leefgebieden.data or []),
-        regio=form.regio.data,
-        fase=list(form.fase.data or []),
-        organisatietypes=list(form.organisatietypes.data or []),
-        bronnen=submissions.parse_sources(form.bronnen.data or ""),
-        organisatie=form.organisatie.data,
-        plaats=form.plaats.data if kind == "werkbezoek" else None,
-        role_mailbox=(form.role_mailbox.data or None) if kind == "werkbezoek" else None,
+    return submissions.SubmissionData.model_validate(
+        {
+            "kind": kind,
+            "title": form.title.data,
+            "summary": form.summary.data,
+            "body": form.body.data,
+            "leefgebieden": list(form.leefgebieden.data or []),
+            "regio": form.regio.data,
+            "fase": list(form.fase.data or []),
+            "organisatietypes": list(form.organisatietypes.data or []),
+            "bronnen": submissions.parse_sources(form.bronnen.data or ""),
+            "organisatie": form.organisatie.data,
+            "plaats": form.plaats.data if kind == "werkbezoek" else None,
+            "role_mailbox": (form.role_mailbox.data or None) if kind == "werkbezoek" else None,
+        }
     )
 
 
@@ -256,9 +269,10 @@ def index() -> ResponseReturnValue:
 @bp.route("/<any(praktijk, werkbezoek):kind>", methods=["GET", "POST"])
 def new(kind: str) -> ResponseReturnValue:
     form = form_class(kind, public=True)()
-    preview, problems = None, []
+    preview: Markup | None = None
+    problems: list[str] = []
     if request.method == "GET":
-        form.stamp_start()  # type: ignore[attr-defined]
+        form.stamp_start()
     elif form.validate_on_submit():
         data = form_data(form, kind)
         if request.form.get("actie") == "voorbeeld":
@@ -271,7 +285,7 @@ def new(kind: str) -> ResponseReturnValue:
                         data,
                         submissions.Contact(
                             name=form.contact_name.data, email=form.contact_email.data
-                        ),  # type: ignore[attr-defined]
+                        ),
                         now=clock.now(),
                         public_url=str(current_app.config["PUBLIC_URL"]),
                         **site_check(),

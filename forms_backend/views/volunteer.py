@@ -58,6 +58,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app = state.app
+    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     cfg = app.config
