@@ -14,8 +14,9 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 CSRF_MESSAGE = (
     "Het formulier is verlopen of kwam niet van deze site. Vernieuw de pagina en verstuur "
@@ -46,6 +47,13 @@ class BrugForm(FlaskForm):
                 label = field.label.text if field.type not in ("CSRFTokenField", "HiddenField") else "Formulier"
                 items.append((field.id, label, str(message)))
         return items
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice (``render_field`` renders them as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def _signer() -> URLSafeSerializer:

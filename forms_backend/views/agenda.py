@@ -34,13 +34,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from markupsafe import Markup
-from wtforms import EmailField, SelectMultipleField, StringField
+from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms_backend import clock, db, feeds, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
-from forms_backend.forms import BrugForm, SpamGuardMixin, single_line
+from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, single_line
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -580,11 +579,6 @@ def cancel(token: str) -> ResponseReturnValue:
 
 # ---------------------------------------------------------------------------------------------
 # private feeds for partners
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PrivateFeedForm(SpamGuardMixin, BrugForm):

@@ -26,8 +26,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
-from forms_backend.forms import BrugForm, single_line
-from forms_backend.views.agenda import PUBLIEK, MultiCheckboxField, form_error, settings
+from forms_backend.forms import BrugForm, MultiCheckboxField, single_line
+from forms_backend.views.agenda import PUBLIEK, form_error, settings
 from forms_backend.views.beheer import (
     admin_required,
     current_user,

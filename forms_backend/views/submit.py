@@ -27,17 +27,21 @@ from wtforms import (
     BooleanField,
     EmailField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
 from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
-from forms_backend.forms import BrugForm, SpamGuardMixin, clean_text, single_line
+from forms_backend.forms import (
+    BrugForm,
+    MultiCheckboxField,
+    SpamGuardMixin,
+    clean_text,
+    single_line,
+)
 from forms_backend.publishing import BuildWorker, Publisher, make_writer
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
@@ -105,13 +109,6 @@ def _clean_multiline(value: Any) -> Any:
 
 def choices(pairs: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs.items()]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for a multiple choice (``render_field`` renders them as a fieldset)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _sources(form: Any, field: Any) -> None:

@@ -23,17 +23,15 @@ from wtforms import (
     Field,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from forms_backend import clock, db, volunteers
-from forms_backend.forms import BrugForm, SpamGuardMixin, clean_text
+from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, clean_text
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -123,13 +121,6 @@ def choices(pairs: Any) -> list[SelectChoice]:
     """WTForms choices from (value, label) pairs or a dict."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
     return [SelectChoice(str(value), str(label)) for value, label in items]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for a multiple choice (rendered as a fieldset by render_field)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _phone(form: Any, field: Field) -> None:
