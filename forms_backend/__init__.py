@@ -71,9 +71,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 "bijvoorbeeld met: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
     elif not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = "dev-only-not-secret"
+        app.config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105 - debug/tests only, public
     if app.debug or app.testing:
-        app.config["SESSION_COOKIE_SECURE"] = bool(test_config and test_config.get("SESSION_COOKIE_SECURE"))
+        app.config["SESSION_COOKIE_SECURE"] = bool(
+            test_config and test_config.get("SESSION_COOKIE_SECURE")
+        )
     if app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "session":
         # Secure, host-only, path /: no other (sub)domain or plain-http page can plant this cookie.
         app.config["SESSION_COOKIE_NAME"] = "__Host-brug"

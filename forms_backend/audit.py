@@ -24,7 +24,13 @@ class AuditEntry(SQLModel, table=True):
 
 
 def record(
-    session: Session, *, actor: str, action: str, now: dt.datetime, subject: str = "", detail: str = ""
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    subject: str = "",
+    detail: str = "",
 ) -> AuditEntry:
     """Add an entry to the session; it commits with the caller's transaction."""
     entry = AuditEntry(at=now, actor=actor, action=action, subject=subject, detail=detail[:500])

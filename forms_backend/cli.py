@@ -47,9 +47,18 @@ def demo_data(if_empty: bool) -> None:
 @click.option("--role", type=click.Choice(sorted(accounts.ROLES)), default="coordinator")
 @click.option("--programme", "programmes", multiple=True, help="Programma (herhaalbaar).")
 @click.option("--region", "regions", multiple=True, help="Regio (herhaalbaar).")
-@click.option("--password", envvar="BRUG_NEW_PASSWORD", default=None, help="Anders wordt erom gevraagd.")
+@click.option(
+    "--password", envvar="BRUG_NEW_PASSWORD", default=None, help="Anders wordt erom gevraagd."
+)
 @with_appcontext
-def create_user(email: str, name: str, role: str, programmes: tuple[str, ...], regions: tuple[str, ...], password: str | None) -> None:
+def create_user(
+    email: str,
+    name: str,
+    role: str,
+    programmes: tuple[str, ...],
+    regions: tuple[str, ...],
+    password: str | None,
+) -> None:
     """Create a coordinator or administrator account."""
     if password is None:
         password = getpass.getpass("Wachtwoord (minstens 12 tekens): ")
@@ -72,7 +81,9 @@ def send_mail(once: bool, interval: float) -> None:
     """Deliver the mail outbox (retries with backoff; never drops a message)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
-        sent, failed = outbox.deliver_due(db.get_engine(app), mailer.transport(app), app.extensions["brug.clock"])
+        sent, failed = outbox.deliver_due(
+            db.get_engine(app), mailer.transport(app), app.extensions["brug.clock"]
+        )
         if sent or failed:
             click.echo(f"{sent} verstuurd, {failed} mislukt (volgende poging later).")
         if once:
@@ -90,7 +101,9 @@ def purge() -> None:
         click.echo(f"{what}: {count} verwijderd")
 
 
-def start_background_workers(app: Flask, stop: threading.Event, *, mail_interval: float = 2.0) -> list[threading.Thread]:
+def start_background_workers(
+    app: Flask, stop: threading.Event, *, mail_interval: float = 2.0
+) -> list[threading.Thread]:
     """The mail worker and a daily purge, as threads of the embedded server."""
 
     def mail_loop() -> None:

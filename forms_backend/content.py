@@ -192,7 +192,9 @@ class PageMeta(BaseModel):
         if self.type in {"praktijk", "werkbezoek"} and self.regio is None:
             raise ValueError(f"een pagina van type '{self.type}' noemt een regio")
         if self.type == "werkbezoek" and self.werkbezoek is None:
-            raise ValueError("een werkbezoek-pagina heeft een blok 'werkbezoek' (soort, plaats, organisatie)")
+            raise ValueError(
+                "een werkbezoek-pagina heeft een blok 'werkbezoek' (soort, plaats, organisatie)"
+            )
         if self.type != "werkbezoek" and self.werkbezoek is not None:
             raise ValueError("het blok 'werkbezoek' hoort alleen bij type 'werkbezoek'")
         if self.type == "thema" and self.slug not in LEEFGEBIEDEN:
@@ -279,8 +281,13 @@ class WieIsWieOrganisatie(BaseModel):
     @classmethod
     def _role_mailbox(cls, value: str | None) -> str | None:
         # Public data lives in git: only role mailboxes on example domains, never a person.
-        if value is not None and not re.match(r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$", value):
-            raise ValueError("mailbox moet een rol-adres op een example-domein zijn (bijv. nazorg@gemeente.example.nl)")
+        if value is not None and not re.match(
+            r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$", value
+        ):
+            raise ValueError(
+                "mailbox moet een rol-adres op een example-domein zijn "
+                "(bijv. nazorg@gemeente.example.nl)"
+            )
         return value
 
 

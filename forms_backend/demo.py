@@ -13,17 +13,30 @@ from sqlmodel import Session, select
 
 from forms_backend import accounts, meetings, submissions, volunteers
 
-DEMO_PASSWORD = "demo-wachtwoord-brug"  # printed by `make serve`; demo database only
+DEMO_PASSWORD = "demo-wachtwoord-brug"  # noqa: S105 - printed by `make serve`; demo database only
 DEMO_DOMAIN = "demo.brug.example.nl"
 
 Seeder = Callable[[Session, dt.datetime], list[str]]
 
 
 def _seed_accounts(session: Session, now: dt.datetime) -> list[str]:
-    accounts.create_user(session, email=f"beheer@{DEMO_DOMAIN}", name="Demo beheerder", password=DEMO_PASSWORD, role="admin", now=now)
     accounts.create_user(
-        session, email=f"cosa-gelderland@{DEMO_DOMAIN}", name="Demo coördinator COSA Gelderland",
-        password=DEMO_PASSWORD, role="coordinator", now=now, programmes=["cosa"], regions=["gelderland"],
+        session,
+        email=f"beheer@{DEMO_DOMAIN}",
+        name="Demo beheerder",
+        password=DEMO_PASSWORD,
+        role="admin",
+        now=now,
+    )
+    accounts.create_user(
+        session,
+        email=f"cosa-gelderland@{DEMO_DOMAIN}",
+        name="Demo coördinator COSA Gelderland",
+        password=DEMO_PASSWORD,
+        role="coordinator",
+        now=now,
+        programmes=["cosa"],
+        regions=["gelderland"],
     )
     return [
         "Demo-accounts (alleen voor de demodatabase):",
@@ -38,7 +51,8 @@ def seeders() -> list[Seeder]:
 
 
 def present(session: Session) -> bool:
-    return session.exec(select(accounts.User).where(accounts.User.email == f"beheer@{DEMO_DOMAIN}")).first() is not None
+    query = select(accounts.User).where(accounts.User.email == f"beheer@{DEMO_DOMAIN}")
+    return session.exec(query).first() is not None
 
 
 def seed(session: Session, *, now: dt.datetime) -> list[str]:

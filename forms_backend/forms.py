@@ -44,7 +44,8 @@ class BrugForm(FlaskForm):
         items = []
         for field in self:
             for message in field.errors:
-                label = field.label.text if field.type not in ("CSRFTokenField", "HiddenField") else "Formulier"
+                hidden = field.type in ("CSRFTokenField", "HiddenField")
+                label = "Formulier" if hidden else field.label.text
                 items.append((field.id, label, str(message)))
         return items
 
@@ -94,7 +95,9 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
         # A line break in a one-line field becomes a space: "Jan\r\nBcc" reads "Jan Bcc".
         value = value.translate({ord(ch): " " for ch in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
     allowed = {"\n"} if multiline else set()
-    value = "".join(ch for ch in value if ch in allowed or unicodedata.category(ch)[0] != "C" or ch == "\t")
+    value = "".join(
+        ch for ch in value if ch in allowed or unicodedata.category(ch)[0] != "C" or ch == "\t"
+    )
     value = value.replace("\t", " ")
     if multiline:
         return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n")).strip()

@@ -51,7 +51,9 @@ class SmtpTransport(Transport):
     def send(self, message: Outgoing) -> None:
         cfg = self.config
         email = build_email(message, sender=cfg["MAIL_FROM"], domain=cfg["MAIL_DOMAIN"])
-        with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=cfg["SMTP_TIMEOUT"]) as smtp:
+        with smtplib.SMTP(
+            cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=cfg["SMTP_TIMEOUT"]
+        ) as smtp:
             if cfg.get("SMTP_STARTTLS"):
                 smtp.starttls()
             if cfg.get("SMTP_USERNAME"):
@@ -67,7 +69,9 @@ class ConsoleTransport(Transport):
         self._lock = threading.Lock()
 
     def send(self, message: Outgoing) -> None:
-        email = build_email(message, sender=self.config["MAIL_FROM"], domain=self.config["MAIL_DOMAIN"])
+        email = build_email(
+            message, sender=self.config["MAIL_FROM"], domain=self.config["MAIL_DOMAIN"]
+        )
         with self._lock:
             print("=" * 30, "e-mail (console)", "=" * 30, file=sys.stdout)
             print(f"Aan: {email['To']}\nOnderwerp: {email['Subject']}\n", file=sys.stdout)
@@ -78,7 +82,10 @@ class RecordingTransport(Transport):
     """Keeps sent messages in memory (tests); can be told to fail to test retries."""
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
-        self.config = config or {"MAIL_FROM": "Brug <noreply@brug.example.nl>", "MAIL_DOMAIN": "brug.example.nl"}
+        self.config = config or {
+            "MAIL_FROM": "Brug <noreply@brug.example.nl>",
+            "MAIL_DOMAIN": "brug.example.nl",
+        }
         self.sent: list[EmailMessage] = []
         self.fail_with: Exception | None = None
         self._lock = threading.Lock()
@@ -86,7 +93,9 @@ class RecordingTransport(Transport):
     def send(self, message: Outgoing) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        email = build_email(message, sender=self.config["MAIL_FROM"], domain=self.config["MAIL_DOMAIN"])
+        email = build_email(
+            message, sender=self.config["MAIL_FROM"], domain=self.config["MAIL_DOMAIN"]
+        )
         with self._lock:
             self.sent.append(email)
 
@@ -100,7 +109,9 @@ def init_app(app: Flask) -> None:
         app.extensions["brug.mail"] = choice
         return
     if choice not in TRANSPORTS:
-        raise RuntimeError(f"BRUG_MAIL_TRANSPORT moet smtp, console of recording zijn, niet {choice!r}")
+        raise RuntimeError(
+            f"BRUG_MAIL_TRANSPORT moet smtp, console of recording zijn, niet {choice!r}"
+        )
     app.extensions["brug.mail"] = TRANSPORTS[choice](app.config)
 
 

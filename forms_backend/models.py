@@ -9,4 +9,13 @@ from forms_backend import accounts, audit, meetings, outbox, submissions, tokens
 
 metadata = SQLModel.metadata
 
-__all__ = ["accounts", "audit", "meetings", "metadata", "outbox", "submissions", "tokens", "volunteers"]
+__all__ = [
+    "accounts",
+    "audit",
+    "meetings",
+    "metadata",
+    "outbox",
+    "submissions",
+    "tokens",
+    "volunteers",
+]

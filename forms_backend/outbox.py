@@ -146,7 +146,10 @@ def claim_due(engine: Engine, now: dt.datetime, *, limit: int = 20) -> list[Outg
             .where(
                 col(OutboxMessage.sent_at).is_(None),
                 OutboxMessage.send_after <= now,
-                or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+                or_(
+                    col(OutboxMessage.locked_until).is_(None),
+                    col(OutboxMessage.locked_until) < now,
+                ),
             )
             .order_by(col(OutboxMessage.id))
             .limit(limit)
@@ -160,18 +163,24 @@ def claim_due(engine: Engine, now: dt.datetime, *, limit: int = 20) -> list[Outg
             row.attempts += 1
             session.add(row)
             assert row.id is not None
-            claimed.append(Outgoing(row.id, row.recipient, row.subject, row.body, row.ical, row.ical_method))
+            claimed.append(
+                Outgoing(row.id, row.recipient, row.subject, row.body, row.ical, row.ical_method)
+            )
         session.commit()
         return claimed
 
 
 def _finish(engine: Engine, message_id: int, **values: object) -> None:
     with new_session(engine, write=True) as session:
-        session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))
+        session.exec(
+            update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+        )
         session.commit()
 
 
-def deliver_due(engine: Engine, transport: Transport, clock: Callable[[], dt.datetime], *, limit: int = 20) -> tuple[int, int]:
+def deliver_due(
+    engine: Engine, transport: Transport, clock: Callable[[], dt.datetime], *, limit: int = 20
+) -> tuple[int, int]:
     """Send what is due; returns (sent, failed). Safe to run in several processes at once."""
     sent = failed = 0
     for message in claim_due(engine, clock(), limit=limit):
@@ -181,7 +190,9 @@ def deliver_due(engine: Engine, transport: Transport, clock: Callable[[], dt.dat
             failed += 1
             with new_session(engine, write=False) as session:
                 attempts = session.get(OutboxMessage, message.id).attempts  # type: ignore[union-attr]
-            log.warning("mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__)
+            log.warning(
+                "mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__
+            )
             _finish(
                 engine,
                 message.id,
@@ -196,13 +207,17 @@ def deliver_due(engine: Engine, transport: Transport, clock: Callable[[], dt.dat
 
 
 def pending_count(session: Session) -> int:
-    return len(session.exec(select(OutboxMessage.id).where(col(OutboxMessage.sent_at).is_(None))).all())
+    query = select(OutboxMessage.id).where(col(OutboxMessage.sent_at).is_(None))
+    return len(session.exec(query).all())
 
 
 def purge_sent(session: Session, *, now: dt.datetime, older_than: dt.timedelta) -> int:
     """Delete sent messages (they hold personal data) once they are old enough."""
     old = session.exec(
-        select(OutboxMessage).where(col(OutboxMessage.sent_at).is_not(None), col(OutboxMessage.sent_at) < now - older_than)
+        select(OutboxMessage).where(
+            col(OutboxMessage.sent_at).is_not(None),
+            col(OutboxMessage.sent_at) < now - older_than,
+        )
     ).all()
     for message in old:
         session.delete(message)

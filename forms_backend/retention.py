@@ -15,7 +15,9 @@ from forms_backend import meetings, outbox, submissions, tokens, volunteers
 
 Rule = Callable[[Session, dt.datetime], int]
 BASE_RULES: dict[str, Rule] = {
-    "verstuurde e-mails ouder dan 30 dagen": lambda s, now: outbox.purge_sent(s, now=now, older_than=dt.timedelta(days=30)),
+    "verstuurde e-mails ouder dan 30 dagen": lambda s, now: outbox.purge_sent(
+        s, now=now, older_than=dt.timedelta(days=30)
+    ),
     "verlopen links": lambda s, now: tokens.purge_expired(s, now=now, grace=dt.timedelta(days=7)),
 }
 

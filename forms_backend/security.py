@@ -52,7 +52,8 @@ def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:
 def keyed_hash(value: str) -> str:
     """A short keyed digest of a personal value (rate-limit keys, never reversible)."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hashlib.blake2b(value.encode("utf-8", "replace"), key=secret[:64], digest_size=12).hexdigest()
+    digest = hashlib.blake2b(value.encode("utf-8", "replace"), key=secret[:64], digest_size=12)
+    return digest.hexdigest()
 
 
 def content_security_policy() -> str:

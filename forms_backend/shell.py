@@ -23,7 +23,11 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, TemplateNotFound
 log = logging.getLogger(__name__)
 
 SHELL_FILE = Path("_shell") / "index.html"
-MARKERS = {"title": "<!--BRUG:TITLE-->", "head": "<!--BRUG:HEAD-->", "content": "<!--BRUG:CONTENT-->"}
+MARKERS = {
+    "title": "<!--BRUG:TITLE-->",
+    "head": "<!--BRUG:HEAD-->",
+    "content": "<!--BRUG:CONTENT-->",
+}
 
 # Used only when the site has not been built (e.g. backend unit tests): same markers, no theme.
 FALLBACK_SHELL = """<!doctype html>
@@ -55,7 +59,8 @@ def to_template(shell_html: str) -> str:
             raise ValueError(f"shell has {shell_html.count(marker)} {name} markers, expected 1")
     source = "{% raw %}" + shell_html + "{% endraw %}"
     for name, marker in MARKERS.items():
-        source = source.replace(marker, "{% endraw %}{% block " + name + " %}{% endblock %}{% raw %}")
+        block = "{% endraw %}{% block " + name + " %}{% endblock %}{% raw %}"
+        source = source.replace(marker, block)
     return source
 
 
@@ -77,10 +82,17 @@ class ShellLoader(BaseLoader):
             raise TemplateNotFound(template)
         html, path = read_shell(self.app.config["SITE_DIR"])
         if path is None:
-            log.warning("site shell not found under %s: using the plain fallback", self.app.config["SITE_DIR"])
+            log.warning(
+                "site shell not found under %s: using the plain fallback",
+                self.app.config["SITE_DIR"],
+            )
             return to_template(html), None, lambda: False
         stamp = _stamp(path)
-        return to_template(html), str(path), lambda: _stamp(shell_path(self.app.config["SITE_DIR"])) == stamp
+        return (
+            to_template(html),
+            str(path),
+            lambda: _stamp(shell_path(self.app.config["SITE_DIR"])) == stamp,
+        )
 
 
 def _stamp(path: Path) -> tuple[str, float] | None:

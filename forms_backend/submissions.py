@@ -872,7 +872,9 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
     """A few invented submissions in different states, marked as demo."""
     demo_body = (
         "Dit is een **verzonnen** inzending om het beheer te laten zien.\n\n"
-        "## Zo werkt het\n\n- De gemeente belt binnen een week na melding.\n- Samen maken we een plan.\n"
+        "## Zo werkt het\n\n"
+        "- De gemeente belt binnen een week na melding.\n"
+        "- Samen maken we een plan.\n"
     )
     rows = [
         (

@@ -9,8 +9,15 @@ def init_app(app: Flask) -> None:
     from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 
     # One place that turns stored slugs into the words people read.
-    for name, labels in (("regio", REGIOS), ("leefgebied", LEEFGEBIEDEN), ("fase", FASEN), ("organisatietype", ORGANISATIETYPES)):
-        app.jinja_env.filters[name] = lambda slug, labels=labels: labels.get(slug, slug) if slug else ""
+    for name, labels in (
+        ("regio", REGIOS),
+        ("leefgebied", LEEFGEBIEDEN),
+        ("fase", FASEN),
+        ("organisatietype", ORGANISATIETYPES),
+    ):
+        app.jinja_env.filters[name] = (
+            lambda slug, labels=labels: labels.get(slug, slug) if slug else ""
+        )
     from forms_backend.views import (
         agenda,
         beheer,
@@ -23,7 +30,15 @@ def init_app(app: Flask) -> None:
     )
 
     core.init_app(app)
-    for module in (volunteer, agenda, submit, beheer, beheer_volunteers, beheer_meetings, beheer_submissions):
+    for module in (
+        volunteer,
+        agenda,
+        submit,
+        beheer,
+        beheer_volunteers,
+        beheer_meetings,
+        beheer_submissions,
+    ):
         app.register_blueprint(module.bp)
     # The static site is a catch-all: registered last, it never shadows a backend route.
     app.register_blueprint(core.site_bp)

@@ -65,7 +65,8 @@ def admin_required(view: F) -> F:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site back-office paths; anything else (//evil, https://..) goes to the dashboard."""
+    """Only same-site back-office paths; anything else (//evil, https://..) goes to the
+    dashboard."""
     if not target:
         return url_for("beheer.dashboard")
     parts = urlsplit(target)

@@ -28,15 +28,38 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/calendar", ".ics")
 
 ERRORS: dict[int, tuple[str, str]] = {
-    400: ("Verzoek niet begrepen", "We begrepen dit verzoek niet. Controleer het adres of het formulier en probeer het opnieuw."),
+    400: (
+        "Verzoek niet begrepen",
+        "We begrepen dit verzoek niet. Controleer het adres of het formulier en probeer het "
+        "opnieuw.",
+    ),
     403: ("Geen toegang", "Je hebt geen toegang tot deze pagina."),
-    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Misschien is het adres verkeerd getypt."),
-    405: ("Dat kan hier niet", "Deze pagina werkt niet op deze manier. Ga terug en probeer het opnieuw."),
+    404: (
+        "Pagina niet gevonden",
+        "Deze pagina bestaat niet (meer). Misschien is het adres verkeerd getypt.",
+    ),
+    405: (
+        "Dat kan hier niet",
+        "Deze pagina werkt niet op deze manier. Ga terug en probeer het opnieuw.",
+    ),
     410: ("Niet meer beschikbaar", "Deze pagina of link is ingetrokken."),
-    413: ("Te veel tekst", "Wat je stuurde is te groot. Maak je tekst korter en probeer het opnieuw."),
-    429: ("Even wachten", "Je hebt dit te vaak geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."),
-    500: ("Er ging iets mis", "Er ging bij ons iets mis. Je gegevens zijn niet verwerkt. Probeer het later opnieuw."),
-    503: ("Tijdelijk niet beschikbaar", "Brug is even niet bereikbaar. Er is niets opgeslagen. Probeer het over een paar minuten opnieuw."),
+    413: (
+        "Te veel tekst",
+        "Wat je stuurde is te groot. Maak je tekst korter en probeer het opnieuw.",
+    ),
+    429: (
+        "Even wachten",
+        "Je hebt dit te vaak geprobeerd. Wacht een paar minuten en probeer het dan opnieuw.",
+    ),
+    500: (
+        "Er ging iets mis",
+        "Er ging bij ons iets mis. Je gegevens zijn niet verwerkt. Probeer het later opnieuw.",
+    ),
+    503: (
+        "Tijdelijk niet beschikbaar",
+        "Brug is even niet bereikbaar. Er is niets opgeslagen. Probeer het over een paar "
+        "minuten opnieuw.",
+    ),
 }
 
 
@@ -54,7 +77,11 @@ def health() -> ResponseReturnValue:
     """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
     ok = db.ping()
     site = Path(current_app.config["SITE_DIR"], "index.html").is_file()
-    body = {"status": "ok" if ok else "fout", "database": "ok" if ok else "onbereikbaar", "site": "ok" if site else "niet gebouwd"}
+    body = {
+        "status": "ok" if ok else "fout",
+        "database": "ok" if ok else "onbereikbaar",
+        "site": "ok" if site else "niet gebouwd",
+    }
     return jsonify(body), 200 if ok else 503
 
 
@@ -80,7 +107,9 @@ def _send_site_file(target: Path, *, conditional: bool, max_age: int | None = No
     if has_packed and _accepts_gzip():
         mimetype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         # The ETag is the .gz file's own (its size and path differ): never the identity one.
-        response = send_file(packed, mimetype=mimetype, conditional=conditional, etag=conditional, max_age=max_age)
+        response = send_file(
+            packed, mimetype=mimetype, conditional=conditional, etag=conditional, max_age=max_age
+        )
         response.headers["Content-Encoding"] = "gzip"
     else:
         response = send_file(target, conditional=conditional, etag=conditional, max_age=max_age)
@@ -120,7 +149,9 @@ def static_site(path: str) -> ResponseReturnValue:
             response.status_code = 404
             return response
         return error_page(404)
-    response = _send_site_file(target, conditional=True, max_age=0 if target.suffix == ".html" else 3600)
+    response = _send_site_file(
+        target, conditional=True, max_age=0 if target.suffix == ".html" else 3600
+    )
     if target.suffix == ".html":
         response.headers["Cache-Control"] = "no-cache"
     elif HASHED_ASSET.search(target.name):
@@ -158,7 +189,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
         if request.path.endswith(".ics") or request.accept_mimetypes.best == "application/json":
-            return (ERRORS.get(error.code or 500, ERRORS[500])[1], error.code or 500, {"Content-Type": "text/plain; charset=utf-8"})
+            return (
+                ERRORS.get(error.code or 500, ERRORS[500])[1],
+                error.code or 500,
+                {"Content-Type": "text/plain; charset=utf-8"},
+            )
         return error_page(error.code or 500)
 
     @app.errorhandler(CSRFError)

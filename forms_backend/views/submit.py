@@ -293,7 +293,8 @@ def new(kind: str) -> ResponseReturnValue:
                 else:
                     db.session().commit()
                     flash(
-                        "Bedankt! We hebben je inzending ontvangen. Je krijgt een e-mail met deze link.",
+                        "Bedankt! We hebben je inzending ontvangen. "
+                        "Je krijgt een e-mail met deze link.",
                         "info",
                     )
                     return redirect(url_for("submit.status", token=raw), code=303)
