@@ -128,7 +128,9 @@ def site_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app_config(database_url: str, clock: FrozenClock, mail: RecordingTransport, site_dir: Path, tmp_path: Path) -> dict[str, Any]:
+def app_config(
+    database_url: str, clock: FrozenClock, mail: RecordingTransport, site_dir: Path, tmp_path: Path
+) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -190,7 +192,9 @@ class Auth:
             assert user.id is not None
             return user.id
 
-    def login(self, email: str = "coord@brug.example.nl", password: str = "een-lang-wachtwoord") -> Any:
+    def login(
+        self, email: str = "coord@brug.example.nl", password: str = "een-lang-wachtwoord"
+    ) -> Any:
         return self.client.post("/beheer/inloggen", data={"email": email, "password": password})
 
     def logout(self) -> Any:

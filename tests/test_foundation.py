@@ -100,7 +100,8 @@ def test_static_site_is_served_with_etag(client, site_dir):
 def test_static_site_blocks_traversal_and_hides_the_shell(client, site_dir):
     (site_dir / "_shell").mkdir()
     (site_dir / "_shell" / "index.html").write_text(
-        "<html lang=nl><title><!--BRUG:TITLE--></title><!--BRUG:HEAD--><!--BRUG:CONTENT--></html>", encoding="utf-8"
+        "<html lang=nl><title><!--BRUG:TITLE--></title><!--BRUG:HEAD--><!--BRUG:CONTENT--></html>",
+        encoding="utf-8",
     )
     assert client.get("/../pyproject.toml").status_code == 404
     assert client.get("/%2e%2e/pyproject.toml").status_code == 404
@@ -111,7 +112,8 @@ def test_backend_pages_render_inside_the_shell(client, site_dir):
     (site_dir / "_shell").mkdir()
     (site_dir / "_shell" / "index.html").write_text(
         "<!doctype html><html lang=nl><head><title><!--BRUG:TITLE--> - Brug</title>"
-        "<script>var x = 1;</script><!--BRUG:HEAD--></head><body><nav>SITE-NAV {{ not jinja }}</nav>"
+        "<script>var x = 1;</script><!--BRUG:HEAD--></head>"
+        "<body><nav>SITE-NAV {{ not jinja }}</nav>"
         "<!--BRUG:CONTENT--></body></html>",
         encoding="utf-8",
     )
@@ -146,7 +148,18 @@ def test_migrations_match_the_models(database_url):
 
 
 def test_domain_modules_do_not_import_flask():
-    domain = ["content", "accounts", "audit", "outbox", "tokens", "volunteers", "meetings", "submissions", "feeds", "retention"]
+    domain = [
+        "content",
+        "accounts",
+        "audit",
+        "outbox",
+        "tokens",
+        "volunteers",
+        "meetings",
+        "submissions",
+        "feeds",
+        "retention",
+    ]
     for name in domain:
         path = PACKAGE / f"{name}.py"
         if not path.exists():
@@ -164,7 +177,8 @@ def test_domain_modules_do_not_import_flask():
 def test_no_module_shadows_the_stdlib():
     import sys
 
-    names = {p.stem for p in PACKAGE.rglob("*.py")} | {p.stem for p in (PACKAGE.parent / "site").rglob("*.py")}
+    site_src = PACKAGE.parent / "site"
+    names = {p.stem for p in PACKAGE.rglob("*.py")} | {p.stem for p in site_src.rglob("*.py")}
     assert not names & set(sys.stdlib_module_names)
 
 
@@ -176,12 +190,17 @@ def test_create_user_command_makes_an_account_that_can_log_in(runner, client):
     )
     assert result.exit_code == 0, result.output
     assert "Account aangemaakt" in result.output
-    response = client.post("/beheer/inloggen", data={"email": "nieuw@brug.example.nl", "password": "een-heel-lang-wachtwoord"})
+    response = client.post(
+        "/beheer/inloggen",
+        data={"email": "nieuw@brug.example.nl", "password": "een-heel-lang-wachtwoord"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/beheer/")
 
 
 def test_create_user_command_refuses_a_short_password_in_dutch(runner):
-    result = runner.invoke(args=["create-user", "--email", "a@brug.example.nl", "--name", "A", "--password", "kort"])
+    result = runner.invoke(
+        args=["create-user", "--email", "a@brug.example.nl", "--name", "A", "--password", "kort"]
+    )
     assert result.exit_code != 0
     assert "minstens 12 tekens" in result.output
 
@@ -195,5 +214,7 @@ def test_one_line_fields_turn_line_breaks_into_spaces():
 
 def test_templates_show_labels_not_slugs(app):
     with app.app_context():
-        render = app.jinja_env.from_string("{{ 'noord-holland'|regio }} / {{ ['werk-en-dagbesteding']|map('leefgebied')|join }}")
+        render = app.jinja_env.from_string(
+            "{{ 'noord-holland'|regio }} / {{ ['werk-en-dagbesteding']|map('leefgebied')|join }}"
+        )
         assert render.render() == "Noord-Holland / Werk en dagbesteding"

@@ -92,7 +92,9 @@ class Mailbox:
         with self._lock:
             return [m for m in self.messages if address in str(m["To"])]
 
-    def wait_for(self, address: str, *, subject: str = "", count: int = 1, timeout: float = 20) -> EmailMessage:
+    def wait_for(
+        self, address: str, *, subject: str = "", count: int = 1, timeout: float = 20
+    ) -> EmailMessage:
         """The newest message to ``address`` whose subject contains ``subject``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -148,7 +150,9 @@ class Live:
 
 
 @pytest.fixture(scope="session")
-def live(built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(
+    built_site: Path, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp("live")
     # As after `make build`: build/site -> releases/<first>, content/ writable for publishing.
     content, site = folder / "content", folder / "build" / "site"
@@ -238,7 +242,8 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        "async (tags) => await axe.run(document, "
+        "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
         AXE_TAGS,
     )
     return list(result["violations"])

@@ -50,7 +50,9 @@ def first_meeting(page: Any) -> str:
 
 def submit_empty(page: Any) -> None:
     """Submit the page's main form untouched (the honeypot and CSRF fields are the form's own)."""
-    page.locator("main form.brug-form button[type=submit], main form[method=post] button[type=submit]").last.click()
+    page.locator(
+        "main form.brug-form button[type=submit], main form[method=post] button[type=submit]"
+    ).last.click()
     page.wait_for_load_state()
 
 
@@ -191,9 +193,14 @@ def test_keyboard_reaches_every_field_with_visible_focus(page: Any, live: Live, 
     radio_groups = {s["name"] for s in stops if s["type"] == "radio"}
     missing = [w for w in wanted if w not in reached
                and page.locator(f"[id='{w}']").evaluate("el => el.type") != "radio"]
-    missing += [g for g in page.evaluate(
-        "() => [...new Set([...document.querySelectorAll('main form input[type=radio]')].map(r => r.name))]"
-    ) if g not in radio_groups]
+    missing += [
+        g
+        for g in page.evaluate(
+            "() => [...new Set([...document.querySelectorAll('main form input[type=radio]')]"
+            ".map(r => r.name))]"
+        )
+        if g not in radio_groups
+    ]
     assert not missing, f"Tab never reaches: {missing} (stops: {reached})"
     assert stops[-1]["tag"] == "BUTTON" and stops[-1]["type"] == "submit", stops[-1]
     invisible = [s for s in stops if not (s["visible"] and s["focusVisible"])]
@@ -210,7 +217,9 @@ def test_keyboard_reaches_every_field_with_visible_focus(page: Any, live: Live, 
 # cookies
 
 
-def test_no_cookie_on_the_agenda_and_feeds_a_session_only_after_a_form(browser: Any, live: Live) -> None:
+def test_no_cookie_on_the_agenda_and_feeds_a_session_only_after_a_form(
+    browser: Any, live: Live
+) -> None:
     context = browser.new_context(base_url=live.url)
     page = context.new_page()
     for path in ["/", "/programmas/cosa/", "/agenda/", first_meeting(page), "/inzenden/"]:

@@ -59,7 +59,10 @@ def test_only_the_first_appearance_is_linked(linker: glossary.Linker) -> None:
     html = linker.link("<p>In de PI werkt een casemanager. De PI is groot.</p>", "../woordenlijst/")
     assert html.count('href="../woordenlijst/#pi"') == 1
     assert html.count('href="../woordenlijst/#casemanager"') == 1
-    assert html.startswith('<p>In de <a class="brug-term" href="../woordenlijst/#pi" title="Een penitentiaire inrichting: een gevangenis.">PI</a>')
+    assert html.startswith(
+        '<p>In de <a class="brug-term" href="../woordenlijst/#pi" '
+        'title="Een penitentiaire inrichting: een gevangenis.">PI</a>'
+    )
 
 
 def test_abbreviations_keep_their_case_words_do_not(linker: glossary.Linker) -> None:
@@ -79,11 +82,16 @@ def test_headings_code_and_links_are_left_alone(linker: glossary.Linker) -> None
         '<h1>De PI</h1><p><a href="/pi/">PI</a> <code>PI</code></p><p>Toch de PI.</p>', "/w/"
     )
     assert html.count("brug-term") == 1
-    assert html.endswith('<p>Toch de <a class="brug-term" href="/w/#pi" title="Een penitentiaire inrichting: een gevangenis.">PI</a>.</p>')
+    assert html.endswith(
+        '<p>Toch de <a class="brug-term" href="/w/#pi" '
+        'title="Een penitentiaire inrichting: een gevangenis.">PI</a>.</p>'
+    )
 
 
 def test_an_existing_link_to_the_entry_counts_as_first(linker: glossary.Linker) -> None:
-    html = linker.link('<p><a href="../woordenlijst/#pi">PI</a> en later PI.</p>', "../woordenlijst/")
+    html = linker.link(
+        '<p><a href="../woordenlijst/#pi">PI</a> en later PI.</p>', "../woordenlijst/"
+    )
     assert "brug-term" not in html
 
 
@@ -130,7 +138,9 @@ class _Article(HTMLParser):
     page's own text, and are not running text.
     """
 
-    SKIP: ClassVar[set[str]] = {"h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "script", "style"}
+    SKIP: ClassVar[set[str]] = {
+        "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "script", "style"
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,15 +191,27 @@ def test_every_term_is_linked_where_it_first_appears(built_site: Path) -> None:
         parser.feed(file.read_text(encoding="utf-8"))
         for term in terms:
             flags = 0 if term.exact_case else re.I
-            regex = re.compile(r"(?<![\w&-])" + r"\s+".join(map(re.escape, term.name.split())) + glossary.SUFFIX + r"(?![\w-])", flags)
+            regex = re.compile(
+                r"(?<![\w&-])"
+                + r"\s+".join(map(re.escape, term.name.split()))
+                + glossary.SUFFIX
+                + r"(?![\w-])",
+                flags,
+            )
             for text, href in parser.pieces:
                 if not regex.search(text):
                     continue
-                if href is not None and not href.endswith(f"woordenlijst/#{term.anchor}") and "woordenlijst" not in href:
+                if (
+                    href is not None
+                    and not href.endswith(f"woordenlijst/#{term.anchor}")
+                    and "woordenlijst" not in href
+                ):
                     continue  # inside a link to another page: not a place for a glossary link
                 checked += 1
                 if href is None or not href.endswith(f"woordenlijst/#{term.anchor}"):
-                    problems.append(f"/{rel}/: first {term.name!r} in {text.strip()[:60]!r} is not linked")
+                    problems.append(
+                        f"/{rel}/: first {term.name!r} in {text.strip()[:60]!r} is not linked"
+                    )
                 break
     assert checked > 50
     assert not problems, "\n".join(problems)

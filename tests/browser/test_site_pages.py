@@ -61,7 +61,14 @@ def all_pages(site: Path) -> list[str]:
 
 # The dark scheme shares the markup; its colours are checked on the pages with the most kinds of
 # element (cards, chips, tables, admonitions, the who-is-who list).
-DARK = ["home", "praktijk", "programma", "regio met wie-is-wie", "overzicht praktijken", "woordenlijst"]
+DARK = [
+    "home",
+    "praktijk",
+    "programma",
+    "regio met wie-is-wie",
+    "overzicht praktijken",
+    "woordenlijst",
+]
 
 
 @pytest.mark.parametrize("path", list(PAGE_TYPES.values()), ids=list(PAGE_TYPES))
@@ -98,7 +105,9 @@ def test_open_search_results_are_accessible(page: Any, live: Live) -> None:
     assert_accessible(page)
 
 
-def test_every_page_is_private_dutch_and_described(browser: Any, live: Live, built_site: Path) -> None:
+def test_every_page_is_private_dutch_and_described(
+    browser: Any, live: Live, built_site: Path
+) -> None:
     """Load every page: only the site's own host is asked, no cookie, lang/title/description."""
     context = browser.new_context(base_url=live.url)
     requests: list[str] = []
@@ -113,7 +122,8 @@ def test_every_page_is_private_dutch_and_described(browser: Any, live: Live, bui
             """() => ({
                 lang: document.documentElement.lang,
                 title: document.title.trim(),
-                description: document.querySelector('meta[name=description]')?.content?.trim() ?? '',
+                description:
+                    document.querySelector('meta[name=description]')?.content?.trim() ?? '',
                 cookie: document.cookie,
             })"""
         )
@@ -154,7 +164,8 @@ def test_sample_of_each_page_type_is_valid_html(built_site: Path) -> None:
     files += [built_site / "404.html", built_site / "_shell" / "index.html"]
     errors = vnu_errors(files)
     listed = "\n".join(
-        f"{Path(e['url']).parent.name}:{e.get('lastLine')}: {e['message']} [{e.get('extract', '')[:80]!r}]"
+        f"{Path(e['url']).parent.name}:{e.get('lastLine')}: {e['message']} "
+        f"[{e.get('extract', '')[:80]!r}]"
         for e in errors
     )
     assert not errors, listed

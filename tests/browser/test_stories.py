@@ -74,13 +74,17 @@ def test_volunteer_finds_cosa_and_signs_up(browser: Any, live: Live) -> None:
     assert_own_host_only(live, page)
 
 
-def test_partner_subscribes_registers_cancels_and_the_waitlist_moves(browser: Any, live: Live) -> None:
+def test_partner_subscribes_registers_cancels_and_the_waitlist_moves(
+    browser: Any, live: Live
+) -> None:
     story = "2-partner-agenda-en-wachtlijst"
     # An organiser puts a meeting with one seat in the agenda.
     organiser = new_page(browser, live, DESKTOP)
     login(organiser, ADMIN)
     organiser.goto("/beheer/bijeenkomsten/nieuw")
-    start = (dt.datetime.now() + dt.timedelta(days=20)).replace(hour=14, minute=0, second=0, microsecond=0)
+    start = (dt.datetime.now() + dt.timedelta(days=20)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
     organiser.fill("#title", "Nazorgmiddag Gelderland (verhaal)")
     organiser.fill("#description", "Casemanagers en gemeenten bespreken samen de nazorg.")
     organiser.fill("#start", start.strftime("%Y-%m-%dT%H:%M"))
@@ -127,7 +131,10 @@ def test_partner_subscribes_registers_cancels_and_the_waitlist_moves(browser: An
 
     register(partner, "Pim Partner", "pim.partner@example.nl", "partner")
     seat = live.mailbox.wait_for("pim.partner@example.nl", subject="Je bent aangemeld")
-    assert seat.get_body(preferencelist=("calendar",)) is not None or "text/calendar" in seat.as_string()
+    assert (
+        seat.get_body(preferencelist=("calendar",)) is not None
+        or "text/calendar" in seat.as_string()
+    )
     colleague = new_page(browser, live)
     register(colleague, "Cor Collega", "cor.collega@example.nl", "collega")
     live.mailbox.wait_for("cor.collega@example.nl", subject="wachtlijst")
@@ -154,8 +161,14 @@ def test_organisation_submits_a_practice_that_gets_published(browser: Any, live:
     org.wait_for_url("**/inzenden/praktijk")
     shoot(org, story, "formulier")
     org.fill("#title", title)
-    org.fill("#summary", "Het buurtteam regelt samen met de woningcorporatie een kamer vóór de vrijlating.")
-    org.fill("#body", "## Zo werkt het\n\nDe casemanager belt het buurtteam drie maanden voor de vrijlating.")
+    org.fill(
+        "#summary",
+        "Het buurtteam regelt samen met de woningcorporatie een kamer vóór de vrijlating.",
+    )
+    org.fill(
+        "#body",
+        "## Zo werkt het\n\nDe casemanager belt het buurtteam drie maanden voor de vrijlating.",
+    )
     org.check("input[name=leefgebieden][value=wonen]")
     org.select_option("#regio", "gelderland")
     org.check("input[name=organisatietypes][value=gemeente]")
@@ -203,7 +216,9 @@ def test_coordinator_works_the_volunteer_pipeline(browser: Any, live: Live) -> N
     options = page.locator("#status option").all()
     current = page.locator("#status").input_value()
     values = [o.get_attribute("value") for o in options]
-    following = values[min(values.index(current) + 1, len(values) - 1)] if current in values else values[-1]
+    following = (
+        values[min(values.index(current) + 1, len(values) - 1)] if current in values else values[-1]
+    )
     page.select_option("#status", following)
     page.get_by_role("button", name="Opslaan").click()
     assert "De stap is opgeslagen" in page.locator("main").inner_text()

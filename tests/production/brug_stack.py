@@ -44,12 +44,17 @@ def closed_port() -> int:
     return free_port()
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode}:\n{_tail(log)}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.5),
+        ):
             return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port} after {STARTUP_SECONDS}s:\n{_tail(log)}")
@@ -114,7 +119,9 @@ class Browser:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-            return http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=self.timeout, context=context)
+            return http.client.HTTPSConnection(
+                parts.hostname or "", parts.port, timeout=self.timeout, context=context
+            )
         return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.timeout)
 
     def request(
@@ -143,7 +150,8 @@ class Browser:
             cookie: SimpleCookie = SimpleCookie()
             cookie.load(raw)
             for name, morsel in cookie.items():
-                expired = (morsel["expires"] and "1970" in morsel["expires"]) or morsel["max-age"] == "0"
+                expires = morsel["expires"]
+                expired = (expires and "1970" in expires) or morsel["max-age"] == "0"
                 if expired or morsel.value == "":
                     self.cookies.pop(name, None)
                 else:
@@ -156,7 +164,9 @@ class Browser:
     def post(self, path: str, **kwargs: object) -> Reply:
         return self.request("POST", path, **kwargs)  # type: ignore[arg-type]
 
-    def submit(self, path: str, fields: Mapping[str, object], *, form_path: str | None = None) -> Reply:
+    def submit(
+        self, path: str, fields: Mapping[str, object], *, form_path: str | None = None
+    ) -> Reply:
         """GET the form page, take its hidden fields (CSRF, timing stamp), POST with ``fields``."""
         page = self.get(form_path or path)
         return self.post(path, data={**hidden_inputs(page.text), **fields})
@@ -168,7 +178,11 @@ class Browser:
 
 def backend_env(database_url: str, site_dir: Path, **overrides: str) -> dict[str, str]:
     """The environment a production gunicorn gets (see deploy/brug.env.example)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("BRUG_", "GUNICORN_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BRUG_", "GUNICORN_"))
+    }
     env.update(
         BRUG_SECRET_KEY="production-test-secret-0123456789abcdef",
         BRUG_DATABASE_URL=database_url,
@@ -187,7 +201,9 @@ def backend_env(database_url: str, site_dir: Path, **overrides: str) -> dict[str
 class Gunicorn:
     """gunicorn with deploy/gunicorn.conf.py on a free loopback port."""
 
-    def __init__(self, env: Mapping[str, str], workdir: Path, *, workers: int = 2, port: int | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], workdir: Path, *, workers: int = 2, port: int | None = None
+    ) -> None:
         self.env, self.workdir, self.workers = dict(env), workdir, workers
         self.port = port or free_port()
         self.log = workdir / f"gunicorn-{self.port}.log"
@@ -202,7 +218,8 @@ class Gunicorn:
         self._log_handle = open(self.log, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", str(DEPLOY / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--chdir", str(ROOT)],
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+             "--chdir", str(ROOT)],
             cwd=ROOT, env=self.env, stdout=self._log_handle, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -252,7 +269,8 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
             raise RuntimeError("openssl is needed for the test certificate")
         subprocess.run(
             [OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-days", "2", "-subj", "/CN=brug.example.nl", "-keyout", str(key), "-out", str(cert)],
+             "-nodes", "-days", "2", "-subj", "/CN=brug.example.nl",
+             "-keyout", str(key), "-out", str(cert)],
             check=True, capture_output=True,
         )
     return cert, key
@@ -309,7 +327,10 @@ class Nginx:
             access_log=self.prefix / "access.log",
         )
         (self.prefix / "brug.conf").write_text(site, encoding="utf-8")
-        temp = {name: self.prefix / "tmp" / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        temp = {
+            name: self.prefix / "tmp" / name
+            for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")
+        }
         for path in temp.values():
             path.mkdir(parents=True, exist_ok=True)
         user = "user root root;\n" if os.geteuid() == 0 else ""
@@ -332,8 +353,12 @@ class Nginx:
     def start(self) -> Nginx:
         assert NGINX is not None
         conf = self.write_config()
-        check = subprocess.run([NGINX, "-t", "-p", str(self.prefix), "-c", str(conf), "-e", str(self.log)],
-                               capture_output=True, text=True, check=False)
+        check = subprocess.run(
+            [NGINX, "-t", "-p", str(self.prefix), "-c", str(conf), "-e", str(self.log)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
         self.proc = subprocess.Popen(

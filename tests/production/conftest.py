@@ -30,12 +30,16 @@ def sqlite_production_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, production_build: Path, sqlite_production_url: str) -> Iterator[tuple[Gunicorn, Nginx]]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, production_build: Path, sqlite_production_url: str
+) -> Iterator[tuple[Gunicorn, Nginx]]:
     """gunicorn (2 workers, deploy/gunicorn.conf.py) behind nginx (deploy/nginx/brug.conf)."""
     if NGINX is None:
         pytest.skip("nginx is not installed (CI installs nginx-light)")
     workdir = tmp_path_factory.mktemp("stack")
-    backend = Gunicorn(backend_env(sqlite_production_url, production_build / "site"), workdir, workers=2).start()
+    backend = Gunicorn(
+        backend_env(sqlite_production_url, production_build / "site"), workdir, workers=2
+    ).start()
     web = Nginx(workdir, site_root=production_build / "site", upstream_port=backend.port)
     try:
         web.start()

@@ -41,7 +41,10 @@ def _tables(url: str) -> dict[str, list[tuple]]:
     names = ["audit_entry", "alembic_version", "user_account", "outbox_message", "token"]
     try:
         with engine.connect() as conn:
-            return {name: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {name} ORDER BY 1"))] for name in names}
+            return {
+                name: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
+                for name in names
+            }
     finally:
         engine.dispose()
 
@@ -65,7 +68,9 @@ def _drop(admin_url: str, url: str) -> None:
     admin.dispose()
 
 
-def test_backup_during_writes_restores_a_consistent_snapshot(app, runner, tmp_path, clock, postgres_admin_url):
+def test_backup_during_writes_restores_a_consistent_snapshot(
+    app, runner, tmp_path, clock, postgres_admin_url
+):
     url = app.config["DATABASE_URL"]
     if url.startswith("postgresql") and shutil.which("pg_dump") is None:
         pytest.skip("pg_dump is not installed")
@@ -104,7 +109,9 @@ def test_backup_during_writes_restores_a_consistent_snapshot(app, runner, tmp_pa
         original = _tables(url)
         copy = _tables(restored)
         assert copy["audit_entry"] == original["audit_entry"][: len(ids)]
-        assert {k: v for k, v in copy.items() if k != "audit_entry"} == {k: v for k, v in original.items() if k != "audit_entry"}
+        assert {k: v for k, v in copy.items() if k != "audit_entry"} == {
+            k: v for k, v in original.items() if k != "audit_entry"
+        }
         # the restored database serves the app
         restored_app = create_app({**app.config, "DATABASE_URL": restored})
         assert restored_app.test_client().get("/health").status_code == 200
@@ -121,8 +128,18 @@ def test_backup_refuses_a_missing_sqlite_database(tmp_path):
 
 
 def test_pg_dump_gets_the_password_from_the_environment(tmp_path):
-    argv, env = backup.pg_dump_invocation("postgresql://brug:geheim@db.internal:5433/brug", tmp_path / "x.dump")
+    argv, env = backup.pg_dump_invocation(
+        "postgresql://brug:geheim@db.internal:5433/brug", tmp_path / "x.dump"
+    )
     assert "geheim" not in " ".join(argv)
-    assert env == {"PGHOST": "db.internal", "PGPORT": "5433", "PGUSER": "brug", "PGPASSWORD": "geheim", "PGDATABASE": "brug"}
-    _, socket_env = backup.pg_dump_invocation("postgresql://brug@/brug?host=/run/postgresql", tmp_path / "x.dump")
+    assert env == {
+        "PGHOST": "db.internal",
+        "PGPORT": "5433",
+        "PGUSER": "brug",
+        "PGPASSWORD": "geheim",
+        "PGDATABASE": "brug",
+    }
+    _, socket_env = backup.pg_dump_invocation(
+        "postgresql://brug@/brug?host=/run/postgresql", tmp_path / "x.dump"
+    )
     assert socket_env["PGHOST"] == "/run/postgresql"

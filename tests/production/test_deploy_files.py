@@ -36,13 +36,18 @@ def test_nginx_body_limit_matches_the_backend():
 def test_nginx_serves_the_site_through_its_symlink():
     conf = nginx_conf()
     assert "root /srv/brug/build/site;" in conf and "disable_symlinks off;" in conf
-    assert not re.search(r"^\s*open_file_cache\s", conf, re.M)  # a cached file handle would outlive a release switch
+    # a cached file handle would outlive a release switch
+    assert not re.search(r"^\s*open_file_cache\s", conf, re.M)
 
 
 def test_every_systemd_unit_runs_an_existing_command(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
     units = sorted((DEPLOY / "systemd").glob("*.service"))
-    assert {u.name for u in units} >= {"brug-web.service", "brug-mail.service", "brug-purge.service"}
+    assert {u.name for u in units} >= {
+        "brug-web.service",
+        "brug-mail.service",
+        "brug-purge.service",
+    }
     assert (DEPLOY / "systemd" / "brug-purge.timer").exists()
     used = set()
     for unit in units:
@@ -52,7 +57,10 @@ def test_every_systemd_unit_runs_an_existing_command(tmp_path):
             assert command in app.cli.commands, f"{unit.name}: flask {command}"
             used.add(command)
     assert {"init-db", "send-mail", "purge", "backup"} <= used
-    assert "gunicorn --config /srv/brug/deploy/gunicorn.conf.py" in (DEPLOY / "systemd" / "brug-web.service").read_text()
+    assert (
+        "gunicorn --config /srv/brug/deploy/gunicorn.conf.py"
+        in (DEPLOY / "systemd" / "brug-web.service").read_text()
+    )
 
 
 def _env_example() -> dict[str, str]:
@@ -92,7 +100,9 @@ def test_app_built_from_the_env_example_is_hardened(monkeypatch, tmp_path):
         seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
         return "ok"
 
-    app.test_client().get("/_probe", headers={"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"})
+    app.test_client().get(
+        "/_probe", headers={"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    )
     assert seen == {"addr": "198.51.100.7", "scheme": "https"}
 
 

@@ -53,7 +53,9 @@ def _unreachable_urls(tmp_path: Path) -> dict[str, str]:
     return urls
 
 
-@pytest.mark.parametrize("kind", ["postgresql-closed-port", "sqlite-path-through-a-file", "sqlite-path-is-a-directory"])
+@pytest.mark.parametrize(
+    "kind", ["postgresql-closed-port", "sqlite-path-through-a-file", "sqlite-path-is-a-directory"]
+)
 def test_database_unreachable_gives_dutch_503_and_health_says_so(config, tmp_path, kind):
     app = create_app({**config, "DATABASE_URL": _unreachable_urls(tmp_path)[kind]})
     client = app.test_client()
@@ -61,7 +63,11 @@ def test_database_unreachable_gives_dutch_503_and_health_says_so(config, tmp_pat
     assert health.status_code == 503
     assert health.json == {"status": "fout", "database": "onbereikbaar", "site": "niet gebouwd"}
     # a form post that needs the database
-    assert_dutch_503(client.post("/beheer/inloggen", data={"email": "a@example.nl", "password": "een-lang-wachtwoord"}))
+    assert_dutch_503(
+        client.post(
+            "/beheer/inloggen", data={"email": "a@example.nl", "password": "een-lang-wachtwoord"}
+        )
+    )
     # the public pages that do not need it still work
     assert client.get("/beheer/inloggen").status_code == 200
 
@@ -86,7 +92,9 @@ def test_read_only_database_during_a_write_is_an_error_not_a_success(config, tmp
                              password="een-lang-wachtwoord", role="coordinator", now=clock())
     _deny_writes(engine)
     client = app.test_client()
-    response = client.post("/beheer/inloggen", data={"email": "coord@example.nl", "password": "een-lang-wachtwoord"})
+    response = client.post(
+        "/beheer/inloggen", data={"email": "coord@example.nl", "password": "een-lang-wachtwoord"}
+    )
     assert_dutch_503(response)
     assert client.get("/beheer/").status_code == 302  # not logged in: nothing was acknowledged
     with sqlite3.connect(path) as raw:
@@ -100,14 +108,26 @@ def test_read_only_database_during_a_write_is_an_error_not_a_success(config, tmp
 
 def _login_attempts(app, email: str, count: int, *, addr: str) -> list[int]:
     client = app.test_client()
-    return [client.post("/beheer/inloggen", data={"email": email, "password": "verkeerd-wachtwoord"},
-                        environ_base={"REMOTE_ADDR": addr}).status_code for _ in range(count)]
+    return [
+        client.post(
+            "/beheer/inloggen",
+            data={"email": email, "password": "verkeerd-wachtwoord"},
+            environ_base={"REMOTE_ADDR": addr},
+        ).status_code
+        for _ in range(count)
+    ]
 
 
 def test_redis_down_rate_limits_fall_back_without_500(config, tmp_path):
     db.upgrade(f"sqlite:///{tmp_path / 'r.sqlite3'}")
-    app = create_app({**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    app = create_app(
+        {
+            **config,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URL": f"redis://127.0.0.1:{closed_port()}/0",
+        }
+    )
     statuses = _login_attempts(app, "iemand@example.nl", 7, addr="192.0.2.10")
     assert 500 not in statuses
     # the per-account limit (5/minute) still holds, counted in this process's memory
@@ -120,8 +140,12 @@ def test_real_redis_shares_the_counters_between_processes(config, tmp_path):
     if not url:
         pytest.skip("TEST_REDIS_URL is not set")
     db.upgrade(f"sqlite:///{tmp_path / 'r.sqlite3'}")
-    settings = {**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}", "RATELIMIT_ENABLED": True,
-                "RATELIMIT_STORAGE_URL": url}
+    settings = {
+        **config,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URL": url,
+    }
     first, second = create_app(settings), create_app(settings)  # like two gunicorn workers
     email = f"gedeeld-{uuid.uuid4().hex[:10]}@example.nl"
     addr = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
@@ -172,12 +196,26 @@ def pending(engine) -> int:
 def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session, clock):
     port = closed_port()
     smtp = SmtpServer(port)
-    transport = SmtpTransport({**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TIMEOUT": 5,
-                               "SMTP_STARTTLS": False, "SMTP_USERNAME": None})
+    transport = SmtpTransport(
+        {
+            **app.config,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+            "SMTP_TIMEOUT": 5,
+            "SMTP_STARTTLS": False,
+            "SMTP_USERNAME": None,
+        }
+    )
     engine = db.get_engine(app)
     for n in range(30):  # more than one worker round (20 per round)
-        outbox.enqueue(session, to=f"vrijwilliger{n}@example.nl", subject=f"Bevestig je aanmelding {n}",
-                       body="Hallo,\nklik op de link.", now=clock(), kind="aanmelding.bevestigen")
+        outbox.enqueue(
+            session,
+            to=f"vrijwilliger{n}@example.nl",
+            subject=f"Bevestig je aanmelding {n}",
+            body="Hallo,\nklik op de link.",
+            now=clock(),
+            kind="aanmelding.bevestigen",
+        )
     session.commit()
 
     # the server is down: every attempt fails, nothing is lost
@@ -201,4 +239,6 @@ def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session
     ids = smtp.message_ids()
     assert len(ids) == 30 and len(set(ids)) == 30
     assert pending(engine) == 0
-    assert {m.decode("utf-8", "replace").count("Bevestig je aanmelding") for m in smtp.messages} == {1}
+    assert {
+        m.decode("utf-8", "replace").count("Bevestig je aanmelding") for m in smtp.messages
+    } == {1}

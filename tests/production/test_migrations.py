@@ -19,7 +19,9 @@ from sqlalchemy import MetaData, inspect, select, text
 
 from forms_backend import db, models
 
-RELEASE = json.loads((Path(__file__).parent / "schemas" / "previous-release.json").read_text(encoding="utf-8"))
+RELEASE = json.loads(
+    (Path(__file__).parent / "schemas" / "previous-release.json").read_text(encoding="utf-8")
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -76,7 +78,9 @@ def test_every_revision_steps_down_and_up(empty_database_url):
     """Each migration's downgrade undoes exactly its upgrade (one step at a time)."""
     url = empty_database_url
     config = db.alembic_config(url)
-    revisions = [s.revision for s in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+    revisions = [
+        s.revision for s in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))
+    ]
     for revision in revisions:
         db.upgrade(url, revision)
         before = table_names(url)
@@ -110,11 +114,15 @@ def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
                 release_columns = {c["name"] for c in inspect(conn).get_columns(table_name)}
                 for row in rows:
                     assert set(row) <= release_columns, (table_name, set(row) - release_columns)
-                    conn.execute(table.insert().values({k: _value(table.c[k], v) for k, v in row.items()}))
+                    conn.execute(
+                        table.insert().values({k: _value(table.c[k], v) for k, v in row.items()})
+                    )
             if engine.dialect.name == "postgresql":  # rows were inserted with explicit ids
                 for table_name in RELEASE["rows"]:
                     conn.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), (SELECT max(id) FROM {table_name}))"))
+                        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+                        f"(SELECT max(id) FROM {table_name}))"
+                    ))
     finally:
         engine.dispose()
 
@@ -129,12 +137,15 @@ def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
                 assert len(stored) == len(rows), table_name
                 for row in rows:
                     for key, raw in row.items():
-                        assert stored[row["id"]][key] == _value(table.c[key], raw), (table_name, key)
+                        expected = _value(table.c[key], raw)
+                        assert stored[row["id"]][key] == expected, (table_name, key)
         # the upgraded database keeps working: a new row gets a fresh id
         with db.transaction(engine) as session:
             from forms_backend import audit
 
-            entry = audit.record(session, actor="systeem", action="migratie.proef", now=dt.datetime.now(dt.UTC))
+            entry = audit.record(
+                session, actor="systeem", action="migratie.proef", now=dt.datetime.now(dt.UTC)
+            )
             session.flush()
             assert entry.id == len(RELEASE["rows"]["audit_entry"]) + 1
     finally:

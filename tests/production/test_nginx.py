@@ -24,7 +24,9 @@ pytestmark = [pytest.mark.slow]
 
 def a_static_page(site: Path) -> str:
     """A content page of the build (not the shell, not an asset)."""
-    pages = sorted(p for p in site.glob("*/index.html") if p.parent.name not in {"_shell", "search", "assets"})
+    pages = sorted(
+        p for p in site.glob("*/index.html") if p.parent.name not in {"_shell", "search", "assets"}
+    )
     assert pages, "the build has no pages"
     return "/" + pages[0].parent.name + "/"
 
@@ -161,7 +163,11 @@ def test_backend_paths_reach_gunicorn(stack):
 def upstream_of(web, path: str) -> str:
     """The upstream nginx used for ``path``, from its access log ("-": served from disk)."""
     for _ in range(100):  # nginx logs when it finalises the request, just after the client has it
-        lines = [line for line in (web.prefix / "access.log").read_text().splitlines() if f" {path}\" " in line]
+        lines = [
+            line
+            for line in (web.prefix / "access.log").read_text().splitlines()
+            if f' {path}" ' in line
+        ]
         if lines:
             return lines[-1].rsplit(" ", 1)[1]
         time.sleep(0.05)
@@ -278,8 +284,15 @@ def test_login_throttling_counts_the_real_client_not_a_forwarded_header(stack):
     browser = Browser(web.url)
     hidden = hidden_inputs(browser.get("/beheer/inloggen").text)
     for attempt in range(25):  # 10/minute per IP, per worker with memory storage (2 workers)
-        reply = browser.post("/beheer/inloggen", headers={"X-Forwarded-For": f"203.0.113.{attempt}"}, data={
-            **hidden, "email": f"nobody-{attempt}@example.nl", "password": "verkeerd-wachtwoord"})
+        reply = browser.post(
+            "/beheer/inloggen",
+            headers={"X-Forwarded-For": f"203.0.113.{attempt}"},
+            data={
+                **hidden,
+                "email": f"nobody-{attempt}@example.nl",
+                "password": "verkeerd-wachtwoord",
+            },
+        )
         statuses.append(reply.status)
         if reply.status == 429:
             assert "Even wachten" in reply.text

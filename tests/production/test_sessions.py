@@ -78,7 +78,10 @@ def test_login_throttling_per_account(throttled_app, auth):
     auth.create()
     client = throttled_app.test_client()
     addr = {"REMOTE_ADDR": f"10.1.{uuid.uuid4().int % 250}.1"}
-    wrong = [login(client, password="verkeerd-wachtwoord", environ_base=addr).status_code for _ in range(5)]
+    wrong = [
+        login(client, password="verkeerd-wachtwoord", environ_base=addr).status_code
+        for _ in range(5)
+    ]
     assert wrong == [200] * 5
     blocked = login(client, environ_base=addr)  # even the right password waits now
     assert blocked.status_code == 429
@@ -93,7 +96,10 @@ def test_login_throttling_per_account(throttled_app, auth):
 def test_login_throttling_per_address(throttled_app, auth):
     client = throttled_app.test_client()
     addr = {"REMOTE_ADDR": "10.3.0.1"}
-    statuses = [login(client, email=f"iemand{n}@brug.example.nl", environ_base=addr).status_code for n in range(11)]
+    statuses = [
+        login(client, email=f"iemand{n}@brug.example.nl", environ_base=addr).status_code
+        for n in range(11)
+    ]
     assert statuses == [200] * 10 + [429]
 
 
@@ -156,7 +162,10 @@ def test_logout_buttons_need_the_csrf_token(csrf_app, auth):
     client = csrf_app.test_client()
     page = client.get("/beheer/inloggen").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/beheer/inloggen", data={"email": "coord@brug.example.nl", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/beheer/inloggen",
+        data={"email": "coord@brug.example.nl", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302
     dashboard = client.get("/beheer/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', dashboard).group(1)
@@ -173,5 +182,6 @@ def test_login_without_csrf_token_is_refused(csrf_app, auth):
     client = csrf_app.test_client()
     response = login(client)
     assert response.status_code in (200, 400)
-    assert "verlopen" in response.get_data(as_text=True) or "opnieuw" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "verlopen" in body or "opnieuw" in body
     assert client.get("/beheer/").status_code == 302

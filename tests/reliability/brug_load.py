@@ -31,10 +31,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def signup_fields(email: str, n: int) -> dict[str, object]:
     return {
-        "name": f"Proef Vrijwilliger {n}", "email": email, "phone": "06 12345678", "postcode": "6811 AA",
+        "name": f"Proef Vrijwilliger {n}",
+        "email": email,
+        "phone": "06 12345678",
+        "postcode": "6811 AA",
         "motivation": "Ik wil graag helpen bij de terugkeer van mensen na detentie.",
-        "availability": ["weekend"], "heard_via": "website", "consent": "y",
-        "q_twee_jaar": "ja", "q_zedendelict": "ja",
+        "availability": ["weekend"],
+        "heard_via": "website",
+        "consent": "y",
+        "q_twee_jaar": "ja",
+        "q_zedendelict": "ja",
     }
 
 
@@ -66,18 +72,27 @@ class LoadResult:
         return len(self.acknowledged) / self.seconds if self.seconds else 0.0
 
     def statuses(self) -> Counter[str]:
-        return Counter(str(o.status) if o.status is not None else f"geen antwoord ({o.error})" for o in self.outcomes)
+        return Counter(
+            str(o.status) if o.status is not None else f"geen antwoord ({o.error})"
+            for o in self.outcomes
+        )
 
 
 def sign_up_once(base: str, n: int, run: str) -> Outcome:
     email = f"load-{run}-{n}@example.nl"
     # each client has its own address (nginx would pass it on); the per-IP limits count per person
-    browser = Browser(base, headers={"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"})
+    browser = Browser(
+        base, headers={"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
+    )
     try:
         page = browser.get("/aanmelden/cosa")
         if page.status != 200:
-            return Outcome(email, page.status, error="form page", body_has_locked="locked" in page.text)
-        reply = browser.post("/aanmelden/cosa", data={**hidden_inputs(page.text), **signup_fields(email, n)})
+            return Outcome(
+                email, page.status, error="form page", body_has_locked="locked" in page.text
+            )
+        reply = browser.post(
+            "/aanmelden/cosa", data={**hidden_inputs(page.text), **signup_fields(email, n)}
+        )
         return Outcome(email, reply.status, reply.location, body_has_locked="locked" in reply.text)
     except (OSError, ConnectionError) as exc:  # the worker died under us: not acknowledged
         return Outcome(email, None, error=type(exc).__name__)
@@ -85,8 +100,15 @@ def sign_up_once(base: str, n: int, run: str) -> Outcome:
         return Outcome(email, None, error=type(exc).__name__)
 
 
-def run_signups(base: str, *, total: int, concurrency: int, keep_going: Callable[[], bool] | None = None,
-                max_total: int = 5000, into: LoadResult | None = None) -> LoadResult:
+def run_signups(
+    base: str,
+    *,
+    total: int,
+    concurrency: int,
+    keep_going: Callable[[], bool] | None = None,
+    max_total: int = 5000,
+    into: LoadResult | None = None,
+) -> LoadResult:
     """``total`` sign-ups from ``concurrency`` clients at once. With ``keep_going``: sign-ups go on
     while it says so, then ``total`` more (never more than ``max_total``). ``into`` lets another
     thread watch the outcomes as they come in."""
@@ -127,7 +149,8 @@ class Killer(threading.Thread):
     def __init__(self, backend: Gunicorn, result_progress: Callable[[], int], *, times: int = 10,
                  timeout: float = 60.0) -> None:
         super().__init__(daemon=True)
-        self.backend, self.progress, self.times, self.timeout = backend, result_progress, times, timeout
+        self.backend, self.progress = backend, result_progress
+        self.times, self.timeout = times, timeout
         self.kills = 0
         self.done = threading.Event()
 
@@ -165,16 +188,23 @@ def stored_signups(database_url: str, emails: list[str]) -> Stored:
     engine = db.make_engine(database_url)
     try:
         with engine.connect() as conn:
-            volunteers = Counter(r[0] for r in conn.execute(text("SELECT email FROM volunteer WHERE email LIKE 'load-%'")))
+            volunteers = Counter(
+                r[0]
+                for r in conn.execute(text("SELECT email FROM volunteer WHERE email LIKE 'load-%'"))
+            )
             mails = Counter(r[0] for r in conn.execute(text(
-                "SELECT recipient FROM outbox_message WHERE kind = 'vrijwilliger.bevestigen' AND recipient LIKE 'load-%'")))
+                "SELECT recipient FROM outbox_message "
+                "WHERE kind = 'vrijwilliger.bevestigen' AND recipient LIKE 'load-%'"
+            )))
             integrity = "ok"
             if engine.dialect.name == "sqlite":
                 integrity = ",".join(r[0] for r in conn.execute(text("PRAGMA integrity_check")))
     finally:
         engine.dispose()
     wanted = set(emails)
-    return Stored({e: volunteers.get(e, 0) for e in wanted}, {e: mails.get(e, 0) for e in wanted}, integrity)
+    return Stored(
+        {e: volunteers.get(e, 0) for e in wanted}, {e: mails.get(e, 0) for e in wanted}, integrity
+    )
 
 
 def lost(stored: Stored) -> list[str]:

@@ -22,15 +22,25 @@ PEOPLE, SEATS = 50, 10
 
 def create_meeting(url: str) -> int:
     engine = db.make_engine(url)
-    start = (dt.datetime.now() + dt.timedelta(days=30)).replace(hour=13, minute=30, second=0, microsecond=0)
+    start = (dt.datetime.now() + dt.timedelta(days=30)).replace(
+        hour=13, minute=30, second=0, microsecond=0
+    )
     try:
         with db.transaction(engine) as session:
             meeting = meetings.create_meeting(
                 session,
-                meetings.MeetingInput(title="Regionale nazorgmiddag (proef)", start=start, end=start + dt.timedelta(hours=3),
-                                      region="gelderland", location="Stationsweg 1, Ede", theme="wonen",
-                                      audience="open", capacity=SEATS),
-                actor="user:1", now=dt.datetime.now(dt.UTC),
+                meetings.MeetingInput(
+                    title="Regionale nazorgmiddag (proef)",
+                    start=start,
+                    end=start + dt.timedelta(hours=3),
+                    region="gelderland",
+                    location="Stationsweg 1, Ede",
+                    theme="wonen",
+                    audience="open",
+                    capacity=SEATS,
+                ),
+                actor="user:1",
+                now=dt.datetime.now(dt.UTC),
                 settings=meetings.Settings(base_url="https://brug.example.nl"),
             )
             session.flush()
@@ -61,12 +71,21 @@ def all_at_once(count: int, action) -> list:
 def test_fifty_registrations_for_ten_seats_over_http(gunicorn_4, production_database):
     meeting_id = create_meeting(production_database)
     run = uuid.uuid4().hex[:6]
-    browsers = [Browser(gunicorn_4.url, headers={"X-Forwarded-For": f"10.50.0.{n}"}) for n in range(PEOPLE)]
+    browsers = [
+        Browser(gunicorn_4.url, headers={"X-Forwarded-For": f"10.50.0.{n}"}) for n in range(PEOPLE)
+    ]
     forms = [hidden_inputs(b.get(f"/agenda/{meeting_id}/aanmelden").text) for b in browsers]
 
     def register(n: int):
-        reply = browsers[n].post(f"/agenda/{meeting_id}/aanmelden", data={
-            **forms[n], "name": f"Deelnemer {n}", "email": f"reg-{run}-{n}@example.nl", "organisation": "Gemeente Ede"})
+        reply = browsers[n].post(
+            f"/agenda/{meeting_id}/aanmelden",
+            data={
+                **forms[n],
+                "name": f"Deelnemer {n}",
+                "email": f"reg-{run}-{n}@example.nl",
+                "organisation": "Gemeente Ede",
+            },
+        )
         return reply.status, reply.location
 
     registered = all_at_once(PEOPLE, register)
@@ -79,11 +98,21 @@ def test_fifty_registrations_for_ten_seats_over_http(gunicorn_4, production_data
                 "SELECT body FROM outbox_message WHERE recipient LIKE :p"), {"p": f"reg-{run}-%"})]
     finally:
         engine.dispose()
-    links = sorted({m.group(0) for body in bodies for m in re.finditer(r"/agenda/aanmelding/[A-Za-z0-9_-]+", body)})
+    links = sorted(
+        {
+            m.group(0)
+            for body in bodies
+            for m in re.finditer(r"/agenda/aanmelding/[A-Za-z0-9_-]+", body)
+        }
+    )
     assert len(links) == PEOPLE
 
     def confirm(n: int):
-        return Browser(gunicorn_4.url, headers={"X-Forwarded-For": f"10.51.0.{n}"}).post(links[n]).status
+        return (
+            Browser(gunicorn_4.url, headers={"X-Forwarded-For": f"10.51.0.{n}"})
+            .post(links[n])
+            .status
+        )
 
     assert all_at_once(PEOPLE, confirm) == [302] * PEOPLE
 
@@ -91,10 +120,13 @@ def test_fifty_registrations_for_ten_seats_over_http(gunicorn_4, production_data
     try:
         with engine.connect() as conn:
             statuses = dict(conn.execute(text(
-                "SELECT status, count(*) FROM meeting_registration WHERE meeting_id = :m GROUP BY status"), {"m": meeting_id}).all())
+                "SELECT status, count(*) FROM meeting_registration "
+                "WHERE meeting_id = :m GROUP BY status"
+            ), {"m": meeting_id}).all())
             invites = conn.execute(text(
-                "SELECT count(*) FROM outbox_message WHERE recipient LIKE :p AND ical_method = 'REQUEST'"),
-                {"p": f"reg-{run}-%"}).scalar()
+                "SELECT count(*) FROM outbox_message "
+                "WHERE recipient LIKE :p AND ical_method = 'REQUEST'"
+            ), {"p": f"reg-{run}-%"}).scalar()
     finally:
         engine.dispose()
     assert statuses == {"aangemeld": SEATS, "wachtlijst": PEOPLE - SEATS}

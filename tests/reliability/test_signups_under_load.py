@@ -26,12 +26,20 @@ def test_concurrent_signups_are_all_acknowledged_and_stored(gunicorn_4, producti
     assert "locked" not in log and "Traceback" not in log
 
 
-def test_kill_9_of_every_worker_ten_times_loses_no_acknowledged_signup(gunicorn_4, production_database):
+def test_kill_9_of_every_worker_ten_times_loses_no_acknowledged_signup(
+    gunicorn_4, production_database
+):
     result = LoadResult()
     killer = Killer(gunicorn_4, lambda: len(result.outcomes), times=10, timeout=90)
     killer.start()
-    run_signups(gunicorn_4.url, total=20, concurrency=CLIENTS, keep_going=lambda: not killer.done.is_set(),
-                max_total=2000, into=result)
+    run_signups(
+        gunicorn_4.url,
+        total=20,
+        concurrency=CLIENTS,
+        keep_going=lambda: not killer.done.is_set(),
+        max_total=2000,
+        into=result,
+    )
     killer.join(timeout=100)
     assert killer.kills == 10
     acknowledged = result.acknowledged

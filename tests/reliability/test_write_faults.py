@@ -61,7 +61,9 @@ def test_signup_that_cannot_be_written_is_not_thanked(sqlite_app, fault):
     response = sign_up(client, data)
     html = response.get_data(as_text=True)
     assert response.status_code == 503
-    assert "Er is niets opgeslagen" in html and "bedankt" not in response.headers.get("Location", "")
+    assert "Er is niets opgeslagen" in html and "bedankt" not in response.headers.get(
+        "Location", ""
+    )
     assert "Traceback" not in html and "sqlite" not in html.lower()
     assert counts(path) == (1, 1, "ok")
     # when the fault is gone, the same sign-up goes through

@@ -21,8 +21,14 @@ SYNTHETIC = {"beheer_meetings.occurrence", "beheer_meetings.revoke_feed"}
 
 
 def beheer_rules(app):
-    return sorted((r for r in app.url_map.iter_rules() if r.rule.startswith("/beheer") and r.endpoint not in OPEN),
-                  key=lambda r: (r.endpoint in LOGOUT, r.rule))
+    return sorted(
+        (
+            r
+            for r in app.url_map.iter_rules()
+            if r.rule.startswith("/beheer") and r.endpoint not in OPEN
+        ),
+        key=lambda r: (r.endpoint in LOGOUT, r.rule),
+    )
 
 
 def object_of(rule) -> str:
@@ -37,9 +43,14 @@ def object_of(rule) -> str:
 
 
 def url_for_rule(rule, world: World) -> str:
-    values = {"volunteer_id": world.volunteer_id, "meeting_id": world.meeting_id,
-              "registration_id": world.registration_id, "submission_id": world.submission_id or 999999,
-              "feed_id": 999999, "key": "20260414"}
+    values = {
+        "volunteer_id": world.volunteer_id,
+        "meeting_id": world.meeting_id,
+        "registration_id": world.registration_id,
+        "submission_id": world.submission_id or 999999,
+        "feed_id": 999999,
+        "key": "20260414",
+    }
     return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
 
 

@@ -18,9 +18,17 @@ from forms_backend import create_app, db, meetings
 BASE = {
     "signup": lambda: volunteer_form(email="veilig@example.nl"),
     "submission": submission_form,
-    "registration": lambda: {"name": "Piet Partner", "email": "piet@example.nl", "organisation": "Gemeente"},
+    "registration": lambda: {
+        "name": "Piet Partner",
+        "email": "piet@example.nl",
+        "organisation": "Gemeente",
+    },
     "link": lambda: {"email": "veilig@example.nl"},
-    "private": lambda: {"name": "Piet Partner", "email": "piet@example.nl", "organisation": "Gemeente"},
+    "private": lambda: {
+        "name": "Piet Partner",
+        "email": "piet@example.nl",
+        "organisation": "Gemeente",
+    },
 }
 STORED = ("volunteer", "submission", "meeting_registration", "partner_feed")
 
@@ -29,10 +37,21 @@ def create_meeting(app) -> int:
     now = app.extensions["brug.clock"]()
     start = dt.datetime(2026, 4, 14, 13, 30)
     with app.app_context(), db.transaction() as session:
-        meeting = meetings.create_meeting(session, meetings.MeetingInput(
-            title="Nazorgmiddag", start=start, end=start + dt.timedelta(hours=2), region="gelderland",
-            location="Stationsweg 1", audience="open", capacity=5), actor="user:1", now=now,
-            settings=meetings.Settings(base_url="http://brug.test"))
+        meeting = meetings.create_meeting(
+            session,
+            meetings.MeetingInput(
+                title="Nazorgmiddag",
+                start=start,
+                end=start + dt.timedelta(hours=2),
+                region="gelderland",
+                location="Stationsweg 1",
+                audience="open",
+                capacity=5,
+            ),
+            actor="user:1",
+            now=now,
+            settings=meetings.Settings(base_url="http://brug.test"),
+        )
         session.flush()
         return meeting.id
 
@@ -79,12 +98,18 @@ def test_hostile_input(hostile_app, case):
     body = response.get_data(as_text=True)
     assert response.status_code != 500, body[:500]
     assert response.status_code in case.statuses, (response.status_code, body[:300])
-    assert "Traceback" not in body and "sqlalchemy" not in body.lower() and "werkzeug" not in body.lower()
+    assert (
+        "Traceback" not in body
+        and "sqlalchemy" not in body.lower()
+        and "werkzeug" not in body.lower()
+    )
     for payload in case.must_not_echo:
         assert payload not in body
     location = response.headers.get("Location", "")
     # redirects stay on this site (a foreign target may only appear percent-encoded in a query)
-    assert location == "" or (location.startswith("/") and not location.startswith(("//", "/\\"))), location
+    assert location == "" or (
+        location.startswith("/") and not location.startswith(("//", "/\\"))
+    ), location
     if response.status_code not in (302, 303):
         assert counts(app) == before, "a refused request stored something"
     db.get_engine(app).dispose()
@@ -93,15 +118,19 @@ def test_hostile_input(hostile_app, case):
 def test_catalogue_is_large_and_covers_every_kind():
     kinds = {c.id.split("-")[0] for c in CATALOGUE}
     assert len(CATALOGUE) >= 80
-    assert {"xss", "csv", "hdr", "big", "utf8", "nul", "confusable", "trav", "next", "csrf", "token", "method",
-            "query", "host"} <= kinds
+    assert {"xss", "csv", "hdr", "big", "utf8", "nul", "confusable", "trav", "next", "csrf",
+            "token", "method", "query", "host"} <= kinds
 
 
 def _login_admin(app, auth):
     auth.app = app
     auth.create("beheer@brug.example.nl", role="admin")
     client = app.test_client()
-    assert client.post("/beheer/inloggen", data={"email": "beheer@brug.example.nl", "password": "een-lang-wachtwoord"}).status_code == 302
+    response = client.post(
+        "/beheer/inloggen",
+        data={"email": "beheer@brug.example.nl", "password": "een-lang-wachtwoord"},
+    )
+    assert response.status_code == 302
     return client
 
 
@@ -111,11 +140,21 @@ def test_stored_payloads_are_inert_in_back_office_pages_and_csv(hostile_app, aut
     public = app.test_client()
     for n, payload in enumerate(XSS + FORMULAS):
         page = public.get("/aanmelden/cosa").get_data(as_text=True)
-        data = {**volunteer_form(name=payload, motivation=payload, email=f"p{n}@example.nl"), "started": hidden(page, "started")}
+        data = {
+            **volunteer_form(name=payload, motivation=payload, email=f"p{n}@example.nl"),
+            "started": hidden(page, "started"),
+        }
         public.post("/aanmelden/cosa", data=data)
         page = public.get(f"/agenda/{meeting_id}/aanmelden").get_data(as_text=True)
-        public.post(f"/agenda/{meeting_id}/aanmelden", data={
-            "name": payload, "email": f"r{n}@example.nl", "organisation": payload, "started": hidden(page, "started")})
+        public.post(
+            f"/agenda/{meeting_id}/aanmelden",
+            data={
+                "name": payload,
+                "email": f"r{n}@example.nl",
+                "organisation": payload,
+                "started": hidden(page, "started"),
+            },
+        )
     with db.get_engine(app).begin() as conn:
         conn.execute(text("UPDATE volunteer SET status = 'bevestigd'"))
         ids = [r[0] for r in conn.execute(text("SELECT id FROM volunteer"))]
@@ -129,13 +168,21 @@ def test_stored_payloads_are_inert_in_back_office_pages_and_csv(hostile_app, aut
         html = response.get_data(as_text=True)
         for payload in (p for p in XSS if "<" in p):
             assert payload not in html, (path, payload)
-    for path in ("/beheer/vrijwilligers/export.csv", f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen.csv"):
+    for path in (
+        "/beheer/vrijwilligers/export.csv",
+        f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen.csv",
+    ):
         response = admin.get(path)
         assert response.status_code == 200, path
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"), newline=""),
-                               delimiter=";" if ";" in response.get_data(as_text=True).splitlines()[0] else ","))
+        rows = list(
+            csv.reader(
+                io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"), newline=""),
+                delimiter=";" if ";" in response.get_data(as_text=True).splitlines()[0] else ",",
+            )
+        )
         cells = [cell for row in rows for cell in row]
-        if "vrijwilligers" in path:  # the payloads are there (unconfirmed registrations are not exported)...
+        # the payloads are there (unconfirmed registrations are not exported)...
+        if "vrijwilligers" in path:
             assert any("HYPERLINK" in cell or "cmd" in cell for cell in cells), path
         for cell in cells:  # ...but none can start a formula
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (path, cell)

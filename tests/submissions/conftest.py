@@ -100,8 +100,14 @@ def praktijk_form(**overrides: Any) -> dict[str, Any]:
     """A valid public form post for a praktijk; tests override what they are about."""
     data: dict[str, Any] = {
         "title": "Buurtteam Voorbeeldstad: wonen na detentie",
-        "summary": "Het buurtteam regelt samen met de woningcorporatie een kamer vóór de dag van vrijlating.",
-        "body": "## Zo werkt het\n\n- De casemanager belt het buurtteam.\n- Samen zoeken ze een kamer.\n\nMeer: [alle praktijken](/praktijken/).",
+        "summary": (
+            "Het buurtteam regelt samen met de woningcorporatie een kamer vóór de dag van "
+            "vrijlating."
+        ),
+        "body": (
+            "## Zo werkt het\n\n- De casemanager belt het buurtteam.\n"
+            "- Samen zoeken ze een kamer.\n\nMeer: [alle praktijken](/praktijken/)."
+        ),
         "leefgebieden": ["wonen"],
         "regio": "gelderland",
         "fase": ["tijdens", "na"],

@@ -21,7 +21,13 @@ from forms_backend.publishing import Publisher
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "een-lang-wachtwoord-voor-tests"
 XSS = "<script>window.__xss = 1</script>\n\n<img src=x onerror=\"window.__xss = 2\">"
 
@@ -46,8 +52,15 @@ def server(tmp_path: Path, first_release: Path, sqlite_template: Path) -> Iterat
         "BUILD_WORKER": "thread",
     })
     with app.app_context(), db.transaction() as session:
-        accounts.create_user(session, email="moderator@brug.example.nl", name="Moderator", password=PASSWORD,
-                             role="coordinator", regions=["gelderland"], now=__import__("datetime").datetime.now(__import__("datetime").UTC))
+        accounts.create_user(
+            session,
+            email="moderator@brug.example.nl",
+            name="Moderator",
+            password=PASSWORD,
+            role="coordinator",
+            regions=["gelderland"],
+            now=__import__("datetime").datetime.now(__import__("datetime").UTC),
+        )
     http = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -65,8 +78,14 @@ def test_submit_question_answer_approve_live(server: str, browser: Any) -> None:
     org.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     org.goto(f"{server}/inzenden/praktijk")
     org.fill("#title", "Buurtteam Voorbeeldstad regelt een kamer")
-    org.fill("#summary", "Het buurtteam regelt samen met de corporatie een kamer vóór de vrijlating.")
-    org.fill("#body", f"## Zo werkt het\n\nDe casemanager belt het buurtteam over de woonladder.\n\n{XSS}\n\nZie ook [alle praktijken](/praktijken/).")
+    org.fill(
+        "#summary", "Het buurtteam regelt samen met de corporatie een kamer vóór de vrijlating."
+    )
+    org.fill(
+        "#body",
+        "## Zo werkt het\n\nDe casemanager belt het buurtteam over de woonladder.\n\n"
+        f"{XSS}\n\nZie ook [alle praktijken](/praktijken/).",
+    )
     org.check("input[name=leefgebieden][value=wonen]")
     org.select_option("#regio", "gelderland")
     org.check("input[name=organisatietypes][value=gemeente]")
@@ -109,7 +128,9 @@ def test_submit_question_answer_approve_live(server: str, browser: Any) -> None:
     href = link.get_attribute("href")
     assert href == "/praktijken/buurtteam-voorbeeldstad-regelt-een-kamer/"
     assert mod.inner_text("#brug-submission-state") == "Gepubliceerd"  # the status row follows too
-    mod.screenshot(path=str(ROOT / "test-artifacts" / "submissions" / "moderator-live.png"), full_page=True)
+    mod.screenshot(
+        path=str(ROOT / "test-artifacts" / "submissions" / "moderator-live.png"), full_page=True
+    )
 
     page = browser.new_page()
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -120,12 +141,16 @@ def test_submit_question_answer_approve_live(server: str, browser: Any) -> None:
     assert page.locator("article script").count() == 0 and page.locator("article img").count() == 0
     for overview in ("/leefgebieden/wonen/", "/regios/gelderland/", "/praktijken/"):
         page.goto(server + overview)
-        assert page.locator("a[href*='buurtteam-voorbeeldstad-regelt-een-kamer']").count() >= 1, overview
+        assert page.locator("a[href*='buurtteam-voorbeeldstad-regelt-een-kamer']").count() >= 1, (
+            overview
+        )
     page.goto(server + "/")
     index = page.request.get(server + "/search/search_index.json").text()
     assert "woonladder" in index
     # The search worker loads the index in the background; ask again until it answers.
-    found = page.locator(".md-search-result__item a[href*='buurtteam-voorbeeldstad-regelt-een-kamer']")
+    found = page.locator(
+        ".md-search-result__item a[href*='buurtteam-voorbeeldstad-regelt-een-kamer']"
+    )
     for _ in range(30):
         page.fill("input.md-search__input", "")
         page.click("input.md-search__input")

@@ -247,7 +247,7 @@ def test_werkbezoek_page_has_the_block_and_only_a_role_mailbox(
         content_dir / "werkbezoeken" / "werkbezoek-aan-het-leer-werkbedrijf-voorbeeldstad.md"
     ).read_text()
     assert (
-        "werkbezoek:\n  soort: aanbod\n  plaats: Voorbeeldstad\n  organisatie: Gemeente Voorbeeldstad\n  contact: werkbezoek@voorbeeldstad.example.nl"
-        in text
-    )
+        "werkbezoek:\n  soort: aanbod\n  plaats: Voorbeeldstad\n"
+        "  organisatie: Gemeente Voorbeeldstad\n  contact: werkbezoek@voorbeeldstad.example.nl"
+    ) in text
     assert CONTACT_NAME not in text and CONTACT_EMAIL not in text

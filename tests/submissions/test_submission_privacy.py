@@ -13,11 +13,15 @@ from .conftest import CONTACT_EMAIL, CONTACT_NAME, run_builds
 
 
 def _grep(path, needle) -> list[str]:
-    result = subprocess.run(["grep", "-rlaiF", needle, str(path)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["grep", "-rlaiF", needle, str(path)], capture_output=True, text=True, check=False
+    )
     return result.stdout.splitlines()
 
 
-def test_contact_details_are_nowhere_but_the_database(app, client, auth, submit, published_site, content_dir, tmp_path):
+def test_contact_details_are_nowhere_but_the_database(
+    app, client, auth, submit, published_site, content_dir, tmp_path
+):
     subprocess.run(["git", "init", "-q", str(content_dir)], check=True)
     app.config["CONTENT_WRITER"] = GitWriter(content_dir)
     assert submit().status_code == 303
@@ -30,9 +34,15 @@ def test_contact_details_are_nowhere_but_the_database(app, client, auth, submit,
     assert run_builds(app) is True
     assert client.get("/praktijken/buurtteam-voorbeeldstad-wonen-na-detentie/").status_code == 200
     for needle in (CONTACT_EMAIL, CONTACT_NAME, CONTACT_EMAIL.split("@")[0], "Oudeboer"):
-        assert _grep(content_dir, needle) == []  # the work tree and .git (objects are compressed: see log below)
+        # the work tree and .git (objects are compressed: see log below)
+        assert _grep(content_dir, needle) == []
         assert _grep(published_site.parent, needle) == []  # every release and the live pointer
-    log = subprocess.run(["git", "log", "-p", "--all", "--format=%an %ae %cn %ce %B"], cwd=content_dir,
-                         capture_output=True, text=True, check=True).stdout
+    log = subprocess.run(
+        ["git", "log", "-p", "--all", "--format=%an %ae %cn %ce %B"],
+        cwd=content_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "buurtteam-voorbeeldstad" in log
     assert CONTACT_EMAIL not in log and CONTACT_NAME not in log and "Oudeboer" not in log

@@ -25,10 +25,17 @@ def test_writer_never_overwrites_and_numbers_slugs(writer, content_dir):
     path = writer.write_new("praktijken", "heerde-samen-starten", "nieuw", message="x")
     assert path == "praktijken/heerde-samen-starten-2.md"
     assert (content_dir / "praktijken" / "heerde-samen-starten.md").read_text() == original
-    assert writer.write_new("praktijken", "heerde-samen-starten", "nog een", message="x") == "praktijken/heerde-samen-starten-3.md"
+    assert (
+        writer.write_new("praktijken", "heerde-samen-starten", "nog een", message="x")
+        == "praktijken/heerde-samen-starten-3.md"
+    )
 
 
-@pytest.mark.parametrize("folder,slug", [("..", "x"), ("praktijken/../..", "x"), ("praktijken", "../x"), ("/etc", "passwd"), ("praktijken", "A B")])
+@pytest.mark.parametrize(
+    "folder,slug",
+    [("..", "x"), ("praktijken/../..", "x"), ("praktijken", "../x"), ("/etc", "passwd"),
+     ("praktijken", "A B")],
+)
 def test_writer_refuses_paths_outside_content(writer, folder, slug, tmp_path):
     with pytest.raises((WriteError, OSError)):
         writer.write_new(folder, slug, "x", message="x")
@@ -46,7 +53,12 @@ def test_writer_refuses_a_symlinked_folder_that_leaves_content(writer, content_d
 
 def test_concurrent_writes_get_distinct_files(writer, content_dir):
     paths: list[str] = []
-    threads = [threading.Thread(target=lambda: paths.append(writer.write_new("praktijken", "zelfde", "x", message="x"))) for _ in range(8)]
+    threads = [
+        threading.Thread(
+            target=lambda: paths.append(writer.write_new("praktijken", "zelfde", "x", message="x"))
+        )
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -55,8 +67,15 @@ def test_concurrent_writes_get_distinct_files(writer, content_dir):
 
 
 def test_rendered_page_round_trips_through_the_schema():
-    data = submissions.SubmissionData(kind="praktijk", title="Titel: met 'quotes' en #hekje", summary="Samenvatting: ja",
-                                      body="x", leefgebieden=["wonen"], regio="utrecht", organisatie="Org")
+    data = submissions.SubmissionData(
+        kind="praktijk",
+        title="Titel: met 'quotes' en #hekje",
+        summary="Samenvatting: ja",
+        body="x",
+        leefgebieden=["wonen"],
+        regio="utrecht",
+        organisatie="Org",
+    )
     import datetime as dt
 
     meta = submissions.page_meta(data, datum=dt.date(2026, 3, 2))
@@ -64,18 +83,39 @@ def test_rendered_page_round_trips_through_the_schema():
     assert validate_front_matter(read_front_matter(text), "x") == meta
 
 
-def test_schema_breaking_submission_is_refused_before_anything_is_written(session, writer, content_dir):
-    data = submissions.SubmissionData(kind="werkbezoek", title="T", summary="S", body="B", leefgebieden=["wonen"],
-                                      regio="utrecht", organisatie="Org", plaats=None)
+def test_schema_breaking_submission_is_refused_before_anything_is_written(
+    session, writer, content_dir
+):
+    data = submissions.SubmissionData(
+        kind="werkbezoek",
+        title="T",
+        summary="S",
+        body="B",
+        leefgebieden=["wonen"],
+        regio="utrecht",
+        organisatie="Org",
+        plaats=None,
+    )
     before = sorted(p.name for p in (content_dir / "werkbezoeken").iterdir())
     with pytest.raises(submissions.SubmissionError) as info:
-        submissions.submit(session, data, submissions.Contact(name="A B", email="a@example.nl"), now=__import__("tests.conftest", fromlist=["START"]).START, public_url="http://x")
+        submissions.submit(
+            session,
+            data,
+            submissions.Contact(name="A B", email="a@example.nl"),
+            now=__import__("tests.conftest", fromlist=["START"]).START,
+            public_url="http://x",
+        )
     assert any("werkbezoek" in p for p in info.value.problems)
     assert sorted(p.name for p in (content_dir / "werkbezoeken").iterdir()) == before
 
 
 def _publisher(tmp_path: Path, content: Path, keep: int = 3) -> Publisher:
-    return Publisher(content_dir=content, site_dir=tmp_path / "build" / "site", releases_dir=tmp_path / "build" / "releases", keep=keep)
+    return Publisher(
+        content_dir=content,
+        site_dir=tmp_path / "build" / "site",
+        releases_dir=tmp_path / "build" / "releases",
+        keep=keep,
+    )
 
 
 def test_switch_is_a_symlink_swap_keeps_previous_and_prunes(tmp_path, content_dir):
@@ -88,7 +128,9 @@ def test_switch_is_a_symlink_swap_keeps_previous_and_prunes(tmp_path, content_di
         publisher.switch(release)
         publisher.prune()
         releases.append(release)
-    assert publisher.site_dir.is_symlink() and (publisher.site_dir / "index.html").read_text() == "r3"
+    assert (
+        publisher.site_dir.is_symlink() and (publisher.site_dir / "index.html").read_text() == "r3"
+    )
     assert [r.name for r in publisher.releases()] == ["r2", "r3"]
     assert publisher.rollback().name == "r2"
     assert (publisher.site_dir / "index.html").read_text() == "r2"
@@ -113,7 +155,9 @@ def test_failed_build_leaves_the_live_release_and_no_debris(tmp_path, content_di
     live.mkdir(parents=True)
     (live / "index.html").write_text("live")
     publisher.switch(live)
-    (content_dir / "praktijken" / "kapot.md").write_text("---\ntype: praktijk\ntitle: x\nsummary: y\n---\n")
+    (content_dir / "praktijken" / "kapot.md").write_text(
+        "---\ntype: praktijk\ntitle: x\nsummary: y\n---\n"
+    )
     outcome = publisher.build()
     assert not outcome.ok
     assert "kapot.md" in outcome.message and "datum" in outcome.message
@@ -158,11 +202,27 @@ def test_git_writer_commits_with_a_neutral_author_and_no_personal_data(tmp_path)
     (repo / "content").mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     writer = GitWriter(repo / "content")
-    path = writer.write_new("praktijken", "een-pagina", "---\ntype: pagina\n---\n", message="Praktijkvoorbeeld publiceren: een-pagina")
-    log = subprocess.run(["git", "log", "--format=%an <%ae>|%cn <%ce>|%s", "--name-only"], cwd=repo, capture_output=True, text=True, check=True).stdout
-    assert "Brug publicatie <publicatie@brug.example.nl>|Brug publicatie <publicatie@brug.example.nl>|Praktijkvoorbeeld publiceren: een-pagina" in log
+    path = writer.write_new(
+        "praktijken",
+        "een-pagina",
+        "---\ntype: pagina\n---\n",
+        message="Praktijkvoorbeeld publiceren: een-pagina",
+    )
+    log = subprocess.run(
+        ["git", "log", "--format=%an <%ae>|%cn <%ce>|%s", "--name-only"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (
+        "Brug publicatie <publicatie@brug.example.nl>|Brug publicatie <publicatie@brug.example.nl>"
+        "|Praktijkvoorbeeld publiceren: een-pagina"
+    ) in log
     assert "content/praktijken/een-pagina.md" in log
     writer.remove(path, message="weg")
     assert not (repo / "content" / path).exists()
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
     assert status == ""

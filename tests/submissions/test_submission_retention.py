@@ -10,24 +10,41 @@ from forms_backend import retention, submissions, tokens
 
 
 def test_contact_and_messages_are_erased_after_the_term(session, clock):
-    data = submissions.SubmissionData(kind="praktijk", title="T", summary="S", body="B", leefgebieden=["wonen"],
-                                      regio="utrecht", organisatie="Org")
-    sub, raw = submissions.submit(session, data, submissions.Contact(name="Anna de Vries", email="anna@example.nl"),
-                                  now=clock(), public_url="http://x")
+    data = submissions.SubmissionData(
+        kind="praktijk",
+        title="T",
+        summary="S",
+        body="B",
+        leefgebieden=["wonen"],
+        regio="utrecht",
+        organisatie="Org",
+    )
+    sub, raw = submissions.submit(
+        session,
+        data,
+        submissions.Contact(name="Anna de Vries", email="anna@example.nl"),
+        now=clock(),
+        public_url="http://x",
+    )
     session.flush()
     user = type("U", (), {"actor": "user:1", "id": 1})()
     submissions.ask(session, sub, user, "Vraag?", now=clock(), public_url="http://x")
     submissions.reject(session, sub, user, "Past niet.", now=clock(), public_url="http://x")
     session.commit()
-    assert retention.purge(session, now=clock() + dt.timedelta(days=10))[next(iter(submissions.RETENTION_RULES))] == 0
-    report = retention.purge(session, now=clock() + submissions.CONTACT_RETENTION + dt.timedelta(days=1))
+    rule = next(iter(submissions.RETENTION_RULES))
+    assert retention.purge(session, now=clock() + dt.timedelta(days=10))[rule] == 0
+    report = retention.purge(
+        session, now=clock() + submissions.CONTACT_RETENTION + dt.timedelta(days=1)
+    )
     session.commit()
     assert report[next(iter(submissions.RETENTION_RULES))] == 1
     session.refresh(sub)
     assert sub.contact_name is None and sub.contact_email is None
     assert submissions.messages(session, sub) == []
     try:
-        submissions.by_token(session, raw, now=clock() + submissions.CONTACT_RETENTION + dt.timedelta(days=2))
+        submissions.by_token(
+            session, raw, now=clock() + submissions.CONTACT_RETENTION + dt.timedelta(days=2)
+        )
         raise AssertionError("the status link should no longer work")
     except tokens.TokenError:
         pass
@@ -38,5 +55,8 @@ def test_demo_submissions_are_marked(session, clock):
     session.commit()
     rows = session.exec(select(submissions.Submission)).all()
     assert lines and len(rows) == 3
-    assert all(r.is_demo and r.title.startswith("[demo]") and r.contact_email.endswith("example.nl") for r in rows)
+    assert all(
+        r.is_demo and r.title.startswith("[demo]") and r.contact_email.endswith("example.nl")
+        for r in rows
+    )
     assert {r.state for r in rows} == {"ingediend", "vraag_gesteld", "in_behandeling"}

@@ -41,7 +41,10 @@ def test_rendered_output_has_nothing_nh3_would_remove(attack):
     for item in structure(raw).items:
         if item[0] == "start":
             assert item[1] not in {"script", "iframe", "svg", "style"}
-            assert not any(name.startswith("on") or (name == "style" and item[1] not in ("td", "th")) for name, _ in item[2])
+            assert not any(
+                name.startswith("on") or (name == "style" and item[1] not in ("td", "th"))
+                for name, _ in item[2]
+            )
     assert "alert(1)" not in "".join(v for t, v in structure(raw).links)
 
 
@@ -67,21 +70,32 @@ def test_bad_links_are_reported_in_dutch(link):
 
 
 def test_good_links_pass_and_site_links_are_checked(published_site):
-    ok = check_markdown("[a](https://example.nl) [b](mailto:info@example.nl) [c](/praktijken/) [d](#kop) [e](/inzenden/praktijk)",
-                        site_dir=published_site, backend_prefixes=("/inzenden/",))
+    ok = check_markdown(
+        "[a](https://example.nl) [b](mailto:info@example.nl) [c](/praktijken/) [d](#kop) "
+        "[e](/inzenden/praktijk)",
+        site_dir=published_site,
+        backend_prefixes=("/inzenden/",),
+    )
     assert ok.problems == []
     missing = check_markdown("[a](/bestaat-niet/)", site_dir=published_site)
-    assert missing.problems == ["Link '/bestaat-niet/' wijst naar een pagina die niet op de site staat."]
+    assert missing.problems == [
+        "Link '/bestaat-niet/' wijst naar een pagina die niet op de site staat."
+    ]
 
 
 def test_snippets_and_jinja_are_broken_everywhere():
-    source = neutralise('--8<-- "secret.txt"\n\n{{ config }} {% raw %}\n\n```\n--8<-- "x"\n{{ y }}\n```')
+    source = neutralise(
+        '--8<-- "secret.txt"\n\n{{ config }} {% raw %}\n\n```\n--8<-- "x"\n{{ y }}\n```'
+    )
     assert "--8<--" not in source
     assert "{{" not in source and "{%" not in source
 
 
 def test_ordinary_markdown_renders_as_the_site_would():
-    source = "## Kopje\n\n- een\n- twee\n\n**vet** en `a < b` en R&D\n\n!!! tip \"Tip\"\n    Doen.\n\n```python\nif a < b:\n    pass\n```"
+    source = (
+        "## Kopje\n\n- een\n- twee\n\n**vet** en `a < b` en R&D\n\n"
+        '!!! tip "Tip"\n    Doen.\n\n```python\nif a < b:\n    pass\n```'
+    )
     html = check_markdown(source).html
     assert '<h2 id="kopje">' in html and "<li>een</li>" in html and "<strong>vet</strong>" in html
     assert "<code>a &lt; b</code>" in html and "R&amp;D" in html
