@@ -185,7 +185,10 @@ def main() -> None:
             kind="praktijk",
             title=f"Benchmarkpraktijk ronde {number}",
             summary="Een verzonnen praktijk voor de meting.",
-            body="## Zo werkt het\n\n- Stap een.\n- Stap twee.\n\nZie [alle praktijken](/praktijken/).",
+            body=(
+                "## Zo werkt het\n\n- Stap een.\n- Stap twee.\n\n"
+                "Zie [alle praktijken](/praktijken/)."
+            ),
             leefgebieden=["wonen"],
             regio="utrecht",
             organisatie="Benchgemeente",
@@ -227,7 +230,8 @@ def main() -> None:
             build_seconds = (build.finished_at - build.started_at).total_seconds()
         rounds.append({"approve": t1 - t0, "total": t2 - t0, "build": build_seconds, "cpu": cpu})
         print(
-            f"round {number}: approve {t1 - t0:.2f} s, approval -> live {t2 - t0:.1f} s (build {build_seconds:.1f} s, CPU {cpu:.1f} s)"
+            f"round {number}: approve {t1 - t0:.2f} s, approval -> live {t2 - t0:.1f} s "
+            f"(build {build_seconds:.1f} s, CPU {cpu:.1f} s)"
         )
 
     total = statistics.median(r["total"] for r in rounds)
@@ -242,23 +246,31 @@ def main() -> None:
         "",
         f"Gemeten op {dt.date.today().isoformat()} met `make bench` (`bench/bench_publish.py`), "
         f"{os.cpu_count()} cores, Python {platform.python_version()}.",
-        f"Inhoud: de echte `content/` plus {PAGES} praktijkpagina's (kopieën van de echte), samen {pages} HTML-pagina's.",
+        f"Inhoud: de echte `content/` plus {PAGES} praktijkpagina's (kopieën van de echte), "
+        f"samen {pages} HTML-pagina's.",
         "",
         "| meting | mediaan | slechtste |",
         "| --- | --- | --- |",
         f"| eerste volledige build (koud) | {first.seconds:.1f} s | |",
-        f"| goedkeuren (controle, pagina schrijven, build in de wachtrij) | {approve:.2f} s | {max(r['approve'] for r in rounds):.2f} s |",
-        f"| build (mkdocs build --strict in een nieuw proces) | {build:.1f} s | {max(r['build'] for r in rounds):.1f} s |",
-        f"| **goedkeuren -> live** (symlink omgezet, pagina bereikbaar) | **{total:.1f} s** | {worst:.1f} s |",
+        f"| goedkeuren (controle, pagina schrijven, build in de wachtrij) | {approve:.2f} s | "
+        f"{max(r['approve'] for r in rounds):.2f} s |",
+        f"| build (mkdocs build --strict in een nieuw proces) | {build:.1f} s | "
+        f"{max(r['build'] for r in rounds):.1f} s |",
+        f"| **goedkeuren -> live** (symlink omgezet, pagina bereikbaar) | **{total:.1f} s** | "
+        f"{worst:.1f} s |",
         f"| CPU-tijd van het buildproces (user + sys) | {cpu:.1f} s | |",
         "",
-        f"Belasting van de machine tijdens de meting (load average, 1 min): {load:.1f} op {os.cpu_count()} cores.",
+        f"Belasting van de machine tijdens de meting (load average, 1 min): {load:.1f} op "
+        f"{os.cpu_count()} cores.",
         f"`uptime` voor de meting: `{load_before}`; erna: `{uptime()}`.",
-        "Bij een load boven het aantal cores deelt de build de CPU met andere processen; de CPU-tijd is dan de",
+        "Bij een load boven het aantal cores deelt de build de CPU met andere processen; "
+        "de CPU-tijd is dan de",
         "beste schatting van de tijd op een rustige machine (de build gebruikt één core).",
         "",
-        f"Doel: <= 15 s. Resultaat (wandkloktijd): {verdict}; op een rustige machine ongeveer {cpu + approve:.0f} s. Aandeel van de build: {100 * build / total:.0f}% van de tijd.",
-        "Het omzetten van de live-site (nieuwe symlink + rename) en het opruimen van oude versies kosten minder dan 0,1 s.",
+        f"Doel: <= 15 s. Resultaat (wandkloktijd): {verdict}; op een rustige machine ongeveer "
+        f"{cpu + approve:.0f} s. Aandeel van de build: {100 * build / total:.0f}% van de tijd.",
+        "Het omzetten van de live-site (nieuwe symlink + rename) en het opruimen van oude versies "
+        "kosten minder dan 0,1 s.",
         "",
     ]
     if args.compare_with:
@@ -267,7 +279,8 @@ def main() -> None:
     kept = old.split(NOTES, 1)[1] if NOTES in old else "\n"
     RESULT.write_text("\n".join([*lines, "", NOTES]) + kept, encoding="utf-8")
     print(
-        f"approval -> live: median {total:.1f} s (build {build:.1f} s); written to {RESULT.relative_to(ROOT)}"
+        f"approval -> live: median {total:.1f} s (build {build:.1f} s); "
+        f"written to {RESULT.relative_to(ROOT)}"
     )
 
 

@@ -59,7 +59,11 @@ def drop_database(url: str, admin_url: str | None) -> None:
 def site_dir(work: Path) -> Path:
     out = work / "site"
     if not out.exists():
-        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)], cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+            cwd=ROOT,
+            check=True,
+        )
     return out
 
 
@@ -68,7 +72,9 @@ def start(url: str, work: Path) -> Gunicorn:
     return Gunicorn(env, work, workers=4).start()
 
 
-def clean_run(kind: str, work: Path, admin_url: str | None, signups: int, clients: int) -> dict[str, object]:
+def clean_run(
+    kind: str, work: Path, admin_url: str | None, signups: int, clients: int
+) -> dict[str, object]:
     url = fresh_database(kind, work, admin_url)
     backend = start(url, work)
     try:
@@ -77,31 +83,53 @@ def clean_run(kind: str, work: Path, admin_url: str | None, signups: int, client
         backend.stop()
     stored = stored_signups(url, result.acknowledged)
     drop_database(url, admin_url)
-    return {"attempted": len(result.outcomes), "acknowledged": len(result.acknowledged),
-            "stored": sum(1 for e in stored.volunteers if stored.volunteers[e] == 1 and stored.mails[e] == 1),
-            "lost": len(lost(stored)), "errors": len(result.outcomes) - len(result.acknowledged),
-            "locked": sum(o.body_has_locked for o in result.outcomes), "rate": result.rate,
-            "seconds": result.seconds, "integrity": stored.integrity}
+    return {
+        "attempted": len(result.outcomes),
+        "acknowledged": len(result.acknowledged),
+        "stored": sum(
+            1 for e in stored.volunteers if stored.volunteers[e] == 1 and stored.mails[e] == 1
+        ),
+        "lost": len(lost(stored)),
+        "errors": len(result.outcomes) - len(result.acknowledged),
+        "locked": sum(o.body_has_locked for o in result.outcomes),
+        "rate": result.rate,
+        "seconds": result.seconds,
+        "integrity": stored.integrity,
+    }
 
 
-def kill_run(kind: str, work: Path, admin_url: str | None, clients: int, kills: int) -> dict[str, object]:
+def kill_run(
+    kind: str, work: Path, admin_url: str | None, clients: int, kills: int
+) -> dict[str, object]:
     url = fresh_database(kind, work, admin_url)
     backend = start(url, work)
     result = LoadResult()
     try:
         killer = Killer(backend, lambda: len(result.outcomes), times=kills, timeout=300)
         killer.start()
-        run_signups(backend.url, total=40, concurrency=clients, keep_going=lambda: not killer.done.is_set(),
-                    max_total=20000, into=result)
+        run_signups(
+            backend.url,
+            total=40,
+            concurrency=clients,
+            keep_going=lambda: not killer.done.is_set(),
+            max_total=20000,
+            into=result,
+        )
         killer.join(timeout=310)
     finally:
         backend.stop()
     stored = stored_signups(url, result.acknowledged)
     drop_database(url, admin_url)
-    return {"attempted": len(result.outcomes), "acknowledged": len(result.acknowledged), "kills": killer.kills,
-            "lost": len(lost(stored)), "unanswered": sum(o.status is None for o in result.outcomes),
-            "error_pages": sum(o.status not in (None, 303) for o in result.outcomes),
-            "false_thanks": 0, "integrity": stored.integrity}
+    return {
+        "attempted": len(result.outcomes),
+        "acknowledged": len(result.acknowledged),
+        "kills": killer.kills,
+        "lost": len(lost(stored)),
+        "unanswered": sum(o.status is None for o in result.outcomes),
+        "error_pages": sum(o.status not in (None, 303) for o in result.outcomes),
+        "false_thanks": 0,
+        "integrity": stored.integrity,
+    }
 
 
 def registration_run(kind: str, work: Path, admin_url: str | None) -> dict[str, int]:
@@ -115,7 +143,11 @@ def registration_run(kind: str, work: Path, admin_url: str | None) -> dict[str, 
         backend.stop()
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        statuses = dict(conn.execute(text("SELECT status, count(*) FROM meeting_registration GROUP BY status")).all())
+        statuses = dict(
+            conn.execute(
+                text("SELECT status, count(*) FROM meeting_registration GROUP BY status")
+            ).all()
+        )
     engine.dispose()
     drop_database(url, admin_url)
     return {"registrations": reg.PEOPLE, "seats": reg.SEATS, **statuses}
@@ -151,29 +183,37 @@ def write_results(rows: list[tuple[str, dict, dict, dict]], args: argparse.Names
         "# Reliability: sign-ups under load, kill -9, seats",
         "",
         f"Run {dt.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; gunicorn 4 sync workers (deploy/gunicorn.conf.py), clients on loopback. "
+        f"{platform.python_version()}; gunicorn 4 sync workers (deploy/gunicorn.conf.py), "
+        "clients on loopback. "
         "Each sign-up is one person: GET the form, POST it with CSRF token and session cookie. "
-        "Produced by `bench/bench_reliability.py`; the CI suite (`tests/reliability/`) runs the same "
-        "scenarios smaller (100 sign-ups, 12 clients, 10 kill rounds).",
+        "Produced by `bench/bench_reliability.py`; the CI suite (`tests/reliability/`) runs the "
+        "same scenarios smaller (100 sign-ups, 12 clients, 10 kill rounds).",
         "",
         f"## Clean run ({args.signups} sign-ups, {args.clients} clients at once)",
         "",
-        "| database | sign-ups/s | acknowledged | stored with mail | errors | 'database is locked' shown | integrity |",
+        "| database | sign-ups/s | acknowledged | stored with mail | errors "
+        "| 'database is locked' shown | integrity |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for kind, clean, _k, _s in rows:
-        lines.append(f"| {kind} | {clean['rate']:.1f} | {clean['acknowledged']} / {clean['attempted']} | "
-                     f"{clean['stored']} | {clean['errors']} | {clean['locked']} | {clean['integrity']} |")
+        lines.append(
+            f"| {kind} | {clean['rate']:.1f} | {clean['acknowledged']} / {clean['attempted']} | "
+            f"{clean['stored']} | {clean['errors']} | {clean['locked']} | {clean['integrity']} |"
+        )
     lines += [
         "",
         f"## kill -9 of every worker, {args.kills} times, during sign-ups",
         "",
-        "| database | kill rounds survived | attempted | acknowledged | acknowledged but lost | no answer (killed mid-request) | error pages | integrity |",
+        "| database | kill rounds survived | attempted | acknowledged | acknowledged but lost "
+        "| no answer (killed mid-request) | error pages | integrity |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for kind, _c, killed, _s in rows:
-        lines.append(f"| {kind} | {killed['kills']} | {killed['attempted']} | {killed['acknowledged']} | {killed['lost']} | "
-                     f"{killed['unanswered']} | {killed['error_pages']} | {killed['integrity']} |")
+        lines.append(
+            f"| {kind} | {killed['kills']} | {killed['attempted']} | {killed['acknowledged']} | "
+            f"{killed['lost']} | {killed['unanswered']} | {killed['error_pages']} | "
+            f"{killed['integrity']} |"
+        )
     lines += [
         "",
         "## 50 simultaneous registrations, then 50 simultaneous confirmations, for 10 seats",
@@ -182,7 +222,10 @@ def write_results(rows: list[tuple[str, dict, dict, dict]], args: argparse.Names
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for kind, _c, _k, seats in rows:
-        lines.append(f"| {kind} | {seats['registrations']} | {seats['seats']} | {seats.get('aangemeld', 0)} | {seats.get('wachtlijst', 0)} |")
+        lines.append(
+            f"| {kind} | {seats['registrations']} | {seats['seats']} | "
+            f"{seats.get('aangemeld', 0)} | {seats.get('wachtlijst', 0)} |"
+        )
     sys.path.insert(0, str(ROOT / "tests" / "security"))
     from catalogue import CATALOGUE
 
@@ -191,17 +234,23 @@ def write_results(rows: list[tuple[str, dict, dict, dict]], args: argparse.Names
         "",
         "## Security suite (tests/security, runs in CI)",
         "",
-        f"- Hostile-input catalogue: {len(CATALOGUE)} entries ({', '.join(kinds)}), each run on SQLite and "
-        "PostgreSQL: every entry gets its expected status, no 500, no stack trace, no unescaped echo, "
-        "nothing stored on a refusal; stored payloads are inert in back-office pages and CSV exports.",
-        "- Authorisation matrix: every /beheer route and method (iterated from app.url_map) x anonymous, "
+        f"- Hostile-input catalogue: {len(CATALOGUE)} entries ({', '.join(kinds)}), "
+        "each run on SQLite and "
+        "PostgreSQL: every entry gets its expected status, no 500, no stack trace, "
+        "no unescaped echo, "
+        "nothing stored on a refusal; stored payloads are inert in back-office pages and "
+        "CSV exports.",
+        "- Authorisation matrix: every /beheer route and method (iterated from app.url_map) "
+        "x anonymous, "
         "coordinator of programme A, coordinator of region B, administrator; each cell asserted, "
         "including 'no data changed' and 'no out-of-scope names shown' for denied cells.",
     ]
     lines += [
         "",
-        "Not measured here: nginx in front (tests/production/test_nginx.py proves the set-up, not its speed). "
-        "The machine was shared with other work while this ran, so sign-ups/s is a floor, not a ceiling.",
+        "Not measured here: nginx in front (tests/production/test_nginx.py proves the set-up, "
+        "not its speed). "
+        "The machine was shared with other work while this ran, so sign-ups/s is a floor, "
+        "not a ceiling.",
         "",
     ]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")

@@ -1,10 +1,11 @@
 """The sign-up benchmark's app: the real Brug app plus two reference routes, bench-only.
 
-``/bench/trivial`` answers a POST with an empty 303 and nothing behind it; ``/bench/floor`` is the durability
-floor: the same two inserts as a sign-up (volunteer + outbox row) with the plain driver, in one
-write transaction (SQLite: ``BEGIN IMMEDIATE`` with ``synchronous=FULL``; PostgreSQL: a plain
-transaction with the default ``synchronous_commit=on``). These routes exist only here, never in
-the product's URL map. Configuration comes from BRUG_* environment variables as usual.
+``/bench/trivial`` answers a POST with an empty 303 and nothing behind it; ``/bench/floor`` is the
+durability floor: the same two inserts as a sign-up (volunteer + outbox row) with the plain
+driver, in one write transaction (SQLite: ``BEGIN IMMEDIATE`` with ``synchronous=FULL``;
+PostgreSQL: a plain transaction with the default ``synchronous_commit=on``). These routes exist
+only here, never in the product's URL map. Configuration comes from BRUG_* environment variables
+as usual.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from flask import Flask
 from forms_backend import create_app
 
 INSERT_VOLUNTEER = (
-    "INSERT INTO volunteer (programme, region, status, name, email, phone, postcode, motivation, availability,"
-    " heard_via, answers, consent_version, consent_at, created_at, status_at, updated_at)"
-    " VALUES ('cosa', 'gelderland', 'aangemeld', 'Bench', ?, '', '6811 AA', 'Bench', '[\"weekend\"]', 'website',"
-    " '{}', 'bench', ?, ?, ?, ?)"
+    "INSERT INTO volunteer (programme, region, status, name, email, phone, postcode, motivation,"
+    " availability, heard_via, answers, consent_version, consent_at, created_at, status_at,"
+    " updated_at)"
+    " VALUES ('cosa', 'gelderland', 'aangemeld', 'Bench', ?, '', '6811 AA', 'Bench',"
+    " '[\"weekend\"]', 'website', '{}', 'bench', ?, ?, ?, ?)"
 )
 INSERT_OUTBOX = (
     "INSERT INTO outbox_message (kind, recipient, subject, body, created_at, send_after, attempts)"
