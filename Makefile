@@ -43,8 +43,9 @@ serve: build db
 	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_SESSION_COOKIE_SECURE=$${BRUG_SESSION_COOKIE_SECURE:-false} BRUG_MAIL_TRANSPORT=$${BRUG_MAIL_TRANSPORT:-console} \
 		$(FLASK) serve --host $(HOST) --port $(PORT)
 
+# Linters first, so CI (.ci/run runs `make test`) fails on a lint regression before any test runs.
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
-test: $(STAMP) js build
+test: $(STAMP) lint js build
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest ran no tests: failing"; exit 1; fi; exit $$status
 
