@@ -23,13 +23,7 @@ from flask import (
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from wtforms import (
-    BooleanField,
-    EmailField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
