@@ -107,14 +107,8 @@ def kill_run(
     try:
         killer = Killer(backend, lambda: len(result.outcomes), times=kills, timeout=300)
         killer.start()
-        run_signups(
-            backend.url,
-            total=40,
-            concurrency=clients,
-            keep_going=lambda: not killer.done.is_set(),
-            max_total=20000,
-            into=result,
-        )
+        run_signups(backend.url, total=40, concurrency=clients,
+                    keep_going=lambda: not killer.done.is_set(), max_total=20000, into=result)
         killer.join(timeout=310)
     finally:
         backend.stop()

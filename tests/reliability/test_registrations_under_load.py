@@ -29,18 +29,11 @@ def create_meeting(url: str) -> int:
         with db.transaction(engine) as session:
             meeting = meetings.create_meeting(
                 session,
-                meetings.MeetingInput(
-                    title="Regionale nazorgmiddag (proef)",
-                    start=start,
-                    end=start + dt.timedelta(hours=3),
-                    region="gelderland",
-                    location="Stationsweg 1, Ede",
-                    theme="wonen",
-                    audience="open",
-                    capacity=SEATS,
-                ),
-                actor="user:1",
-                now=dt.datetime.now(dt.UTC),
+                meetings.MeetingInput(title="Regionale nazorgmiddag (proef)", start=start,
+                                      end=start + dt.timedelta(hours=3), region="gelderland",
+                                      location="Stationsweg 1, Ede", theme="wonen",
+                                      audience="open", capacity=SEATS),
+                actor="user:1", now=dt.datetime.now(dt.UTC),
                 settings=meetings.Settings(base_url="https://brug.example.nl"),
             )
             session.flush()

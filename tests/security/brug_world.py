@@ -31,16 +31,9 @@ def hidden(html: str, name: str) -> str | None:
 
 def volunteer_form(**overrides):
     data = {
-        "name": "Anna Proef",
-        "email": "anna@example.nl",
-        "phone": "06 12345678",
-        "postcode": "3511 AA",
-        "motivation": "Ik wil graag helpen.",
-        "availability": ["weekend"],
-        "heard_via": "website",
-        "consent": "y",
-        "q_twee_jaar": "ja",
-        "q_zedendelict": "ja",
+        "name": "Anna Proef", "email": "anna@example.nl", "phone": "06 12345678",
+        "postcode": "3511 AA", "motivation": "Ik wil graag helpen.", "availability": ["weekend"],
+        "heard_via": "website", "consent": "y", "q_twee_jaar": "ja", "q_zedendelict": "ja",
     }
     data.update(overrides)
     return data

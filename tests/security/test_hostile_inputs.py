@@ -37,21 +37,10 @@ def create_meeting(app) -> int:
     now = app.extensions["brug.clock"]()
     start = dt.datetime(2026, 4, 14, 13, 30)
     with app.app_context(), db.transaction() as session:
-        meeting = meetings.create_meeting(
-            session,
-            meetings.MeetingInput(
-                title="Nazorgmiddag",
-                start=start,
-                end=start + dt.timedelta(hours=2),
-                region="gelderland",
-                location="Stationsweg 1",
-                audience="open",
-                capacity=5,
-            ),
-            actor="user:1",
-            now=now,
-            settings=meetings.Settings(base_url="http://brug.test"),
-        )
+        meeting = meetings.create_meeting(session, meetings.MeetingInput(
+            title="Nazorgmiddag", start=start, end=start + dt.timedelta(hours=2),
+            region="gelderland", location="Stationsweg 1", audience="open", capacity=5),
+            actor="user:1", now=now, settings=meetings.Settings(base_url="http://brug.test"))
         session.flush()
         return meeting.id
 

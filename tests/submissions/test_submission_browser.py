@@ -21,13 +21,8 @@ from forms_backend.publishing import Publisher
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
 PASSWORD = "een-lang-wachtwoord-voor-tests"
 XSS = "<script>window.__xss = 1</script>\n\n<img src=x onerror=\"window.__xss = 2\">"
 

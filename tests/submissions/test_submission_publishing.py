@@ -67,15 +67,9 @@ def test_concurrent_writes_get_distinct_files(writer, content_dir):
 
 
 def test_rendered_page_round_trips_through_the_schema():
-    data = submissions.SubmissionData(
-        kind="praktijk",
-        title="Titel: met 'quotes' en #hekje",
-        summary="Samenvatting: ja",
-        body="x",
-        leefgebieden=["wonen"],
-        regio="utrecht",
-        organisatie="Org",
-    )
+    data = submissions.SubmissionData(kind="praktijk", title="Titel: met 'quotes' en #hekje",
+                                      summary="Samenvatting: ja", body="x", leefgebieden=["wonen"],
+                                      regio="utrecht", organisatie="Org")
     import datetime as dt
 
     meta = submissions.page_meta(data, datum=dt.date(2026, 3, 2))
@@ -86,16 +80,9 @@ def test_rendered_page_round_trips_through_the_schema():
 def test_schema_breaking_submission_is_refused_before_anything_is_written(
     session, writer, content_dir
 ):
-    data = submissions.SubmissionData(
-        kind="werkbezoek",
-        title="T",
-        summary="S",
-        body="B",
-        leefgebieden=["wonen"],
-        regio="utrecht",
-        organisatie="Org",
-        plaats=None,
-    )
+    data = submissions.SubmissionData(kind="werkbezoek", title="T", summary="S", body="B",
+                                      leefgebieden=["wonen"], regio="utrecht", organisatie="Org",
+                                      plaats=None)
     before = sorted(p.name for p in (content_dir / "werkbezoeken").iterdir())
     with pytest.raises(submissions.SubmissionError) as info:
         submissions.submit(

@@ -10,22 +10,10 @@ from forms_backend import retention, submissions, tokens
 
 
 def test_contact_and_messages_are_erased_after_the_term(session, clock):
-    data = submissions.SubmissionData(
-        kind="praktijk",
-        title="T",
-        summary="S",
-        body="B",
-        leefgebieden=["wonen"],
-        regio="utrecht",
-        organisatie="Org",
-    )
-    sub, raw = submissions.submit(
-        session,
-        data,
-        submissions.Contact(name="Anna de Vries", email="anna@example.nl"),
-        now=clock(),
-        public_url="http://x",
-    )
+    data = submissions.SubmissionData(kind="praktijk", title="T", summary="S", body="B",
+                                      leefgebieden=["wonen"], regio="utrecht", organisatie="Org")
+    contact = submissions.Contact(name="Anna de Vries", email="anna@example.nl")
+    sub, raw = submissions.submit(session, data, contact, now=clock(), public_url="http://x")
     session.flush()
     user = type("U", (), {"actor": "user:1", "id": 1})()
     submissions.ask(session, sub, user, "Vraag?", now=clock(), public_url="http://x")
