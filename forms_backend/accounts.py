@@ -8,6 +8,7 @@ everywhere: raising it invalidates every session cookie issued before.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -121,3 +122,22 @@ def set_password(session: Session, user: User, password: str) -> None:
 def logout_everywhere(session: Session, user: User) -> None:
     user.session_version += 1
     session.add(user)
+
+
+# Who did something, in the words of the back office's logs and step tables.
+ACTOR_WORDS = {
+    "vrijwilliger": "de vrijwilliger",
+    "inzender": "de inzender",
+    "systeem": "Brug",
+}
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """'user:3' → the account's name (and the fixed actors in words), for logs and tables."""
+    names = dict(ACTOR_WORDS)
+    for actor in set(actors):
+        kind, _, number = actor.partition(":")
+        if kind == "user" and number.isdigit() and actor not in names:
+            user = session.get(User, int(number))
+            names[actor] = user.name if user else "(account verwijderd)"
+    return names

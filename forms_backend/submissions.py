@@ -51,6 +51,18 @@ STATES: dict[str, str] = {
     "gepubliceerd": "Gepubliceerd",
     "mislukt": "Publiceren mislukt",
 }
+# The moderator's log in words (the audit log stores the keys).
+ACTIONS: dict[str, str] = {
+    "inzending.ingediend": "Ingediend",
+    "inzending.antwoord": "Antwoord gegeven",
+    "inzending.in-behandeling": "In behandeling genomen",
+    "inzending.vraag": "Vraag gesteld",
+    "inzending.bewerkt": "Bewerkt",
+    "inzending.afgewezen": "Afgewezen",
+    "inzending.goedgekeurd": "Goedgekeurd",
+    "inzending.gepubliceerd": "Gepubliceerd",
+    "inzending.mislukt": "Publiceren mislukt",
+}
 OPEN_STATES = ("ingediend", "in_behandeling", "vraag_gesteld", "mislukt")
 EDITABLE_STATES = OPEN_STATES
 CLOSED_STATES = ("afgewezen", "gepubliceerd")

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from forms_backend import meetings
     from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 
     # One place that turns stored slugs into the words people read.
@@ -18,6 +19,8 @@ def init_app(app: Flask) -> None:
         app.jinja_env.filters[name] = (
             lambda slug, labels=labels: labels.get(slug, slug) if slug else ""
         )
+    # Moments as Dutch readers expect them: local time, "maandag 2 maart 2026, 10.00 uur".
+    app.jinja_env.filters["tijdstip"] = meetings.describe_moment
     from forms_backend.views import (
         agenda,
         beheer,

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from forms_backend import audit, clock, db, submissions
+from forms_backend import accounts, audit, clock, db, submissions
 from forms_backend.forms import BrugForm
 from forms_backend.publishing import Publisher, WriteError
 from forms_backend.views.beheer import current_user, login_required, register_section
@@ -100,6 +100,7 @@ def _detail(
     code: int = 200,
 ) -> ResponseReturnValue:
     preview, preview_problems = preview_of(submissions.data_of(submission))
+    log = audit.for_subject(db.session(), submission.subject)
     return render_template(
         "beheer/inzendingen/detail.html",
         submission=submission,
@@ -109,7 +110,9 @@ def _detail(
         question=question or QuestionForm(formdata=None),
         reject=reject or RejectForm(formdata=None),
         status=submissions.status(db.session(), submission),
-        log=audit.for_subject(db.session(), submission.subject),
+        log=log,
+        actions=submissions.ACTIONS,
+        actors=accounts.actor_names(db.session(), (entry.actor for entry in log)),
         sources=submissions.format_sources(submission.bronnen),
     ), code
 

@@ -161,25 +161,11 @@ def _detail(
         "mail_hint": "Kan bij: "
         + ", ".join(volunteers.STATUSES[s] for s in volunteers.MAIL_STATUSES)
         + ".",
-        "actors": _actor_names(events),
+        "actors": accounts.actor_names(db.session(), (e.actor for e in events)),
         "availability": volunteers.AVAILABILITY,
         "heard_via": volunteers.HEARD_VIA,
     }
     return render_template("beheer/vrijwilligers/detail.html", **context), status
-
-
-def _actor_names(events: list[volunteers.VolunteerEvent]) -> dict[str, str]:
-    """'user:3' → the coordinator's name, for the steps table."""
-    ids = {
-        int(e.actor.split(":")[1])
-        for e in events
-        if e.actor.startswith("user:") and e.actor[5:].isdigit()
-    }
-    names = {"vrijwilliger": "de vrijwilliger", "systeem": "Brug"}
-    for user_id in ids:
-        user = db.session().get(accounts.User, user_id)
-        names[f"user:{user_id}"] = user.name if user else "(account verwijderd)"
-    return names
 
 
 @bp.get("/<int(max=2147483647):volunteer_id>")

@@ -140,6 +140,12 @@ def test_question_answer_approve_and_publish(
         "inzending.goedgekeurd",
         "inzending.gepubliceerd",
     ]
+    # The moderator reads the log in words: who (by name), what, when (Amsterdam time).
+    log = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True).split("Logboek")[1]
+    assert "user:" not in log and "inzending." not in log
+    assert "Ingediend door de inzender" in log
+    assert "Vraag gesteld door mod" in log and "Gepubliceerd door Brug" in log
+    assert "maandag 2 maart 2026, 10.00 uur" in log  # START is 09.00 UTC, 10.00 in winter
 
 
 def test_failed_build_keeps_the_old_site_and_marks_mislukt(
@@ -230,7 +236,7 @@ def test_moderator_edits_before_approving(app, client, auth, submit):
     data["actie"] = "bewaren"
     assert client.post(f"/beheer/inzendingen/{sub_id}/bewerken", data=data).status_code == 303
     detail = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True)
-    assert "een kamer op tijd" in detail and "inzending.bewerkt" in detail
+    assert "een kamer op tijd" in detail and "Bewerkt door" in detail
 
 
 def test_werkbezoek_page_has_the_block_and_only_a_role_mailbox(
