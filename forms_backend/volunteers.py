@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, ForeignKey, Integer, bindparam, delete, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, bindparam, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, outbox, tokens
@@ -226,12 +226,16 @@ def normalise_phone(value: str) -> str:
 
 
 class Volunteer(SQLModel, table=True):
+    # The sign-up's duplicate check (address + programme) seeks this index; with separate
+    # indexes SQLite chose the programme one and scanned every sign-up of the programme.
+    __table_args__ = (Index("ix_volunteer_email_programme", "email", "programme"),)
+
     id: int | None = Field(default=None, primary_key=True)
     programme: str = Field(max_length=60, index=True)
     region: str = Field(max_length=40, index=True)
     status: str = Field(default="aangemeld", max_length=20, index=True)
     name: str = Field(max_length=120)
-    email: str = Field(max_length=254, index=True)
+    email: str = Field(max_length=254)
     phone: str = Field(default="", max_length=30)
     postcode: str = Field(max_length=7)
     motivation: str | None = Field(default=None, max_length=4000)
