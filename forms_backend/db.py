@@ -17,14 +17,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, Table, bindparam, event, exc, text
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -252,6 +253,98 @@ def _close_session(_exc: BaseException | None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    keys: tuple[str, ...]  # in the order the driver wants them (positional) or any (named)
+    processors: tuple[Any, ...]  # each column's bind processor, or None
+    positional: bool
+    returning: bool
+
+    def params(self, row: Mapping[str, Any]) -> Any:
+        values = [
+            row[key] if proc is None else proc(row[key])
+            for key, proc in zip(self.keys, self.processors, strict=True)
+        ]
+        return values if self.positional else dict(zip(self.keys, values, strict=True))
+
+
+class FastInsert:
+    """An INSERT for a hot path: compiled once per dialect, run on the driver's own cursor.
+
+    SQLAlchemy's execution (context, events, result set-up) costs ~85 µs per statement here,
+    ten times what SQLite needs for the insert itself, and a sign-up runs four inserts while it
+    holds the write lock. Values still pass through each column's own bind processor (UTC
+    datetimes, JSON, dates), so a row is stored exactly as a Core insert stores it, and driver
+    errors are raised as SQLAlchemy's (``OperationalError`` → the Dutch 503 page).
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._compiled: dict[tuple[str, frozenset[str]], _CompiledInsert] = {}
+
+    def _for(self, dialect: Dialect, row: Mapping[str, Any]) -> _CompiledInsert:
+        """The statement for the columns ``row`` names (one per dialect and set of columns)."""
+        cache_key = (dialect.name, frozenset(row))
+        compiled = self._compiled.get(cache_key)
+        if compiled is None:
+            names = sorted(row)
+            statement = self.table.insert().values({k: bindparam(k) for k in names})
+            returning = bool(dialect.insert_returning) and dialect.name != "sqlite"
+            if returning:
+                statement = statement.returning(self.table.c.id)
+            sql = statement.compile(dialect=dialect)
+            keys = tuple(sql.positiontup or ()) if dialect.positional else tuple(names)
+            if sorted(keys) != names:
+                raise ValueError(f"unexpected parameters {keys} for {names}")
+            processors = tuple(
+                self.table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+                for key in keys
+            )
+            compiled = _CompiledInsert(sql.string, keys, processors, dialect.positional, returning)
+            self._compiled[cache_key] = compiled
+        return compiled
+
+    def one(self, connection: Connection, row: Mapping[str, Any]) -> int:
+        """Insert one row in ``connection``'s transaction; returns its id."""
+        compiled = self._for(connection.dialect, row)
+        params = compiled.params(row)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, params)
+            if compiled.returning:
+                returned = cursor.fetchone()
+                assert returned is not None, "INSERT … RETURNING gave no row"
+                return int(returned[0])
+            return int(cursor.lastrowid)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(compiled.sql, params, error, connection.dialect) from error
+        finally:
+            cursor.close()
+
+    def many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert several rows (all naming the same columns) in ``connection``'s transaction."""
+        compiled = self._for(connection.dialect, rows[0])
+        if compiled.returning:  # RETURNING does not go with executemany everywhere
+            for row in rows:
+                self.one(connection, row)
+            return
+        params = [compiled.params(row) for row in rows]
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, params)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(compiled.sql, params, error, connection.dialect) from error
+        finally:
+            cursor.close()
+
+
+def _wrapped(sql: str, params: Any, error: Exception, dialect: Dialect) -> exc.DBAPIError:
+    return exc.DBAPIError.instance(
+        sql, params, error, dialect.loaded_dbapi.Error, dialect=dialect
+    )  # type: ignore[return-value]
 
 
 def ping(engine: Engine | None = None) -> bool:
