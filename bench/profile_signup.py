@@ -167,6 +167,8 @@ def main() -> None:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
+        if os.environ.get("PROFILE_CALLEES"):
+            stats.print_callees(os.environ["PROFILE_CALLEES"])
         print(out.getvalue())
     if tag:
         os._exit(0)

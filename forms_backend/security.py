@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 from typing import Any
 
@@ -57,7 +58,12 @@ def keyed_hash(value: str) -> str:
 
 
 def content_security_policy() -> str:
-    scripts = " ".join(["'self'", *shell.script_hashes()])
+    return _policy(shell.script_hashes())
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(script_hashes: tuple[str, ...]) -> str:
+    scripts = " ".join(["'self'", *script_hashes])
     return (
         "default-src 'self'; "
         f"script-src {scripts}; "

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from jinja2 import BaseLoader, ChoiceLoader, Environment, TemplateNotFound
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,20 @@ def inline_script_hashes(shell_html: str) -> list[str]:
     return sorted(set(hashes))
 
 
+ShellKey = tuple[int, int, int, int] | None
+
+
+def shell_key(site_dir: str | os.PathLike[str]) -> ShellKey:
+    """Which shell file is live: one stat() through the release symlink, no realpath().
+
+    A new release is a new file (new inode), so the key changes with every switch."""
+    try:
+        st = os.stat(os.path.join(site_dir, SHELL_FILE))
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
 class ShellLoader(BaseLoader):
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -87,35 +101,41 @@ class ShellLoader(BaseLoader):
                 self.app.config["SITE_DIR"],
             )
             return to_template(html), None, lambda: False
-        stamp = _stamp(path)
+        key = shell_key(self.app.config["SITE_DIR"])
         return (
             to_template(html),
             str(path),
-            lambda: _stamp(shell_path(self.app.config["SITE_DIR"])) == stamp,
+            lambda: shell_key(self.app.config["SITE_DIR"]) == key,
         )
 
 
-def _stamp(path: Path) -> tuple[str, float] | None:
-    try:
-        return str(path), path.stat().st_mtime
-    except FileNotFoundError:
-        return None
+def _follow_the_live_shell() -> None:
+    """Before each request: notice a release switch (one stat) and drop the compiled shell.
+
+    Flask's Jinja checks templates for changes only in debug mode; without this, gunicorn and
+    the embedded server kept rendering the shell they first loaded, while the CSP header
+    already named the new shell's script hashes, so the old shell's scripts were blocked."""
+    app = current_app
+    key = shell_key(app.config["SITE_DIR"])
+    g.brug_shell_key = key
+    if app.extensions.get("brug.shell_key", key) != key:
+        app.jinja_env.cache.clear()  # type: ignore[union-attr]
+    app.extensions["brug.shell_key"] = key
 
 
-def script_hashes() -> list[str]:
-    """Current inline-script hashes of the live shell, cached per shell file version.
-
-    Called for every response (the CSP header): a stat() per call, the file is read only when
-    it changed."""
-    key = _stamp(shell_path(current_app.config["SITE_DIR"]))
+def script_hashes() -> tuple[str, ...]:
+    """Inline-script hashes of the live shell, read once per shell file (the request's key)."""
+    site_dir = current_app.config["SITE_DIR"]
+    key = g.brug_shell_key if "brug_shell_key" in g else shell_key(site_dir)
     cache = current_app.extensions.setdefault("brug.shell_hashes", {})
     if key not in cache:
-        html, _path = read_shell(current_app.config["SITE_DIR"])
+        html, _path = read_shell(site_dir)
         cache.clear()
-        cache[key] = inline_script_hashes(html)
+        cache[key] = tuple(inline_script_hashes(html))
     return cache[key]
 
 
 def init_app(app: Flask) -> None:
     assert app.jinja_loader is not None
     app.jinja_loader = ChoiceLoader([ShellLoader(app), app.jinja_loader])
+    app.before_request(_follow_the_live_shell)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -124,6 +125,43 @@ def test_backend_pages_render_inside_the_shell(client, site_dir):
     assert "<title>Inloggen - beheer - Brug</title>" in html
     csp = response.headers["Content-Security-Policy"]
     assert "'sha256-" in csp and "unsafe-inline" not in csp
+
+
+def test_a_release_switch_changes_the_shell_of_the_next_backend_page(app, client, tmp_path):
+    """Without a restart, and outside debug mode: page and CSP come from the same live shell."""
+    import base64
+    import hashlib
+    import os
+
+    from forms_backend import shell
+
+    def release(name: str) -> Path:
+        folder = tmp_path / "releases" / name / "_shell"
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text(
+            shell.FALLBACK_SHELL.replace("<header>", f"<header><script>var v='{name}'</script>"),
+            encoding="utf-8",
+        )
+        return folder.parent
+
+    def sha(name: str) -> str:
+        digest = hashlib.sha256(f"var v='{name}'".encode()).digest()
+        return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
+    live = tmp_path / "live"
+    os.symlink(release("eerste"), live)
+    app.config["SITE_DIR"] = str(live)
+    assert not app.debug and not app.jinja_env.auto_reload
+    first = client.get("/aanmelden/cosa")
+    assert "var v='eerste'" in first.get_data(as_text=True)
+    assert sha("eerste") in first.headers["Content-Security-Policy"]
+    os.symlink(release("tweede"), tmp_path / "live.tmp")
+    os.replace(tmp_path / "live.tmp", live)  # what Publisher.switch does
+    second = client.get("/aanmelden/cosa")
+    html = second.get_data(as_text=True)
+    assert "var v='tweede'" in html and "var v='eerste'" not in html
+    csp = second.headers["Content-Security-Policy"]
+    assert sha("tweede") in csp and sha("eerste") not in csp
 
 
 def test_security_headers_on_backend_responses(client):
