@@ -198,20 +198,23 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(_WRITE):
-            raw = connection.connection.dbapi_connection
-            if queue is not None and raw.queue_held is None:
-                try:
-                    queue.enter(raw)
-                except sqlite3.OperationalError as error:  # as if BEGIN IMMEDIATE had timed out
-                    raise exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
+        # On the driver's cursor: SQLAlchemy's execution would cost more than the BEGIN itself,
+        # once per request that writes. SQLite's trace callback still sees it.
+        raw = connection.connection.dbapi_connection
+        write = bool(connection.get_execution_options().get(_WRITE))
+        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        try:
+            if write and queue is not None and raw.queue_held is None:
+                queue.enter(raw)
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                raw.execute(statement)
             except BaseException:
                 raw._leave_queue()
                 raise
-        else:
-            connection.exec_driver_sql("BEGIN")
+        except sqlite3.Error as error:  # "database is locked" after the wait: the Dutch 503
+            raise exc.DBAPIError.instance(
+                statement, None, error, sqlite3.Error, dialect=engine.dialect
+            ) from error
 
 
 def init_app(app: Flask) -> None:
