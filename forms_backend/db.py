@@ -228,8 +228,16 @@ def get_engine(app: Flask | None = None) -> Engine:
 
 def new_session(engine: Engine, *, write: bool) -> Session:
     """A session whose transactions are write transactions (BEGIN IMMEDIATE) when asked."""
-    bind = engine.execution_options(**{_WRITE: True}) if write else engine
-    return Session(bind=bind, expire_on_commit=False)
+    return Session(bind=_writer(engine) if write else engine, expire_on_commit=False)
+
+
+def _writer(engine: Engine) -> Engine:
+    """The engine's write variant, made once and kept on the engine (one per request cost)."""
+    writer: Engine | None = getattr(engine, "_brug_writer", None)
+    if writer is None:
+        writer = engine.execution_options(**{_WRITE: True})
+        engine._brug_writer = writer  # type: ignore[attr-defined]
+    return writer
 
 
 def session() -> Session:
