@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Table, bindparam, event, exc, text
+from sqlalchemy import DateTime, Select, Table, bindparam, event, exc, text
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
@@ -268,6 +268,8 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @dataclass(frozen=True)
 class _CompiledInsert:
+    """A statement as the driver takes it, the values' processors in the driver's order."""
+
     sql: str
     keys: tuple[str, ...]  # in the order the driver wants them (positional) or any (named)
     processors: tuple[Any, ...]  # each column's bind processor, or None
@@ -350,6 +352,38 @@ class FastInsert:
             raise _wrapped(compiled.sql, params, error, connection.dialect) from error
         finally:
             cursor.close()
+
+
+class FastScalar:
+    """A one-value SELECT for a hot path, like ``FastInsert``: compiled once per dialect."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[_CompiledInsert, dict[str, Any]]] = {}
+
+    def __call__(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row (or None), with ``params`` for the bind names."""
+        dialect = connection.dialect
+        entry = self._compiled.get(dialect.name)
+        if entry is None:
+            sql = self.statement.compile(dialect=dialect)
+            keys = tuple(sql.positiontup or ()) if dialect.positional else tuple(sql.params)
+            processors = tuple(
+                sql.binds[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
+            )
+            compiled = _CompiledInsert(sql.string, keys, processors, dialect.positional, False)
+            entry = self._compiled[dialect.name] = (compiled, dict(sql.params))  # LIMIT's value
+        compiled, defaults = entry
+        bound = compiled.params({**defaults, **params})
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, bound)
+            row = cursor.fetchone()
+        except dialect.loaded_dbapi.Error as error:
+            raise _wrapped(compiled.sql, bound, error, dialect) from error
+        finally:
+            cursor.close()
+        return None if row is None else row[0]
 
 
 def _wrapped(sql: str, params: Any, error: Exception, dialect: Dialect) -> exc.DBAPIError:

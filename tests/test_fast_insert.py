@@ -90,3 +90,27 @@ def test_a_driver_error_is_sqlalchemys_and_leaves_nothing(database_url):
     with engine.connect() as conn:
         assert conn.execute(select(table)).all() == []
     engine.dispose()
+
+
+def test_a_fast_scalar_answers_like_core(database_url):
+    from sqlalchemy import bindparam
+
+    engine = db.make_engine(database_url)
+    table = volunteers.Volunteer.__table__  # type: ignore[attr-defined]
+    query = (
+        select(table.c.id)
+        .where(table.c.email == bindparam("email"), table.c.programme == bindparam("programme"))
+        .order_by(table.c.id.desc())
+        .limit(1)
+    )
+    newest = db.FastScalar(query)
+    with engine.begin() as conn:
+        ids = [db.FastInsert(table).one(conn, _volunteer("twee@example.nl", None)) for _ in "ab"]
+        for params in (
+            {"email": "twee@example.nl", "programme": "cosa"},
+            {"email": "twee@example.nl", "programme": "maatje"},
+            {"email": "niemand@example.nl", "programme": "cosa"},
+        ):
+            assert newest(conn, params) == conn.execute(query, params).scalar()
+        assert newest(conn, {"email": "twee@example.nl", "programme": "cosa"}) == max(ids)
+    engine.dispose()

@@ -252,7 +252,7 @@ def test_the_duplicate_check_finds_the_address_through_its_index(tmp_path):
     db.upgrade(url)
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        sql = str(volunteers._SELECT_EXISTING.compile(dialect=engine.dialect))
+        sql = str(volunteers._SELECT_EXISTING.statement.compile(dialect=engine.dialect))
         plan = conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + sql, ("iemand@example.nl", "cosa", 1, 0)
         ).fetchall()
