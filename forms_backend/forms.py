@@ -86,6 +86,10 @@ class SpamGuardMixin:
             raise ValidationError(SPAM_MESSAGE)
 
 
+_LINE_BREAKS_TO_SPACE = str.maketrans(dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "))
+_WITHOUT_NEWLINE_AND_TAB = str.maketrans("", "", "\n\t")
+
+
 def clean_text(value: str | None, *, multiline: bool = False) -> str:
     """Normalise Unicode (NFC), drop control characters and NULs, trim; keep newlines if asked."""
     if not value:
@@ -93,11 +97,13 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", value)
     if not multiline:
         # A line break in a one-line field becomes a space: "Jan\r\nBcc" reads "Jan Bcc".
-        value = value.translate({ord(ch): " " for ch in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
-    allowed = {"\n"} if multiline else set()
-    value = "".join(
-        ch for ch in value if ch in allowed or unicodedata.category(ch)[0] != "C" or ch == "\t"
-    )
+        value = value.translate(_LINE_BREAKS_TO_SPACE)
+    # Printable once newlines and tabs are out: no control character to drop (most input).
+    if not value.translate(_WITHOUT_NEWLINE_AND_TAB).isprintable():
+        allowed = {"\n"} if multiline else set()
+        value = "".join(
+            ch for ch in value if ch in allowed or unicodedata.category(ch)[0] != "C" or ch == "\t"
+        )
     value = value.replace("\t", " ")
     if multiline:
         return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n")).strip()

@@ -250,6 +250,26 @@ def test_one_line_fields_turn_line_breaks_into_spaces():
     assert clean_text("regel 1\r\nregel\x00 2", multiline=True) == "regel 1\nregel 2"
 
 
+@pytest.mark.parametrize(
+    ("raw", "multiline", "clean"),
+    [
+        ("Zoë van\u00a0Dijk", False, "Zoë van Dijk"),  # a no-break space is a space
+        ("Zo\u0065\u0308", False, "Zoë"),  # NFC
+        ("a\u200bb\u202ec\ufeffd", False, "abcd"),  # zero-width, bidi override, BOM: format
+        ("a\x00b\x7fc\x1bd", False, "abcd"),  # NUL, DEL, ESC
+        ("a\tb", False, "a b"),
+        ("a\x85b\u2028c", False, "a b c"),  # line breaks outside ASCII, on one line
+        ("a\u2028b\n\tc \r\n", True, "a\u2028b\n c"),
+        ("\ud800x", True, "x"),  # a lone surrogate
+        ("gewone tekst, 12 woorden.", True, "gewone tekst, 12 woorden."),
+    ],
+)
+def test_clean_text_drops_control_and_format_characters_only(raw, multiline, clean):
+    from forms_backend.forms import clean_text
+
+    assert clean_text(raw, multiline=multiline) == clean
+
+
 def test_templates_show_labels_not_slugs(app):
     with app.app_context():
         render = app.jinja_env.from_string(
