@@ -73,7 +73,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def fresh_database(kind: str, name: str) -> str:
+MIGRATE = "import sys; from forms_backend import db; db.upgrade(sys.argv[1])"
+
+
+def fresh_database(kind: str, name: str, app_root: Path = ROOT) -> str:
+    """An empty database with the schema of ``app_root``'s own migrations (before/after runs
+    must not give the older code this checkout's indexes)."""
     if kind == "sqlite":
         path = WORK / f"{name}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
@@ -86,7 +91,13 @@ def fresh_database(kind: str, name: str) -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    db.upgrade(url)
+    subprocess.run(
+        [sys.executable, "-c", MIGRATE, url],
+        cwd=app_root,
+        env={**os.environ, "PYTHONPATH": str(app_root)},
+        check=True,
+        capture_output=True,
+    )
     return url
 
 
@@ -202,7 +213,7 @@ def load() -> float:
 
 
 def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dict[str, object]:
-    url = fresh_database(kind, f"bench_signup_{server}")
+    url = fresh_database(kind, f"bench_signup_{server}", app_root)
     port = free_port()
     process = start(server, url, port, site, app_root)
     base = f"http://127.0.0.1:{port}"
