@@ -283,7 +283,7 @@ def revision(app_root: Path) -> str:
         ["git", "log", "-1", "--format=%h"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "forms_backend", "bench"],
+        ["git", "status", "--porcelain", "--", "forms_backend", "bench", ":!bench/results"],
         cwd=ROOT,
         capture_output=True,
         text=True,
