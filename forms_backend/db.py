@@ -76,6 +76,13 @@ class _WriteQueue:
         self.threads = threading.Lock()
 
     @classmethod
+    def _after_fork(cls) -> None:
+        """A forked child starts with free locks (one held by a parent's thread stays held)."""
+        cls._queues_lock = threading.Lock()
+        for queue in cls._queues.values():
+            queue.threads = threading.Lock()
+
+    @classmethod
     def for_path(cls, path: str) -> _WriteQueue:
         key = os.path.abspath(path)
         with cls._queues_lock:
@@ -103,6 +110,9 @@ class _WriteQueue:
             self.threads.release()
 
 
+os.register_at_fork(after_in_child=_WriteQueue._after_fork)
+
+
 def _flock(fd: int, deadline: float) -> None:
     """Take the exclusive flock on ``fd``, polling briefly until ``deadline``."""
     pause = 0.00002
@@ -122,11 +132,17 @@ class _QueuedConnection(sqlite3.Connection):
 
     queue_held: _WriteQueue | None = None
     lock_fd: int | None = None
+    _lock_pid = 0
     _lock_unavailable = False
 
     def queue_fd(self, lock_path: str) -> int | None:
-        """This connection's own descriptor of the lock file (flock is per open file)."""
+        """This connection's own descriptor of the lock file (flock is per open file).
+
+        A descriptor inherited through fork() shares its lock with the parent: open a new one."""
+        if self.lock_fd is not None and self._lock_pid != os.getpid():
+            self.lock_fd = None
         if self.lock_fd is None and not self._lock_unavailable:
+            self._lock_pid = os.getpid()
             try:
                 self.lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError as exc:  # a read-only folder: SQLite's busy handler still orders writers

@@ -195,3 +195,46 @@ def test_without_a_lock_file_writers_fall_back_to_sqlites_own_wait(tmp_path, cap
     assert "no write queue" in caplog.text
     with engine.connect() as conn:
         assert conn.execute(text("SELECT who FROM t")).scalars().all() == ["still written"]
+
+
+def test_a_forked_child_waits_for_the_parents_writer_and_then_writes(tmp_path):
+    """After fork() the child has its own turn: a thread lock held in the parent at the fork
+    (another thread writing) is not held in the child, only the parent's flock counts. No SQLite
+    connection crosses the fork (SQLite forbids that; gunicorn's post_fork drops the pool)."""
+    import select
+
+    engine, path = _engine(tmp_path)
+    engine.dispose()
+    queue = db._WriteQueue.for_path(str(path))
+    queue.threads.acquire()  # as if another thread of the parent were writing right now
+    fd = os.open(f"{path}-writelock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a new engine, as gunicorn's post_fork gives it
+        os.close(read_end)
+        status = b"?"
+        try:
+            child_engine = db.make_engine(f"sqlite:///{path}")
+            with db.transaction(child_engine) as s:
+                s.execute(text("INSERT INTO t VALUES ('child')"))
+            status = b"ok"
+        except BaseException as error:  # reported to the parent, never raised in a fork
+            status = repr(error).encode()[:200]
+        finally:
+            os.write(write_end, status)
+            os._exit(0)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 0.5)
+        assert not ready, "the child wrote while the parent still held the queue"
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+        queue.threads.release()
+    ready, _, _ = select.select([read_end], [], [], 10)
+    assert ready, "the child never got its turn"
+    assert os.read(read_end, 200) == b"ok"
+    os.waitpid(pid, 0)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT who FROM t")).scalars().all() == ["child"]
