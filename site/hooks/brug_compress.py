@@ -9,9 +9,11 @@ A new release differs from the live one in a few files (an approved page, its ov
 search index, the sitemap). When the environment names the live release
 (``BRUG_PREVIOUS_RELEASE``, set by forms_backend.publishing), a file whose bytes are the same
 there gets a hard link to that release's ``.gz`` instead of being compressed again: the same
-bytes, since the output is deterministic. Only changed files are compressed, in a thread pool
-(zlib releases the GIL). Compressing everything cost about a second of the 15 s from approval
-to live at 1,000 pages (bench/results/publish.md).
+bytes, since the output is deterministic. Only changed files are compressed, after the build,
+in a thread pool (zlib releases the GIL). Compressing everything cost about a second of the 15 s
+from approval to live at 1,000 pages (bench/results/publish.md). Compressing pages while MkDocs
+was still rendering was tried and made a full build slower: the threads and the renderer took
+turns with the GIL (bench/results/build.md).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.plugins.brug.compress")
 
@@ -63,7 +64,6 @@ def compress_bytes(data: bytes, path: Path) -> bool:
         target.unlink(missing_ok=True)
         return False
     if not target.exists() or target.read_bytes() != packed:
-        path.parent.mkdir(parents=True, exist_ok=True)  # a page is written after this hook
         _replace(target, lambda tmp: tmp.write_bytes(packed))
     return True
 
@@ -83,7 +83,7 @@ class Packer:
         self.reused = 0
 
     def add(self, data: bytes, path: Path) -> None:
-        """The bytes ``path`` holds (or will hold, for a page not yet written)."""
+        """Link or compress ``path``, whose bytes are ``data``."""
         if self._reuse(data, path):
             self.results[str(path)] = True
         else:
@@ -96,7 +96,6 @@ class Packer:
         try:
             if old.stat().st_size != len(data) or old.read_bytes() != data:
                 return False
-            path.parent.mkdir(parents=True, exist_ok=True)
             _replace(_gz(path), lambda tmp: os.link(_gz(old), tmp))
         except OSError:  # no copy there (small, or not smaller), or another file system
             return False
@@ -104,7 +103,7 @@ class Packer:
         return True
 
     def add_tree(self) -> None:
-        """Every eligible file of the finished build that ``add`` did not see."""
+        """Every eligible file of the finished build."""
         for dirpath, _dirnames, filenames in os.walk(self.site_dir):
             for name in filenames:
                 path = Path(dirpath, name)
@@ -120,10 +119,7 @@ class Packer:
         try:
             return sum(r if isinstance(r, bool) else r.result() for r in self.results.values())
         finally:
-            self.close()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def compress_tree(root: Path, previous: Path | None = None) -> int:
@@ -133,35 +129,9 @@ def compress_tree(root: Path, previous: Path | None = None) -> int:
     return packer.finish()
 
 
-_packer: Packer | None = None
-
-
-def on_pre_build(config: MkDocsConfig) -> None:
-    global _packer
-    previous = os.environ.get(PREVIOUS_ENV)
-    _packer = Packer(Path(config.site_dir), Path(previous) if previous else None)
-
-
-def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    if _packer is not None and page.file.abs_dest_path.endswith(tuple(SUFFIXES)):
-        # The bytes MkDocs writes for the page (mkdocs.commands.build._build_page).
-        data = output.encode("utf-8", errors="xmlcharrefreplace")
-        _packer.add(data, Path(page.file.abs_dest_path))
-    return output
-
-
-def on_build_error(error: Exception) -> None:
-    global _packer
-    if _packer is not None:
-        _packer.close()
-        _packer = None
-
-
 def on_post_build(config: MkDocsConfig) -> None:
-    global _packer
-    packer, _packer = _packer, None
-    if packer is None:  # a build that did not start with on_pre_build
-        packer = Packer(Path(config.site_dir))
+    previous = os.environ.get(PREVIOUS_ENV)
+    packer = Packer(Path(config.site_dir), Path(previous) if previous else None)
     packer.add_tree()
     count = packer.finish()
     log.debug(
