@@ -261,6 +261,11 @@ class Volunteer(SQLModel, table=True):
     def region_label(self) -> str:
         return REGIOS.get(self.region, self.region)
 
+    @property
+    def programme_label(self) -> str:
+        prog = programmes().get(self.programme)
+        return prog.title if prog else self.programme
+
 
 class VolunteerEvent(SQLModel, table=True):
     """One step in the pipeline or a note: who, when, the step's date and a note."""

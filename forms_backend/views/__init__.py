@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 
 
@@ -21,6 +23,7 @@ def init_app(app: Flask) -> None:
         )
     # Moments as Dutch readers expect them: local time, "maandag 2 maart 2026, 10.00 uur".
     app.jinja_env.filters["tijdstip"] = meetings.describe_moment
+    app.jinja_env.filters["datum"] = _dutch_date
     from forms_backend.views import (
         agenda,
         beheer,
@@ -45,3 +48,14 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # The static site is a catch-all: registered last, it never shadows a backend route.
     app.register_blueprint(core.site_bp)
+
+
+def _dutch_date(value: dt.date | dt.datetime | str) -> str:
+    """A date for Dutch readers: "zondag 4 oktober 2026"; a moment counts in Amsterdam time."""
+    from forms_backend import meetings
+
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = meetings.local(value)
+    return meetings.dutch_date(value)

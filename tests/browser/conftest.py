@@ -263,6 +263,13 @@ def assert_accessible(page: Any) -> None:
 
 
 _steps: dict[str, int] = {}
+# The innermost elements that reach past the right edge of the screen, for the message.
+_WIDE_ELEMENTS = """(limit) => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > limit + 1
+    && ![...e.children].some(c => c.getBoundingClientRect().right > limit + 1))
+  .slice(0, 5)
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
+    + ' ' + (e.textContent || '').trim().slice(0, 40))"""
 
 
 def shoot(page: Any, story: str, step: str) -> list[Path]:
@@ -276,12 +283,19 @@ def shoot(page: Any, story: str, step: str) -> list[Path]:
     number = _steps[story]
     original = page.viewport_size
     paths = []
+    too_wide = []
     for name, size in (("telefoon", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
         path = folder / f"{number:02d}-{step}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         paths.append(path)
+        # Nothing may push the page wider than the screen (sideways scrolling on a phone).
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > size["width"]:
+            culprits = page.evaluate(_WIDE_ELEMENTS, size["width"])
+            too_wide.append(f"{name}: {width}px > {size['width']}px, {culprits}")
     page.set_viewport_size(original)
+    assert not too_wide, f"{page.url} ({step}) is wider than the screen: {too_wide}"
     return paths
 
 
