@@ -17,11 +17,11 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Select, Table, bindparam, event, exc, text
@@ -32,6 +32,13 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _WRITE = "brug_write"
+_WRITES_ON_GET = "brug_writes"
+# Tests set BRUG_STRICT_READS=1: a write inside a read transaction then fails loudly on SQLite
+# (see _deny_writes), so a view that writes on GET without ``@db.writes`` cannot pass a test.
+STRICT_READS_ENV = "BRUG_STRICT_READS"
+# sqlite3 authorizer action codes for row changes
+_ROW_CHANGES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
+View = TypeVar("View", bound=Callable[..., Any])
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +120,18 @@ class _WriteQueue:
 os.register_at_fork(after_in_child=_WriteQueue._after_fork)
 
 
+def _deny_writes(action: int, table: str | None, *_: Any) -> int:
+    """Authorizer for read transactions under BRUG_STRICT_READS: row changes are refused.
+
+    In WAL mode a read transaction that later writes fails at once ("database is locked",
+    without waiting) when another connection committed since it began; a write transaction
+    (BEGIN IMMEDIATE, the write queue) never does. GET views that write say so: ``@writes``."""
+    if action in _ROW_CHANGES and table and not table.startswith("sqlite_"):
+        log.error("a write to %s in a read transaction: mark the view with @db.writes", table)
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
 def _flock(fd: int, deadline: float) -> None:
     """Take the exclusive flock on ``fd``, polling briefly until ``deadline``."""
     pause = 0.00002
@@ -132,6 +151,7 @@ class _QueuedConnection(sqlite3.Connection):
 
     queue_held: _WriteQueue | None = None
     lock_fd: int | None = None
+    reads_only = False  # BRUG_STRICT_READS: this transaction may not change rows
     _lock_pid = 0
     _lock_unavailable = False
 
@@ -212,6 +232,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    strict = os.environ.get(STRICT_READS_ENV) == "1"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # On the driver's cursor: SQLAlchemy's execution would cost more than the BEGIN itself,
@@ -219,6 +241,11 @@ def _configure_sqlite(engine: Engine) -> None:
         raw = connection.connection.dbapi_connection
         write = bool(connection.get_execution_options().get(_WRITE))
         statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        if strict and raw.reads_only != (not write):
+            # Setting an authorizer expires the connection's prepared statements, so a cached
+            # INSERT is checked again when it is reused in a read transaction.
+            raw.set_authorizer(None if write else _deny_writes)
+            raw.reads_only = not write
         try:
             if write and queue is not None and raw.queue_held is None:
                 queue.enter(raw)
@@ -244,10 +271,10 @@ def get_engine(app: Flask | None = None) -> Engine:
 
 def new_session(engine: Engine, *, write: bool) -> Session:
     """A session whose transactions are write transactions (BEGIN IMMEDIATE) when asked."""
-    return Session(bind=_writer(engine) if write else engine, expire_on_commit=False)
+    return Session(bind=write_engine(engine) if write else engine, expire_on_commit=False)
 
 
-def _writer(engine: Engine) -> Engine:
+def write_engine(engine: Engine) -> Engine:
     """The engine's write variant, made once and kept on the engine (one per request cost)."""
     writer: Engine | None = getattr(engine, "_brug_writer", None)
     if writer is None:
@@ -260,8 +287,21 @@ def session() -> Session:
     """The request's session; a write session for requests that change data."""
     if "db_session" not in g:
         write = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+        if not write:
+            view = current_app.view_functions.get(request.endpoint or "")
+            write = bool(getattr(view, _WRITES_ON_GET, False))
         g.db_session = new_session(get_engine(), write=write)
     return g.db_session
+
+
+def writes(view: View) -> View:
+    """Mark a view that writes on GET (an audit entry for a page view, an export).
+
+    Its request gets a write session from the start. A read session that writes later fails
+    on SQLite when another writer committed in between (see ``_deny_writes``). Put it below
+    ``login_required``: ``functools.wraps`` carries the mark to the registered view."""
+    setattr(view, _WRITES_ON_GET, True)
+    return view
 
 
 @contextmanager

@@ -30,6 +30,9 @@ from forms_backend.mailer import RecordingTransport
 ROOT = Path(__file__).resolve().parent.parent
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday, before the spring DST change
 _counter = itertools.count()
+# A write in a read transaction fails loudly (forms_backend.db._deny_writes), here and in the
+# servers that tests start as subprocesses: every GET view that writes must say so.
+os.environ.setdefault(db.STRICT_READS_ENV, "1")
 
 
 def _worker() -> str:

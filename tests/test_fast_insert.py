@@ -38,7 +38,7 @@ def test_rows_are_the_same_as_a_core_insert_writes(database_url):
     engine = db.make_engine(database_url)
     table = volunteers.Volunteer.__table__  # type: ignore[attr-defined]
     fast = db.FastInsert(table)
-    with engine.begin() as conn:
+    with db.write_engine(engine).begin() as conn:
         fast_ids = [
             fast.one(conn, _volunteer("snel@example.nl", {"vraag": "ja"})),
             fast.one(conn, _volunteer("snel-leeg@example.nl", None)),
@@ -72,7 +72,7 @@ def test_many_rows_and_their_booleans(database_url):
          "expires_at": AT + dt.timedelta(hours=1), "used_at": None, "single_use": n == 0}
         for n in range(2)
     ]
-    with engine.begin() as conn:
+    with db.write_engine(engine).begin() as conn:
         db.FastInsert(table).many(conn, rows)
     with engine.connect() as conn:
         stored = conn.execute(select(table.c.digest, table.c.single_use).order_by("digest")).all()
@@ -85,7 +85,8 @@ def test_a_driver_error_is_sqlalchemys_and_leaves_nothing(database_url):
     table = volunteers.VolunteerEvent.__table__  # type: ignore[attr-defined]
     row = {"volunteer_id": 424242, "at": AT, "step_date": AT.date(), "actor": "x",
            "from_status": None, "to_status": "aangemeld", "note": "", "mailed": False}
-    with pytest.raises(exc.IntegrityError), engine.begin() as conn:  # no such volunteer (FK)
+    # no such volunteer (FK)
+    with pytest.raises(exc.IntegrityError), db.write_engine(engine).begin() as conn:
         db.FastInsert(table).one(conn, row)
     with engine.connect() as conn:
         assert conn.execute(select(table)).all() == []
@@ -104,7 +105,7 @@ def test_a_fast_scalar_answers_like_core(database_url):
         .limit(1)
     )
     newest = db.FastScalar(query)
-    with engine.begin() as conn:
+    with db.write_engine(engine).begin() as conn:
         ids = [db.FastInsert(table).one(conn, _volunteer("twee@example.nl", None)) for _ in "ab"]
         for params in (
             {"email": "twee@example.nl", "programme": "cosa"},

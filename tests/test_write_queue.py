@@ -238,3 +238,41 @@ def test_a_forked_child_waits_for_the_parents_writer_and_then_writes(tmp_path):
     os.waitpid(pid, 0)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT who FROM t")).scalars().all() == ["child"]
+
+
+def test_strict_reads_refuse_a_write_in_a_read_transaction_even_from_the_statement_cache(
+    tmp_path,
+):
+    """Tests run with BRUG_STRICT_READS=1 (tests/conftest.py): a GET view that writes without
+    ``@db.writes`` fails its tests instead of failing in production when a writer interleaves."""
+    assert os.environ.get(db.STRICT_READS_ENV) == "1"
+    engine, _ = _engine(tmp_path)
+    insert = text("INSERT INTO t (who) VALUES ('x')")
+    with db.write_engine(engine).begin() as conn:
+        conn.execute(insert)  # prepared, and cached by the driver, in a write transaction
+    with pytest.raises(exc.DatabaseError, match="not authorized"), engine.begin() as conn:
+        conn.execute(insert)  # the same cached statement in a read transaction
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    with db.write_engine(engine).begin() as conn:
+        conn.execute(insert)  # and a write transaction may again
+    engine.dispose()
+
+
+def test_a_view_marked_writes_gets_a_write_session_through_login_required(app):
+    from forms_backend.views.beheer import login_required
+
+    @login_required
+    @db.writes
+    def view():  # pragma: no cover - never called
+        raise AssertionError
+
+    assert getattr(view, "brug_writes", False)
+    marked = [name for name, f in app.view_functions.items() if getattr(f, "brug_writes", False)]
+    assert "beheer_volunteers.detail" in marked and "beheer_meetings.export" in marked
+    with app.test_request_context("/beheer/vrijwilligers/1"):
+        app.preprocess_request()
+        request_session = db.session()
+        assert request_session.get_bind().get_execution_options().get("brug_write")
+    with app.test_request_context("/beheer/vrijwilligers/"):
+        assert not db.session().get_bind().get_execution_options().get("brug_write")

@@ -18,7 +18,8 @@ def run_migrations() -> None:
         _run(connectable)
         return
     engine = db.make_engine(url)
-    with engine.connect() as connection:
+    # A migration writes: on SQLite its transaction is BEGIN IMMEDIATE, in the write queue.
+    with db.write_engine(engine).connect() as connection:
         _run(connection)
     engine.dispose()
 

@@ -399,6 +399,7 @@ def _registrations_page(
 
 @bp.get("/<int:meeting_id>/aanmeldingen")
 @login_required
+@db.writes  # the audit entry for this view of personal data
 def registrations(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting_in_scope(meeting_id)
     rows = meetings.registrations(db.session(), meeting_id)
@@ -408,6 +409,7 @@ def registrations(meeting_id: int) -> ResponseReturnValue:
 
 @bp.get("/<int:meeting_id>/aanmeldingen.csv")
 @login_required
+@db.writes  # the audit entry for this view of personal data
 def export(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting_in_scope(meeting_id)
     rows = [r for r in meetings.registrations(db.session(), meeting_id) if r.status != "bevestigen"]

@@ -121,6 +121,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/export.csv")
 @login_required
+@db.writes  # the audit entry for this view of personal data
 def export() -> ResponseReturnValue:
     user = _user()
     filters = _filter_form(user).filters()
@@ -170,6 +171,7 @@ def _detail(
 
 @bp.get("/<int(max=2147483647):volunteer_id>")
 @login_required
+@db.writes  # the audit entry for this view of personal data
 def detail(volunteer_id: int) -> ResponseReturnValue:
     return _detail(volunteer_id)
 

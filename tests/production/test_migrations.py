@@ -108,7 +108,7 @@ def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
     engine = db.make_engine(url)
     head_tables = models.metadata.tables
     try:
-        with engine.begin() as conn:
+        with db.write_engine(engine).begin() as conn:
             for table_name, rows in RELEASE["rows"].items():
                 table = head_tables[table_name]  # typed columns (UTC datetimes, JSON) of that name
                 release_columns = {c["name"] for c in inspect(conn).get_columns(table_name)}

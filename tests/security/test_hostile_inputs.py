@@ -144,7 +144,7 @@ def test_stored_payloads_are_inert_in_back_office_pages_and_csv(hostile_app, aut
                 "started": hidden(page, "started"),
             },
         )
-    with db.get_engine(app).begin() as conn:
+    with db.write_engine(db.get_engine(app)).begin() as conn:
         conn.execute(text("UPDATE volunteer SET status = 'bevestigd'"))
         ids = [r[0] for r in conn.execute(text("SELECT id FROM volunteer"))]
     assert ids, "no sign-up with a payload was stored"

@@ -137,6 +137,49 @@ def test_detail_views_and_exports_are_audited(app, confirmed, coordinator, clien
         assert all("@" not in e.detail for e in s.exec(select(audit.AuditEntry)))
 
 
+def test_audited_views_write_even_when_another_writer_commits_meanwhile(
+    app, confirmed, coordinator, client, database_url
+):
+    """The CI failure of the browser story: the detail page read in a plain (deferred) SQLite
+    transaction, the mail worker committed, and the audit entry could then no longer upgrade
+    that transaction to a write: SQLite answers "database is locked" at once, without waiting,
+    and the coordinator got the 503 page. Views that write on GET declare it (``db.writes``)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a stale read snapshot that cannot become a write is SQLite's (WAL)")
+    import sqlite3
+
+    from sqlalchemy import event
+
+    path = database_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    other.execute("CREATE TABLE IF NOT EXISTS poke (n INTEGER)")
+    pokes: list[str] = []
+
+    def commit_elsewhere(conn, cursor, statement, *args):
+        # Right after the page's first read: another connection commits (the mail worker did).
+        if not pokes and statement.lstrip().upper().startswith("SELECT"):
+            try:
+                other.execute("INSERT INTO poke VALUES (1)")
+                pokes.append("committed")
+            except sqlite3.OperationalError:  # the page holds the write lock: it waits its turn
+                pokes.append("waited")
+
+    engine = db.get_engine(app)
+    event.listen(engine, "after_cursor_execute", commit_elsewhere)
+    try:
+        for url in (
+            f"/beheer/vrijwilligers/{confirmed['cosa-gld']}",
+            "/beheer/vrijwilligers/export.csv",
+        ):
+            pokes.clear()
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            assert pokes, "the injection did not run"
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_elsewhere)
+        other.close()
+
+
 def test_csv_export_neutralises_formulas(vol, auth, client):
     vol.signed_up_and_confirmed(name="=cmd|' /C calc'!A0", phone="+31 6 12345678")
     vol.signed_up_and_confirmed(email="x@example.nl", name="@SUM(1+1)")
