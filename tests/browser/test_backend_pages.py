@@ -50,10 +50,12 @@ def first_meeting(page: Any) -> str:
 
 def submit_empty(page: Any) -> None:
     """Submit the page's main form untouched (the honeypot and CSRF fields are the form's own)."""
-    page.locator(
-        "main form.brug-form button[type=submit], main form[method=post] button[type=submit]"
-    ).last.click()
-    page.wait_for_load_state()
+    # expect_navigation, not wait_for_load_state: the old page is "loaded" until the new one
+    # starts, so axe could otherwise run on a page that is being replaced.
+    with page.expect_navigation():
+        page.locator(
+            "main form.brug-form button[type=submit], main form[method=post] button[type=submit]"
+        ).last.click()
 
 
 def assert_errors_announced(page: Any) -> None:
@@ -100,7 +102,8 @@ def test_meeting_page_and_registration_form_are_accessible(page: Any, live: Live
     assert_accessible(page)  # the agenda list with its subscribe block
     page.goto(meeting)
     assert_accessible(page)
-    page.get_by_role("link", name="Aanmelden", exact=True).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Aanmelden", exact=True).first.click()
     assert_accessible(page)
     submit_empty(page)
     assert_errors_announced(page)
@@ -184,7 +187,8 @@ def test_keyboard_reaches_every_field_with_visible_focus(page: Any, live: Live, 
         page.goto("/aanmelden/cosa")
     else:
         page.goto(first_meeting(page))
-        page.get_by_role("link", name="Aanmelden", exact=True).first.click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Aanmelden", exact=True).first.click()
         page.locator("main form").evaluate("f => f.classList.add('brug-form')")
     stops = tab_through_form(page)
     reached = [s["id"] or s["name"] for s in stops]
