@@ -92,6 +92,8 @@ def _headers(response: Response) -> Response:
         headers.setdefault(name, value)
     if request.endpoint and request.endpoint not in ("core.static_site", "site.static_site"):
         headers.setdefault("Content-Security-Policy", content_security_policy())
-        if not response.cache_control.public:
-            headers.setdefault("Cache-Control", "no-store")
+        # A view that set its own Cache-Control (public feeds, "no-cache" pages) keeps it; the
+        # header is read as a string, not parsed (response.cache_control parses it per request).
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
     return response

@@ -170,9 +170,11 @@ def _compress_html(response: Response) -> Response:
         or request.path.startswith(NO_COMPRESSION_PREFIXES)
     ):
         return response
-    response.vary.add("Accept-Encoding")
     body = response.get_data()
-    if len(body) < 1024 or not _accepts_gzip():
+    if len(body) < 1024:  # never compressed, whoever asks (a redirect): no Vary either
+        return response
+    response.vary.add("Accept-Encoding")
+    if not _accepts_gzip():
         return response
     response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
