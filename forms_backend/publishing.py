@@ -258,7 +258,7 @@ class Publisher:
         try:
             result = subprocess.run(  # noqa: S603 - fixed argv, no shell
                 command,
-                cwd=ROOT,
+                cwd=self.config_file.parent,
                 capture_output=True,
                 text=True,
                 timeout=self.timeout,

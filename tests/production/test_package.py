@@ -1,6 +1,9 @@
-"""Production installs with `pip install .` (README), not editable: the wheel must hold every file
-of forms_backend, and the app must run from the installed copy alone (migrations, templates,
-programme data), not from this checkout."""
+"""The package is complete: the wheel holds every file of forms_backend, and the app's forms run
+from an installed copy alone (migrations, templates, programme data), not from this checkout.
+
+Production installs the checkout in place (README: `pip install -e .`), because approving a
+submission rebuilds the site from the checkout's mkdocs.yml, site/ and content/; an earlier
+README said `pip install .`, and that wheel lacked forms_backend.views."""
 
 from __future__ import annotations
 
