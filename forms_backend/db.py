@@ -255,9 +255,7 @@ def _configure_sqlite(engine: Engine) -> None:
                 raw._leave_queue()
                 raise
         except sqlite3.Error as error:  # "database is locked" after the wait: the Dutch 503
-            raise exc.DBAPIError.instance(
-                statement, None, error, sqlite3.Error, dialect=engine.dialect
-            ) from error
+            raise _wrapped(statement, None, error, engine.dialect) from error
 
 
 def init_app(app: Flask) -> None:
@@ -323,8 +321,9 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 @dataclass(frozen=True)
-class _CompiledInsert:
-    """A statement as the driver takes it, the values' processors in the driver's order."""
+class _Compiled:
+    """A statement (INSERT or SELECT) as the driver takes it, the values' processors in the
+    driver's order."""
 
     sql: str
     keys: tuple[str, ...]  # in the order the driver wants them (positional) or any (named)
@@ -352,9 +351,9 @@ class FastInsert:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._compiled: dict[tuple[str, frozenset[str]], _CompiledInsert] = {}
+        self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
 
-    def _for(self, dialect: Dialect, row: Mapping[str, Any]) -> _CompiledInsert:
+    def _for(self, dialect: Dialect, row: Mapping[str, Any]) -> _Compiled:
         """The statement for the columns ``row`` names (one per dialect and set of columns)."""
         cache_key = (dialect.name, frozenset(row))
         compiled = self._compiled.get(cache_key)
@@ -372,7 +371,7 @@ class FastInsert:
                 self.table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
                 for key in keys
             )
-            compiled = _CompiledInsert(sql.string, keys, processors, dialect.positional, returning)
+            compiled = _Compiled(sql.string, keys, processors, dialect.positional, returning)
             self._compiled[cache_key] = compiled
         return compiled
 
@@ -415,7 +414,7 @@ class FastScalar:
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[_CompiledInsert, dict[str, Any]]] = {}
+        self._compiled: dict[str, tuple[_Compiled, dict[str, Any]]] = {}
 
     def __call__(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row (or None), with ``params`` for the bind names."""
@@ -427,7 +426,7 @@ class FastScalar:
             processors = tuple(
                 sql.binds[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
             )
-            compiled = _CompiledInsert(sql.string, keys, processors, dialect.positional, False)
+            compiled = _Compiled(sql.string, keys, processors, dialect.positional, False)
             entry = self._compiled[dialect.name] = (compiled, dict(sql.params))  # LIMIT's value
         compiled, defaults = entry
         bound = compiled.params({**defaults, **params})

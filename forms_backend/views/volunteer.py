@@ -337,10 +337,7 @@ def confirm(token: str) -> ResponseReturnValue:
         return _bad_link(str(exc))
     if volunteer.status != "aangemeld":
         return redirect(url_for(".confirmed", programma=volunteer.programme), code=303)
-    programme = volunteers.programmes().get(volunteer.programme)
-    return render_template(
-        "volunteer/confirm.html", form=form, volunteer=volunteer, programme=programme
-    )
+    return render_template("volunteer/confirm.html", form=form, volunteer=volunteer)
 
 
 @bp.get("/aanmelden/<programma>/bevestigd")
