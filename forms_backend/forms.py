@@ -7,14 +7,17 @@ every public form needs come from mixins; templates render every field with one 
 
 from __future__ import annotations
 
+import functools
 import time
 import unicodedata
 from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, SelectMultipleField, StringField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,11 +28,35 @@ CSRF_MESSAGE = (
 SPAM_MESSAGE = "We konden je formulier niet verwerken. Wacht even en probeer het opnieuw."
 
 
+class _RenderedCSRFTokenField(CSRFTokenField):
+    """Signs the token it shows only when the form is rendered.
+
+    WTForms signs a fresh token for every form it builds, also on a POST that succeeds and
+    redirects without showing it: an HMAC and a JSON dump per request on the sign-up's hot path.
+    Checking the submitted token is unchanged (``validate_csrf_token``).
+    """
+
+    current_token: str | None = None
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        super(CSRFTokenField, self).process(*args, **kwargs)  # not CSRFTokenField's: no signing
+
+    def _value(self) -> str:
+        if self.current_token is None:
+            self.current_token = self.csrf_impl.generate_csrf_token(self)
+        return self.current_token
+
+
+class _CSRF(_FlaskFormCSRF):
+    field_class = _RenderedCSRFTokenField
+
+
 class BrugForm(FlaskForm):
     """A FlaskForm with WTForms' Dutch messages and a Dutch CSRF error."""
 
     class Meta:
         locales = ("nl",)
+        csrf_class = _CSRF
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -58,7 +85,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="brug-form-started")
+    return _signer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def _signer_for(secret_key: str | bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="brug-form-started")
 
 
 class SpamGuardMixin:

@@ -8,10 +8,12 @@ import hashlib
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask.wrappers import Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 
 from forms_backend import shell
 
@@ -28,9 +30,27 @@ def init_app(app: Flask) -> None:
         key_func=get_remote_address, app=app, enabled=bool(app.config["RATELIMIT_ENABLED"])
     )
     app.after_request(_headers)
+    app.session_interface = _SessionInterface()
     # Templates post buttons (log out, confirm) with {{ csrf_token() }}; FlaskForm alone does not
     # register that global (only CSRFProtect does), so production rendering failed without it.
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its serializer built once per set of keys.
+
+    Flask builds a new serializer for every request that opens or saves the session (the
+    sign-up form's CSRF secret lives there); the keys only change with the configuration.
+    """
+
+    _cache: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._cache
+        if cached is None or cached[0] != keys:
+            cached = self._cache = (keys, super().get_signing_serializer(app))
+        return cached[1]
 
 
 def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:

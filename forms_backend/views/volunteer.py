@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,17 +93,19 @@ def settings(app: Flask | None = None) -> volunteers.Settings:
 
 def privacy_version() -> str:
     """A short hash of the privacy statement's text: what the volunteer agreed to."""
-    path = Path(current_app.config["CONTENT_DIR"]) / current_app.config["PRIVACY_STATEMENT"]
+    config = current_app.config
+    # Plain strings, not Path: this runs on every sign-up (a Path costs more than the stat).
+    path = os.path.join(config["CONTENT_DIR"], config["PRIVACY_STATEMENT"])
     try:
-        return _hash_file(path, path.stat().st_mtime_ns)
+        return _hash_file(path, os.stat(path).st_mtime_ns)
     except FileNotFoundError:
         log.warning("privacy statement %s not found; consent is stored without a version", path)
         return "ontbreekt"
 
 
 @functools.lru_cache(maxsize=8)
-def _hash_file(path: Path, _mtime: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def _hash_file(path: str, _mtime: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from forms_backend import db, outbox, tokens, volunteers
+from tests.volunteers.conftest import hidden, signup_data
 
 
 def test_form_renders_with_programme_questions(client):
@@ -226,3 +227,54 @@ def test_new_sign_up_holds_the_write_transaction_only_for_its_inserts(app, vol, 
     assert vol.client.get(vol.personal_link(message)).status_code == 200
     assert vol.client.post(vol.confirm_link(message)).status_code == 303
     assert vol.all()[0].status == "bevestigd"
+
+
+def test_csrf_token_is_signed_only_when_the_form_is_shown(app):
+    """A POST that succeeds redirects without showing a token: signing one there is waste."""
+    from flask import g
+
+    from forms_backend.views.volunteer import signup_form_class
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    form_class = signup_form_class(volunteers.programme("cosa"))
+    with app.test_request_context("/aanmelden/cosa", method="POST", data={"name": "Jan"}):
+        form = form_class()
+        assert form.csrf_token.current_token is None and "csrf_token" not in g
+        html = str(form.csrf_token())
+        assert form.csrf_token.current_token and f'value="{form.csrf_token.current_token}"' in html
+
+
+def test_a_refused_sign_up_shows_a_token_that_works_for_the_next_try(app, vol, client, session):
+    app.config["WTF_CSRF_ENABLED"] = True
+    data = {**vol.form(), **signup_data(name="")}
+    refused = client.post("/aanmelden/cosa", data=data)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Het formulier is verlopen" not in html  # the token of the first try was accepted
+    data.update(name="Jan Jansen", csrf_token=hidden(html, "csrf_token"))
+    assert client.post("/aanmelden/cosa", data=data).status_code == 303
+    assert len(session.exec(select(volunteers.Volunteer)).all()) == 1
+    data["csrf_token"] = "vervalst"
+    forged = client.post("/aanmelden/cosa", data={**data, "email": "ander@example.nl"})
+    assert forged.status_code == 422
+    assert "Het formulier is verlopen" in forged.get_data(as_text=True)
+
+
+def test_session_serializer_is_built_once_per_set_of_keys(app):
+    """Cached for speed, but a new key (with the old one as fallback) still opens an old
+    cookie, and without the fallback the old cookie is refused."""
+    import pytest
+    from itsdangerous import BadSignature
+
+    interface = app.session_interface
+    old = app.secret_key
+    serializer = interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"csrf_token": "abc"})
+    assert interface.get_signing_serializer(app) is serializer
+    app.secret_key = app.config["SECRET_KEY"] = "een-nieuwe-sleutel"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    rotated = interface.get_signing_serializer(app)
+    assert rotated is not serializer and rotated.loads(cookie) == {"csrf_token": "abc"}
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with pytest.raises(BadSignature):
+        interface.get_signing_serializer(app).loads(cookie)
