@@ -20,6 +20,8 @@ from forms_backend import accounts, create_app, db, volunteers
 from forms_backend.cli import start_background_workers
 from tests.volunteers.conftest import free_port
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARGS = [
     "--no-sandbox",
@@ -131,6 +133,18 @@ def test_programme_page_to_active_volunteer_to_erasure(live, browser, smtp):
     coordinator.get_by_role("button", name="Opslaan").click()
     assert "De stap is opgeslagen" in coordinator.content()
     assert coordinator.locator("p", has_text="Status:").inner_text().startswith("Status: Actief")
+    # On a phone the step table stacks into "Stap: Actief" lines instead of scrolling sideways.
+    coordinator.set_viewport_size({"width": 360, "height": 740})
+    steps = coordinator.locator(".brug-stapel table")
+    assert steps.evaluate("t => t.scrollWidth <= t.clientWidth"), "the step table scrolls sideways"
+    width = "t => [t.clientWidth, t.closest('.brug-stapel').clientWidth]"
+    assert len(set(steps.evaluate(width))) == 1, "the stacked rows do not span the page"
+    first_step = coordinator.locator(".brug-stapel td[data-label=Stap]").first
+    assert first_step.evaluate("td => getComputedStyle(td, '::before').content") == '"Stap: "'
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "vrijwilliger-stappen-telefoon.png"
+    coordinator.screenshot(path=str(shot), full_page=True)
+    coordinator.set_viewport_size({"width": 1280, "height": 800})
 
     # The volunteer gets a welcome mail, opens their personal page, downloads and erases.
     welcome = smtp.wait_for(EMAIL, "Welkom als vrijwilliger")
