@@ -18,6 +18,7 @@ from flask_wtf.csrf import _FlaskFormCSRF
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -75,6 +76,12 @@ class BrugForm(FlaskForm):
                 label = "Formulier" if hidden else field.label.text
                 items.append((field.id, label, str(message)))
         return items
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs or a dict (WTForms 3.4 drops plain tuples)."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(str(value), str(label)) for value, label in items]
 
 
 class MultiCheckboxField(SelectMultipleField):

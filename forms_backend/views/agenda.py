@@ -39,7 +39,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from forms_backend import clock, db, feeds, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
-from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, single_line
+from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, choices, single_line
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -585,10 +585,10 @@ class PrivateFeedForm(SpamGuardMixin, BrugForm):
     name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
     email = EmailField("E-mailadres (werk)", validators=[DataRequired(), Email(), Length(max=320)])
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
-    regions = MultiCheckboxField("Regio's", choices=list(REGIOS.items()))
-    themes = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()))
+    regions = MultiCheckboxField("Regio's", choices=choices(REGIOS))
+    themes = MultiCheckboxField("Leefgebieden", choices=choices(LEEFGEBIEDEN))
     audiences = MultiCheckboxField(
-        "Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK)
+        "Soort bijeenkomsten", choices=choices(PUBLIEK), default=list(PUBLIEK)
     )
 
 

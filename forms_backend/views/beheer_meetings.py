@@ -22,11 +22,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
-from forms_backend.forms import BrugForm, MultiCheckboxField, single_line
+from forms_backend.forms import BrugForm, MultiCheckboxField, choices, single_line
 from forms_backend.views.agenda import PUBLIEK, form_error, settings
 from forms_backend.views.beheer import (
     admin_required,
@@ -53,9 +54,9 @@ class MeetingForm(BrugForm):
     location = StringField("Adres", validators=[Length(max=300), single_line])
     online_url = StringField("Online link", validators=[Length(max=500), single_line])
     region = SelectField("Regio", choices=[], validators=[DataRequired()])
-    theme = SelectField("Leefgebied", choices=[("", "Geen"), *LEEFGEBIEDEN.items()])
+    theme = SelectField("Leefgebied", choices=choices([("", "Geen"), *LEEFGEBIEDEN.items()]))
     audience = SelectField(
-        "Voor wie", choices=list(meetings.AUDIENCES.items()), validators=[DataRequired()]
+        "Voor wie", choices=choices(meetings.AUDIENCES), validators=[DataRequired()]
     )
     group = StringField("Besloten groep", validators=[Length(max=60), single_line])
     organiser_mailbox = EmailField(
@@ -69,7 +70,7 @@ class MeetingForm(BrugForm):
     registration_deadline = DateTimeLocalField(
         "Aanmelden kan tot", format=DATETIME_FORMATS, validators=[Optional()]
     )
-    repeat = SelectField("Herhalen", choices=list(meetings.REPEATS.items()))
+    repeat = SelectField("Herhalen", choices=choices(meetings.REPEATS))
     repeat_count = IntegerField("Hoe vaak in totaal", default=1, validators=[Optional()])
     geo_lat = FloatField("Breedtegraad", validators=[Optional()])
     geo_lon = FloatField("Lengtegraad", validators=[Optional()])
@@ -112,7 +113,7 @@ class MessageForm(BrugForm):
     body = TextAreaField("Bericht", validators=[DataRequired(), Length(max=10_000)])
     statuses = MultiCheckboxField(
         "Aan",
-        choices=[("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")],
+        choices=choices([("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")]),
         default=["aangemeld"],
     )
 
@@ -121,10 +122,10 @@ class PartnerFeedForm(BrugForm):
     name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
     email = EmailField("E-mailadres", validators=[DataRequired(), Email(), Length(max=320)])
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
-    regions = MultiCheckboxField("Regio's", choices=list(REGIOS.items()))
-    themes = MultiCheckboxField("Leefgebieden", choices=list(LEEFGEBIEDEN.items()))
+    regions = MultiCheckboxField("Regio's", choices=choices(REGIOS))
+    themes = MultiCheckboxField("Leefgebieden", choices=choices(LEEFGEBIEDEN))
     audiences = MultiCheckboxField(
-        "Soort bijeenkomsten", choices=list(PUBLIEK.items()), default=list(PUBLIEK)
+        "Soort bijeenkomsten", choices=choices(PUBLIEK), default=list(PUBLIEK)
     )
     groups = StringField(
         "Besloten groepen (komma's ertussen)", validators=[Length(max=500), single_line]
@@ -142,9 +143,9 @@ def _user() -> Any:
     return user
 
 
-def _region_choices() -> list[tuple[str, str]]:
+def _region_choices() -> list[SelectChoice]:
     user = _user()
-    return [(slug, title) for slug, title in REGIOS.items() if user.may_see(region=slug)]
+    return choices([(slug, title) for slug, title in REGIOS.items() if user.may_see(region=slug)])
 
 
 def _meeting_in_scope(meeting_id: int) -> meetings.Meeting:

@@ -15,10 +15,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from forms_backend import accounts, clock, db, volunteers
 from forms_backend.content import REGIOS
-from forms_backend.forms import BrugForm, clean_text
+from forms_backend.forms import BrugForm, choices, clean_text
 from forms_backend.views.beheer import current_user, login_required, register_section
 from forms_backend.views.core import error_page
-from forms_backend.views.volunteer import choices, settings
+from forms_backend.views.volunteer import settings
 
 bp = Blueprint("beheer_volunteers", __name__, url_prefix="/beheer/vrijwilligers")
 

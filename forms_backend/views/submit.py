@@ -24,7 +24,6 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
@@ -33,6 +32,7 @@ from forms_backend.forms import (
     BrugForm,
     MultiCheckboxField,
     SpamGuardMixin,
+    choices,
     clean_text,
     single_line,
 )
@@ -99,10 +99,6 @@ def _clean(value: Any) -> Any:
 
 def _clean_multiline(value: Any) -> Any:
     return clean_text(value, multiline=True) if isinstance(value, str) else value
-
-
-def choices(pairs: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs.items()]
 
 
 def _sources(form: Any, field: Any) -> None:

@@ -28,11 +28,10 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from forms_backend import clock, db, volunteers
-from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, clean_text
+from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, choices, clean_text
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -118,12 +117,6 @@ def _clean(value: Any) -> Any:
 
 def _clean_multiline(value: Any) -> Any:
     return clean_text(value, multiline=True) if isinstance(value, str) else value
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """WTForms choices from (value, label) pairs or a dict."""
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return [SelectChoice(str(value), str(label)) for value, label in items]
 
 
 def _phone(form: Any, field: Field) -> None:
