@@ -375,9 +375,13 @@ class BuildWorker:
                 self._thread.start()
         self._wake.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the thread after its current round (a running build finishes first)."""
         self._stop.set()
         self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

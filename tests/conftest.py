@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,7 +154,20 @@ def app_config(
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
     yield application
+    application.extensions["brug.build_worker"].stop()
     db.get_engine(application).dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_build_worker_left_running() -> Iterator[None]:
+    """A build worker that outlives its test polls a deleted database every few seconds and logs
+    the traceback; on Python 3.11 formatting a traceback in one thread while another creates an
+    app (Werkzeug compiles its URL rules to AST) can raise "AST constructor recursion depth
+    mismatch" in the other. Every test stops the workers its apps started."""
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and t.name == "brug-build"]
+    assert not left, "a build worker still runs after the test: stop it (BuildWorker.stop)"
 
 
 @pytest.fixture
