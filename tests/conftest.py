@@ -159,13 +159,16 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 @pytest.fixture(autouse=True)
-def _no_build_worker_left_running() -> Iterator[None]:
+def _no_build_worker_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     """A build worker that outlives its test polls a deleted database every few seconds and logs
     the traceback; on Python 3.11 formatting a traceback in one thread while another creates an
     app (Werkzeug compiles its URL rules to AST) can raise "AST constructor recursion depth
-    mismatch" in the other. Every test stops the workers its apps started."""
+    mismatch" in the other. Every test stops the workers its apps started; the browser tests'
+    live server (one per session) stops its own when the session ends."""
     before = set(threading.enumerate())
     yield
+    if "live" in request.fixturenames:
+        return
     left = [t for t in threading.enumerate() if t not in before and t.name == "brug-build"]
     assert not left, "a build worker still runs after the test: stop it (BuildWorker.stop)"
 

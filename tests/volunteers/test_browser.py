@@ -73,6 +73,7 @@ def live(built_site, smtp, database_url, clock, tmp_path):
     yield app, url
     stop.set()
     server.shutdown()
+    app.extensions["brug.build_worker"].stop()
     db.get_engine(app).dispose()
 
 
