@@ -149,6 +149,16 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
     return " ".join(value.split())
 
 
+def clean(value: Any) -> Any:
+    """Field filter: ``clean_text`` for one-line fields (other values pass unchanged)."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def clean_multiline(value: Any) -> Any:
+    """Field filter: ``clean_text`` keeping line breaks, for text areas."""
+    return clean_text(value, multiline=True) if isinstance(value, str) else value
+
+
 def single_line(form: Any, field: Any) -> None:
     """Validator: no line breaks or control characters (they would inject mail headers)."""
     if field.data and any(unicodedata.category(ch)[0] == "C" for ch in field.data):

@@ -25,11 +25,10 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from forms_backend import accounts, audit, clock, db, submissions
-from forms_backend.forms import BrugForm
+from forms_backend.forms import BrugForm, clean_multiline
 from forms_backend.publishing import Publisher, WriteError
 from forms_backend.views.beheer import current_user, login_required, register_section
 from forms_backend.views.submit import (
-    _clean_multiline,
     form_class,
     form_data,
     preview_of,
@@ -48,7 +47,7 @@ register_section(
 class QuestionForm(BrugForm):
     body = TextAreaField(
         "Vraag aan de inzender",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[DataRequired("Schrijf je vraag."), Length(max=5000)],
         render_kw={"rows": 4},
     )
@@ -57,7 +56,7 @@ class QuestionForm(BrugForm):
 class RejectForm(BrugForm):
     reason = TextAreaField(
         "Reden (de inzender krijgt deze tekst)",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[DataRequired("Schrijf de reden."), Length(max=5000)],
         render_kw={"rows": 4},
     )

@@ -33,7 +33,8 @@ from forms_backend.forms import (
     MultiCheckboxField,
     SpamGuardMixin,
     choices,
-    clean_text,
+    clean,
+    clean_multiline,
     single_line,
 )
 from forms_backend.publishing import BuildWorker, Publisher, make_writer
@@ -93,14 +94,6 @@ def site_check() -> dict[str, Any]:
 # forms
 
 
-def _clean(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value
-
-
-def _clean_multiline(value: Any) -> Any:
-    return clean_text(value, multiline=True) if isinstance(value, str) else value
-
-
 def _sources(form: Any, field: Any) -> None:
     try:
         submissions.parse_sources(field.data or "")
@@ -113,17 +106,17 @@ class PageFields(BrugForm):
 
     title = StringField(
         "Titel",
-        filters=[_clean],
+        filters=[clean],
         validators=[DataRequired("Geef een titel."), Length(max=140), single_line],
     )
     summary = TextAreaField(
         "Samenvatting",
-        filters=[_clean],
+        filters=[clean],
         validators=[DataRequired("Schrijf een korte samenvatting."), Length(max=320)],
     )
     body = TextAreaField(
         "Tekst",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[DataRequired("Schrijf de tekst."), Length(max=20_000)],
         render_kw={"rows": 16},
     )
@@ -145,7 +138,7 @@ class PageFields(BrugForm):
     )
     organisatie = StringField(
         "Naam van de organisatie",
-        filters=[_clean],
+        filters=[clean],
         validators=[
             DataRequired("Vul de naam van de organisatie in."),
             Length(max=200),
@@ -154,7 +147,7 @@ class PageFields(BrugForm):
     )
     bronnen = TextAreaField(
         "Bronnen",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[Optional(), Length(max=3000), _sources],
         render_kw={"rows": 3},
     )
@@ -163,12 +156,12 @@ class PageFields(BrugForm):
 class WerkbezoekFields(PageFields):
     plaats = StringField(
         "Plaats van het werkbezoek",
-        filters=[_clean],
+        filters=[clean],
         validators=[DataRequired("Vul de plaats in."), Length(max=120), single_line],
     )
     role_mailbox = EmailField(
         "Algemeen e-mailadres voor aanmeldingen",
-        filters=[_clean],
+        filters=[clean],
         validators=[
             Optional(),
             Length(max=200),
@@ -186,12 +179,12 @@ class WerkbezoekFields(PageFields):
 class ContactFields:
     contact_name = StringField(
         "Je naam",
-        filters=[_clean],
+        filters=[clean],
         validators=[DataRequired("Vul je naam in."), Length(max=120), single_line],
     )
     contact_email = EmailField(
         "Je e-mailadres",
-        filters=[_clean],
+        filters=[clean],
         validators=[
             DataRequired("Vul je e-mailadres in."),
             Email("Vul een geldig e-mailadres in."),
@@ -304,7 +297,7 @@ def _by_token(token: str) -> submissions.Submission:
 class AnswerForm(BrugForm):
     body = TextAreaField(
         "Je antwoord",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[DataRequired("Schrijf je antwoord."), Length(max=5000)],
         render_kw={"rows": 5},
     )

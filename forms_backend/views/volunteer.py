@@ -31,7 +31,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from forms_backend import clock, db, volunteers
-from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, choices, clean_text
+from forms_backend.forms import (
+    BrugForm,
+    MultiCheckboxField,
+    SpamGuardMixin,
+    choices,
+    clean,
+    clean_multiline,
+)
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -111,14 +118,6 @@ def _hash_file(path: str, _mtime: int) -> str:
 # forms
 
 
-def _clean(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value
-
-
-def _clean_multiline(value: Any) -> Any:
-    return clean_text(value, multiline=True) if isinstance(value, str) else value
-
-
 def _phone(form: Any, field: Field) -> None:
     try:
         volunteers.normalise_phone(field.data or "")
@@ -137,14 +136,14 @@ class PersonFields(BrugForm):
     """Fields a volunteer fills in at sign-up and may correct later."""
 
     name = StringField(
-        "Naam", filters=[_clean], validators=[DataRequired("Vul je naam in."), Length(max=120)]
+        "Naam", filters=[clean], validators=[DataRequired("Vul je naam in."), Length(max=120)]
     )
     phone = TelField(
-        "Telefoonnummer", filters=[_clean], validators=[Optional(), Length(max=30), _phone]
+        "Telefoonnummer", filters=[clean], validators=[Optional(), Length(max=30), _phone]
     )
     postcode = StringField(
         "Postcode",
-        filters=[_clean],
+        filters=[clean],
         validators=[DataRequired("Vul je postcode in."), Length(max=7), _postcode],
     )
     availability = MultiCheckboxField(
@@ -154,7 +153,7 @@ class PersonFields(BrugForm):
     )
     motivation = TextAreaField(
         "Waarom wil je vrijwilliger worden?",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[DataRequired("Vertel kort waarom je mee wilt doen."), Length(max=4000)],
     )
 
@@ -162,7 +161,7 @@ class PersonFields(BrugForm):
 class SignupForm(SpamGuardMixin, PersonFields):
     email = EmailField(
         "E-mailadres",
-        filters=[_clean],
+        filters=[clean],
         validators=[
             DataRequired("Vul je e-mailadres in."),
             Length(max=254),
@@ -212,9 +211,9 @@ def _question_field(question: volunteers.Question) -> Field:
         return RadioField(question.label, choices=choices(question.options), validators=required)
     if question.type == "textarea":
         return TextAreaField(
-            question.label, filters=[_clean_multiline], validators=[*required, Length(max=2000)]
+            question.label, filters=[clean_multiline], validators=[*required, Length(max=2000)]
         )
-    return StringField(question.label, filters=[_clean], validators=[*required, Length(max=300)])
+    return StringField(question.label, filters=[clean], validators=[*required, Length(max=300)])
 
 
 @functools.cache
@@ -229,7 +228,7 @@ def signup_form_class(programme: volunteers.Programme) -> type[SignupForm]:
 class LinkRequestForm(SpamGuardMixin, BrugForm):
     email = EmailField(
         "E-mailadres",
-        filters=[_clean],
+        filters=[clean],
         validators=[
             DataRequired("Vul je e-mailadres in."),
             Length(max=254),
@@ -241,7 +240,7 @@ class LinkRequestForm(SpamGuardMixin, BrugForm):
 class CorrectionForm(PersonFields):
     motivation = TextAreaField(
         "Waarom wil je vrijwilliger worden?",
-        filters=[_clean_multiline],
+        filters=[clean_multiline],
         validators=[Optional(), Length(max=4000)],
     )
 
