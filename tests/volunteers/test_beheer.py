@@ -43,6 +43,7 @@ def test_login_required(client):
 def test_coordinator_sees_only_own_programme_and_region(confirmed, coordinator, client):
     html = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
     assert "Anna Gelderland" in html
+    assert '<td data-label="Programma">COSA-cirkels</td>' in html  # the title, not the slug
     assert "Bert Utrecht" not in html and "Cor Bezoek" not in html
     assert "Dirk Onbevestigd" not in html  # never confirmed
     assert client.get(f"/beheer/vrijwilligers/{confirmed['cosa-gld']}").status_code == 200
