@@ -74,18 +74,19 @@ def create_user(
 
 
 @click.command("send-mail")
-@click.option("--once", is_flag=True, help="Eén ronde en stoppen.")
+@click.option("--once", is_flag=True, help="Alles versturen wat nu klaarstaat en stoppen.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconden tussen rondes.")
 @with_appcontext
 def send_mail(once: bool, interval: float) -> None:
     """Deliver the mail outbox (retries with backoff; never drops a message)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
-        sent, failed = outbox.deliver_due(
+        rounds = outbox.drain(
             db.get_engine(app), mailer.transport(app), app.extensions["brug.clock"]
         )
-        if sent or failed:
-            click.echo(f"{sent} verstuurd, {failed} mislukt (volgende poging later).")
+        for sent, failed in rounds:
+            if sent or failed:
+                click.echo(f"{sent} verstuurd, {failed} mislukt (volgende poging later).")
         if once:
             return
         time.sleep(interval)
@@ -110,7 +111,10 @@ def start_background_workers(
         engine, transport = db.get_engine(app), mailer.transport(app)
         while not stop.is_set():
             try:
-                outbox.deliver_due(engine, transport, app.extensions["brug.clock"])
+                for _round in outbox.drain(
+                    engine, transport, app.extensions["brug.clock"], stop=stop.is_set
+                ):
+                    pass
             except Exception:  # keep the worker alive; the next round retries
                 app.logger.exception("mail worker round failed")
             stop.wait(mail_interval)

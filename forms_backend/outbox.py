@@ -3,14 +3,16 @@
 A domain function adds the message to its own transaction, so a sign-up and its confirmation
 mail are stored together or not at all. The worker (``deliver_due``) claims due messages with a
 lease, sends them and marks them sent; a failure schedules a retry with backoff. Nothing is ever
-dropped: a message stays until it is sent (and is purged only after it was sent).
+dropped: a message stays until it is sent (and is purged only after it was sent). ``drain``
+repeats rounds until nothing more is due, so a backlog (a meeting's 200 invitations) goes out at
+once instead of one round per polling interval.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ def render_mail(template: str, **context: Any) -> tuple[str, str]:
     return subject.strip(), body.lstrip("\n")
 
 LEASE = dt.timedelta(minutes=5)
+BATCH = 20  # messages claimed per round
 MAX_BACKOFF = dt.timedelta(hours=6)
 
 
@@ -138,7 +141,7 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def claim_due(engine: Engine, now: dt.datetime, *, limit: int = 20) -> list[Outgoing]:
+def claim_due(engine: Engine, now: dt.datetime, *, limit: int = BATCH) -> list[Outgoing]:
     """Lease up to ``limit`` due messages to this worker (one write transaction)."""
     with new_session(engine, write=True) as session:
         query = (
@@ -179,7 +182,7 @@ def _finish(engine: Engine, message_id: int, **values: object) -> None:
 
 
 def deliver_due(
-    engine: Engine, transport: Transport, clock: Callable[[], dt.datetime], *, limit: int = 20
+    engine: Engine, transport: Transport, clock: Callable[[], dt.datetime], *, limit: int = BATCH
 ) -> tuple[int, int]:
     """Send what is due; returns (sent, failed). Safe to run in several processes at once."""
     sent = failed = 0
@@ -204,6 +207,25 @@ def deliver_due(
             sent += 1
             _finish(engine, message.id, sent_at=clock(), locked_until=None, last_error=None)
     return sent, failed
+
+
+def drain(
+    engine: Engine,
+    transport: Transport,
+    clock: Callable[[], dt.datetime],
+    *,
+    limit: int = BATCH,
+    stop: Callable[[], bool] = lambda: False,
+) -> Iterator[tuple[int, int]]:
+    """Rounds of ``deliver_due`` until one comes back short: nothing more is due now.
+
+    Yields each round's (sent, failed). It cannot spin on a broken transport: a failed message
+    backs off and is not due again in the same drain."""
+    while not stop():
+        sent, failed = deliver_due(engine, transport, clock, limit=limit)
+        yield sent, failed
+        if sent + failed < limit:
+            return
 
 
 def pending_count(session: Session) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -242,3 +243,61 @@ def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session
     assert {
         m.decode("utf-8", "replace").count("Bevestig je aanmelding") for m in smtp.messages
     } == {1}
+
+
+def _enqueue(session, count: int, clock) -> None:
+    for n in range(count):
+        outbox.enqueue(
+            session,
+            to=f"deelnemer{n}@example.nl",
+            subject=f"Uitnodiging {n}",
+            body="Hallo,\ntot dan.",
+            now=clock(),
+            kind="bijeenkomst.uitnodiging",
+        )
+    session.commit()
+
+
+def test_send_mail_once_sends_a_whole_backlog_and_reports_each_round(app, session, clock, mail):
+    """A meeting's invitations (more than one round of 20) go out in one `send-mail --once`."""
+    _enqueue(session, 45, clock)
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["send-mail", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(mail.sent) == 45
+    assert result.output.splitlines() == [
+        "20 verstuurd, 0 mislukt (volgende poging later).",
+        "20 verstuurd, 0 mislukt (volgende poging later).",
+        "5 verstuurd, 0 mislukt (volgende poging later).",
+    ]
+    assert pending(db.get_engine(app)) == 0
+
+
+def test_drain_stops_when_the_transport_fails_instead_of_spinning(app, session, clock):
+    _enqueue(session, 45, clock)
+    engine = db.get_engine(app)
+    transport = SmtpTransport(
+        {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": closed_port(), "SMTP_TIMEOUT": 2}
+    )
+    assert list(outbox.drain(engine, transport, clock)) == [(0, 20), (0, 20), (0, 5)]
+    assert list(outbox.drain(engine, transport, clock)) == [(0, 0)]  # all are backing off
+    assert pending(engine) == 45
+
+
+def test_the_embedded_mail_worker_sends_a_backlog_without_waiting_a_round_per_batch(
+    app, session, clock, mail
+):
+    from forms_backend.cli import start_background_workers
+
+    _enqueue(session, 45, clock)
+    stop = threading.Event()
+    threads = start_background_workers(app, stop, mail_interval=60)  # one round, then a minute
+    try:
+        deadline = time.monotonic() + 30
+        while len(mail.sent) < 45 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(mail.sent) == 45
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
