@@ -2,11 +2,13 @@
 
 On one stack per row (embedded `flask serve`, or gunicorn with 2 sync workers; SQLite or
 PostgreSQL; one fresh database and one server process per row) wrk drives three endpoints,
-interleaved so that a noisy shared machine hits both sides of the ratio alike: trivial, then
-floor, sign-up, floor, sign-up, floor. Each sign-up run is compared with the mean of the two
+interleaved so that a noisy shared machine hits both sides of the ratio alike: trivial, form,
+then floor, sign-up, floor, sign-up, floor. Each sign-up run is compared with the mean of the two
 floor runs around it; the table gives the range.
 
 - trivial: a POST that does nothing (``/bench/trivial``);
+- form: the real sign-up form built and validated (CSRF, fill time, every validator), then a 303,
+  with no database and no mail (``/bench/form``): the form layer's share of a sign-up;
 - floor: the durability floor, the same two inserts as a sign-up (volunteer + outbox) with the
   plain driver in one write transaction (SQLite ``BEGIN IMMEDIATE``, ``synchronous=FULL``);
 - sign-up: the real ``POST /aanmelden/cosa`` with CSRF, honeypot and fill-time check, WTForms,
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
+import math
 import os
 import platform
 import re
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -51,8 +55,13 @@ sys.path.insert(0, str(ROOT))
 
 from forms_backend import db  # noqa: E402
 
-ENDPOINTS = {"trivial": "/bench/trivial", "floor": "/bench/floor", "sign-up": "/aanmelden/cosa"}
-SEQUENCE = ("trivial", "floor", "sign-up", "floor", "sign-up", "floor")
+ENDPOINTS = {
+    "trivial": "/bench/trivial",
+    "form": "/bench/form",
+    "floor": "/bench/floor",
+    "sign-up": "/aanmelden/cosa",
+}
+SEQUENCE = ("trivial", "form", "floor", "sign-up", "floor", "sign-up", "floor")
 NOTES = "<!-- notes: everything below this line is kept when the benchmark rewrites the file -->"
 FIELDS = {
     "name": "Bench Vrijwilliger",
@@ -212,6 +221,15 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
+def serves(base: str, path: str) -> bool:
+    """Whether the served app has this route (an older checkout, ``--app-root``, may not)."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + path, data=b"", method="POST"))
+    except urllib.error.HTTPError as error:
+        return error.code != 404
+    return True
+
+
 def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dict[str, object]:
     url = fresh_database(kind, f"bench_signup_{server}", app_root)
     port = free_port()
@@ -222,7 +240,8 @@ def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dic
     try:
         sessions = prefetch_sessions(base, 200)
         time.sleep(3.2)  # the form's minimum fill time (FORM_MIN_FILL_SECONDS = 3)
-        for index, endpoint in enumerate(SEQUENCE):
+        sequence = [e for e in SEQUENCE if e != "form" or serves(base, ENDPOINTS[e])]
+        for index, endpoint in enumerate(sequence):
             result = wrk(base, ENDPOINTS[endpoint], seconds, sessions, prefix=f"r{index}b")
             loads.append(load())
             runs.append((endpoint, result))
@@ -310,6 +329,8 @@ def write(table: list[tuple[str, str, dict]], args: argparse.Namespace, rev: str
         f" process, runs in the order {', '.join(SEQUENCE)}).",
         "",
         "- **trivial**: a POST that does nothing (bench-only route);",
+        "- **form**: the real sign-up form built and validated (CSRF, honeypot, fill time, every"
+        " validator), then a 303: no database, no mail (bench-only route);",
         "- **floor**: the same two inserts as a sign-up (volunteer + outbox) with the plain driver"
         " in one write transaction: SQLite `BEGIN IMMEDIATE` + `synchronous=FULL` (one fsync per"
         " sign-up), PostgreSQL one transaction with `synchronous_commit=on` (bench-only route);",
@@ -322,17 +343,20 @@ def write(table: list[tuple[str, str, dict]], args: argparse.Namespace, rev: str
         " sign-up run with the mean of the two floor runs around it (range over the two sign-up"
         " runs); *load* is the 1-minute load average during the row (min–max).",
         "",
-        "| server | database | load | trivial /s | floor /s | sign-up /s | floor / trivial"
-        " | sign-up / floor | acked sign-ups | rows | outbox | errors | lost |",
-        "| --- | --- |" + " ---: |" * 11,
+        "| server | database | load | trivial /s | form /s | floor /s | sign-up /s"
+        " | floor / trivial | form / floor | sign-up / floor | acked sign-ups | rows | outbox"
+        " | errors | lost |",
+        "| --- | --- |" + " ---: |" * 13,
     ]
     for server, kind, r in table:
         rps = r["rps"]
         floor_mean = sum(rps["floor"]) / len(rps["floor"])
+        form = rps["form"][0] if rps["form"] else math.nan  # nan: the served app has no form route
         lines.append(
             f"| {server} | {kind} | {_span(list(r['load']), '{:.1f}')} | {rps['trivial'][0]:.0f}"
-            f" | {_span(rps['floor'])} | {_span(rps['sign-up'])}"
-            f" | {floor_mean / rps['trivial'][0]:.2f} | **{_span(r['ratios'], '{:.2f}')}**"
+            f" | {form:.0f} | {_span(rps['floor'])} | {_span(rps['sign-up'])}"
+            f" | {floor_mean / rps['trivial'][0]:.2f} | {form / floor_mean:.2f}"
+            f" | **{_span(r['ratios'], '{:.2f}')}**"
             f" | {r['acked']} | {r['rows']} | {r['mails']} | {r['errors']} | {r['lost']} |"
         )
     lines += [

@@ -1,6 +1,8 @@
 """The sign-up benchmark's app: the real Brug app plus two reference routes, bench-only.
 
-``/bench/trivial`` answers a POST with an empty 303 and nothing behind it; ``/bench/floor`` is the
+``/bench/trivial`` answers a POST with an empty 303 and nothing behind it; ``/bench/form`` builds
+and validates the real sign-up form (CSRF, honeypot, fill time, every field's validators) and
+answers 303, with no database and no mail: what the form layer alone costs; ``/bench/floor`` is the
 durability floor: the same two inserts as a sign-up (volunteer + outbox row) with the plain
 driver, in one write transaction (SQLite: ``BEGIN IMMEDIATE`` with ``synchronous=FULL``;
 PostgreSQL: a plain transaction with the default ``synchronous_commit=on``). These routes exist
@@ -14,9 +16,11 @@ import datetime as dt
 import sqlite3
 import threading
 
-from flask import Flask
+from flask import Flask, redirect
+from flask.typing import ResponseReturnValue
 
-from forms_backend import create_app
+from forms_backend import create_app, volunteers
+from forms_backend.views.volunteer import signup_form_class
 
 INSERT_VOLUNTEER = (
     "INSERT INTO volunteer (programme, region, status, name, email, phone, postcode, motivation,"
@@ -56,6 +60,13 @@ def create_bench_app() -> Flask:
     @app.post("/bench/trivial")
     def trivial() -> tuple[str, int]:
         return "", 303
+
+    @app.post("/bench/form")
+    def form_only() -> ResponseReturnValue:
+        form = signup_form_class(volunteers.programme("cosa"))()
+        if not form.validate_on_submit():
+            return "", 422
+        return redirect("/aanmelden/cosa/bedankt", code=303)
 
     @app.post("/bench/floor")
     def floor() -> tuple[str, int]:
