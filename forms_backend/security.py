@@ -107,13 +107,20 @@ _EVERY_RESPONSE = (
 
 
 def _headers(response: Response) -> Response:
+    """Add the security headers a view did not set itself (a view's own value wins).
+
+    The names present are read once: werkzeug's ``setdefault`` and ``in`` scan the list and
+    raise a ``KeyError`` for every absent header, on every response."""
     headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
     for name, value in _EVERY_RESPONSE:
-        headers.setdefault(name, value)
+        if name.lower() not in present:
+            headers.add(name, value)
     if request.endpoint and request.endpoint not in ("core.static_site", "site.static_site"):
-        headers.setdefault("Content-Security-Policy", content_security_policy())
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", content_security_policy())
         # A view that set its own Cache-Control (public feeds, "no-cache" pages) keeps it; the
         # header is read as a string, not parsed (response.cache_control parses it per request).
-        if "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        if "cache-control" not in present:
+            headers.add("Cache-Control", "no-store")
     return response

@@ -169,6 +169,23 @@ def test_security_headers_on_backend_responses(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    names = [name.lower() for name, _value in response.headers.items()]
+    assert len(names) == len(set(names)), names  # each header once
+
+
+def test_a_views_own_header_wins_over_the_default(app):
+    def own() -> tuple[str, int, dict[str, str]]:
+        # lower case on purpose: header names are case-insensitive
+        return "ok", 200, {"x-frame-options": "SAMEORIGIN", "cache-control": "public, max-age=60",
+                           "Content-Security-Policy": "default-src 'none'"}
+
+    app.add_url_rule("/test/eigen-kop", "test_own_header", own)
+    response = app.test_client().get("/test/eigen-kop")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("Cache-Control") == ["public, max-age=60"]
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert response.headers["Referrer-Policy"] == "same-origin"  # the ones it did not set
 
 
 def test_migrations_match_the_models(database_url):
