@@ -194,6 +194,19 @@ def pending(engine) -> int:
         return outbox.pending_count(read)
 
 
+def _enqueue(session, count: int, clock) -> None:
+    for n in range(count):
+        outbox.enqueue(
+            session,
+            to=f"vrijwilliger{n}@example.nl",
+            subject=f"Bevestig je aanmelding {n}",
+            body="Hallo,\nklik op de link.",
+            now=clock(),
+            kind="aanmelding.bevestigen",
+        )
+    session.commit()
+
+
 def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session, clock):
     port = closed_port()
     smtp = SmtpServer(port)
@@ -208,16 +221,7 @@ def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session
         }
     )
     engine = db.get_engine(app)
-    for n in range(30):  # more than one worker round (20 per round)
-        outbox.enqueue(
-            session,
-            to=f"vrijwilliger{n}@example.nl",
-            subject=f"Bevestig je aanmelding {n}",
-            body="Hallo,\nklik op de link.",
-            now=clock(),
-            kind="aanmelding.bevestigen",
-        )
-    session.commit()
+    _enqueue(session, 30, clock)  # more than one worker round (20 per round)
 
     # the server is down: every attempt fails, nothing is lost
     assert outbox.deliver_due(engine, transport, clock) == (0, 20)
@@ -243,19 +247,6 @@ def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session
     assert {
         m.decode("utf-8", "replace").count("Bevestig je aanmelding") for m in smtp.messages
     } == {1}
-
-
-def _enqueue(session, count: int, clock) -> None:
-    for n in range(count):
-        outbox.enqueue(
-            session,
-            to=f"deelnemer{n}@example.nl",
-            subject=f"Uitnodiging {n}",
-            body="Hallo,\ntot dan.",
-            now=clock(),
-            kind="bijeenkomst.uitnodiging",
-        )
-    session.commit()
 
 
 def test_send_mail_once_sends_a_whole_backlog_and_reports_each_round(app, session, clock, mail):
