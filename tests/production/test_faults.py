@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -71,6 +73,55 @@ def test_database_unreachable_gives_dutch_503_and_health_says_so(config, tmp_pat
     )
     # the public pages that do not need it still work
     assert client.get("/beheer/inloggen").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["send-mail", "--once"],
+        ["purge"],
+        ["init-db"],
+        ["demo-data", "--if-empty"],
+        ["create-user", "--email", "c@example.nl", "--name", "C", "--password", "x" * 16],
+    ],
+    ids=lambda args: args[0],
+)
+@pytest.mark.parametrize("kind", ["postgresql-closed-port", "sqlite-path-through-a-file"])
+def test_commands_say_in_dutch_that_the_database_is_unreachable(config, tmp_path, kind, args):
+    app = create_app({**config, "DATABASE_URL": _unreachable_urls(tmp_path)[kind]})
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert "De database is niet bereikbaar: " in result.output
+    assert "Traceback" not in result.output and "sqlalchemy" not in result.output.lower()
+    app.extensions["brug.build_worker"].stop()
+
+
+def test_the_mail_worker_keeps_polling_while_the_database_is_down(tmp_path):
+    """`send-mail` (the systemd service) survives a database outage: the mail waits in it."""
+    env = {
+        **os.environ,
+        "BRUG_SECRET_KEY": "test-secret",
+        "BRUG_DATABASE_URL": _unreachable_urls(tmp_path)["sqlite-path-through-a-file"],
+        "BRUG_SITE_DIR": str(tmp_path),
+    }
+    flask = Path(sys.executable).with_name("flask")
+    worker = subprocess.Popen(
+        [str(flask), "--app", "forms_backend", "send-mail", "--interval", "0.2"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while len(lines) < 3 and time.monotonic() < deadline:
+            lines.append(worker.stderr.readline())  # type: ignore[union-attr]
+        assert worker.poll() is None  # still running after three failed rounds
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    assert lines == ["De database is niet bereikbaar: unable to open database file;"
+                     " nieuwe poging over 0.2 s.\n"] * 3
 
 
 def _deny_writes(engine) -> None:
