@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import time
 import unicodedata
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -66,15 +66,32 @@ class BrugForm(FlaskForm):
             csrf.errors = [CSRF_MESSAGE]
         return valid
 
+    # A short name in the error summary for a field whose label is a whole sentence
+    # (a consent checkbox): field name -> name.
+    summary_labels: ClassVar[dict[str, str]] = {}
+
+    def page_order(self) -> tuple[str, ...]:
+        """The fields in the order the page shows them, when that is not the class's order."""
+        return ()
+
     @property
-    def error_list(self) -> list[tuple[str, str, str]]:
-        """(field id, label, message) for the error summary at the top of the form."""
+    def error_list(self) -> list[tuple[str, str]]:
+        """(field id or "", "label: message") for the error summary at the top of the form.
+
+        A label that is a question or a sentence ends with its own punctuation, so no colon
+        follows it ("Kun je …? Beantwoord deze vraag.")."""
         items = []
-        for field in self:
+        position = {name: index for index, name in enumerate(self.page_order())}
+        # sorted() is stable: the fields the page order leaves out (the form's own: CSRF, the
+        # start stamp) come first, in their own order
+        for field in sorted(self, key=lambda f: position.get(f.short_name, -1)):
             for message in field.errors:
                 hidden = field.type in ("CSRFTokenField", "HiddenField")
                 label = "Formulier" if hidden else field.label.text
-                items.append((field.id, label, str(message)))
+                label = self.summary_labels.get(field.short_name, label).rstrip(" :")
+                joint = " " if label.endswith(("?", ".", "!")) else ": "
+                # a hidden field has nothing to jump to: no link ("" as its id)
+                items.append(("" if hidden else field.id, f"{label}{joint}{message}"))
         return items
 
 

@@ -7,7 +7,7 @@ previews the page exactly as the site will render it, and sends it. The status l
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import (
     Blueprint,
@@ -195,6 +195,7 @@ class ContactFields:
         "Ik geef toestemming om mijn naam en e-mailadres te bewaren voor deze inzending.",
         validators=[DataRequired("Geef toestemming, anders kunnen we je niet bereiken.")],
     )
+    summary_labels: ClassVar[dict[str, str]] = {"consent": "Toestemming"}
 
 
 class PraktijkForm(SpamGuardMixin, ContactFields, PageFields):

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
@@ -183,6 +183,20 @@ class SignupForm(SpamGuardMixin, PersonFields):
         ],
     )
     question_names: tuple[str, ...] = ()
+    summary_labels: ClassVar[dict[str, str]] = {"consent": "Privacyverklaring"}
+
+    def page_order(self) -> tuple[str, ...]:  # volunteer/signup.html
+        return (
+            "name",
+            "email",
+            "phone",
+            "postcode",
+            "motivation",
+            "availability",
+            *self.question_names,
+            "heard_via",
+            "consent",
+        )
 
     def to_input(
         self, programme: volunteers.Programme, consent_version: str

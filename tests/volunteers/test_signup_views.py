@@ -115,6 +115,34 @@ def test_errors_are_dutch_and_keep_what_was_typed(vol):
     assert vol.all() == []
 
 
+def test_error_summary_names_each_field_readably(vol):
+    """A question keeps its question mark, a sentence-long consent label gets a short name."""
+    import re
+
+    response = vol.sign_up(name="", q_twee_jaar=None, consent=None)
+    assert response.status_code == 422
+    summary = response.get_data(as_text=True).split('id="fouten"', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r'<li><a href="#[^"]+">([^<]*)</a></li>', summary)
+    assert items == [
+        "Naam: Vul je naam in.",
+        "Kun je ongeveer tweeënhalf jaar meedoen in een cirkel? Beantwoord deze vraag.",
+        "Privacyverklaring: Je kunt je alleen aanmelden als je akkoord gaat met de"
+        " privacyverklaring.",
+    ]
+
+
+def test_error_summary_follows_the_order_of_the_page(vol):
+    import re
+
+    response = vol.sign_up(name="", email="", postcode="", motivation="", availability=None,
+                           q_twee_jaar=None, q_zedendelict=None, consent=None)
+    html = response.get_data(as_text=True)
+    summary, page = html.split('id="fouten"', 1)[1].split("</ul>", 1)
+    linked = re.findall(r'<li><a href="#([^"]+)">', summary)
+    shown = [i for i in re.findall(r'id="([a-z_]+)-fout"', page) if i in linked]
+    assert len(linked) == 8 and linked == shown
+
+
 def test_required_programme_question(vol):
     response = vol.sign_up(q_twee_jaar=None)
     assert response.status_code == 422
@@ -278,3 +306,10 @@ def test_session_serializer_is_built_once_per_set_of_keys(app):
     app.config["SECRET_KEY_FALLBACKS"] = []
     with pytest.raises(BadSignature):
         interface.get_signing_serializer(app).loads(cookie)
+
+
+def test_a_form_level_error_in_the_summary_is_text_not_a_link_to_a_hidden_field(client):
+    html = client.post("/aanmelden/cosa", data={}).get_data(as_text=True)  # no start stamp
+    summary = html.split('id="fouten"', 1)[1].split("</ul>", 1)[0]
+    assert "<li>Formulier: We konden je formulier niet verwerken." in summary
+    assert 'href="#started"' not in summary
