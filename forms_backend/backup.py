@@ -23,6 +23,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from forms_backend.command_errors import CommandError
 from forms_backend.db import SQLITE_BUSY_TIMEOUT_MS
 
 
@@ -129,4 +130,4 @@ def command(target: Path) -> None:
         else:
             raise BackupError(f"geen backup voor dit soort database: {url.split(':', 1)[0]}")
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None

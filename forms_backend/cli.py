@@ -1,14 +1,13 @@
-"""Flask CLI: init-db, demo-data, create-user, send-mail, purge, serve, backup."""
+"""Flask CLI: init-db, demo-data, create-user, send-mail, purge, serve, backup.
+
+A command that fails says so in one Dutch line (``command_errors``), never with a traceback."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import getpass
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -16,27 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from forms_backend import accounts, backup, clock, db, demo, mailer, outbox, retention
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def database_failure(exc: OperationalError) -> str:
-    """One Dutch line for an unreachable database, with the driver's reason (no traceback)."""
-    reason = str(exc.orig or exc).strip().splitlines()[0]
-    return f"De database is niet bereikbaar: {reason}"
-
-
-def _database_errors(command: F) -> F:
-    """A Dutch message and exit code 1, not a traceback, when the database cannot be reached."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except OperationalError as exc:
-            raise click.ClickException(database_failure(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+from forms_backend.command_errors import CommandError, database_errors, database_failure
 
 
 def init_app(app: Flask) -> None:
@@ -46,7 +25,7 @@ def init_app(app: Flask) -> None:
 
 @click.command("init-db")
 @with_appcontext
-@_database_errors
+@database_errors
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     db.upgrade(str(current_app.config["DATABASE_URL"]))
@@ -56,7 +35,7 @@ def init_db() -> None:
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Alleen als er nog geen demogegevens zijn.")
 @with_appcontext
-@_database_errors
+@database_errors
 def demo_data(if_empty: bool) -> None:
     """Fill the database with clearly marked demo data (no real people)."""
     with db.transaction() as session:
@@ -78,7 +57,7 @@ def demo_data(if_empty: bool) -> None:
     "--password", envvar="BRUG_NEW_PASSWORD", default=None, help="Anders wordt erom gevraagd."
 )
 @with_appcontext
-@_database_errors
+@database_errors
 def create_user(
     email: str,
     name: str,
@@ -97,7 +76,7 @@ def create_user(
                 programmes=list(programmes), regions=list(regions),
             )
     except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     click.echo(f"Account aangemaakt voor {email} ({accounts.ROLES[role]}).")
 
 
@@ -105,7 +84,7 @@ def create_user(
 @click.option("--once", is_flag=True, help="Alles versturen wat nu klaarstaat en stoppen.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconden tussen rondes.")
 @with_appcontext
-@_database_errors
+@database_errors
 def send_mail(once: bool, interval: float) -> None:
     """Deliver the mail outbox (retries with backoff; never drops a message)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -129,7 +108,7 @@ def send_mail(once: bool, interval: float) -> None:
 
 @click.command("purge")
 @with_appcontext
-@_database_errors
+@database_errors
 def purge() -> None:
     """Apply the retention rules: remove personal data whose term has passed."""
     with db.transaction() as session:

@@ -25,6 +25,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from forms_backend import accounts, audit, clock, db, submissions
+from forms_backend.command_errors import CommandError
 from forms_backend.forms import BrugForm, clean_multiline
 from forms_backend.publishing import Publisher, WriteError
 from forms_backend.views.beheer import current_user, login_required, register_section
@@ -273,7 +274,7 @@ def rebuild_command() -> None:
         last = submissions.latest_build(session)
     if not ok:
         detail = (last.message or "") if last else ""
-        raise click.ClickException(detail + "\nBouwen mislukt; de vorige versie blijft live.")
+        raise CommandError(detail + "\nBouwen mislukt; de vorige versie blijft live.")
     click.echo(f"De site is gebouwd en staat live (versie {last.release if last else '?'}).")
 
 
@@ -283,5 +284,5 @@ def rollback_command() -> None:
     try:
         release = Publisher.from_config(current_app.config).rollback()
     except WriteError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     click.echo(f"De vorige versie staat weer live ({release.name}).")
