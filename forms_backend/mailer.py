@@ -6,9 +6,11 @@ transport keeps messages in memory for tests; the console transport prints them 
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -49,16 +51,104 @@ class SmtpTransport(Transport):
         self.config = config
 
     def send(self, message: Outgoing) -> None:
+        with self.connection() as send:
+            send(message)
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Callable[[Outgoing], None]]:
+        session = _SmtpSession(self.config)
+        try:
+            yield session.send
+        finally:
+            session.close()
+
+
+# Replies after which the server has ended the connection (421: "closing transmission channel").
+_CLOSING = 421
+
+
+class _SmtpSession:
+    """One SMTP connection for a round of messages, opened at the first message.
+
+    A refused recipient or message fails only that message: the connection goes on. A
+    connection the server ended (an idle timeout, a limit per connection: a disconnect or 421)
+    is opened again once for the next message, in the same round. When the server cannot be
+    reached, the rest of the round fails with the same error without trying again: a server
+    that hangs costs one timeout per round, not one per message."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+        self.unreachable: Exception | None = None
+
+    def _open(self) -> smtplib.SMTP:
+        if self.unreachable is not None:
+            raise self.unreachable
+        cfg = self.config
+        try:
+            smtp = smtplib.SMTP(
+                cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=cfg["SMTP_TIMEOUT"]
+            )
+            try:
+                if cfg.get("SMTP_STARTTLS"):
+                    smtp.starttls()
+                if cfg.get("SMTP_USERNAME"):
+                    smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
+            except BaseException:
+                smtp.close()
+                raise
+        except Exception as exc:
+            self.unreachable = exc
+            raise
+        return smtp
+
+    def send(self, message: Outgoing) -> None:
         cfg = self.config
         email = build_email(message, sender=cfg["MAIL_FROM"], domain=cfg["MAIL_DOMAIN"])
-        with smtplib.SMTP(
-            cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=cfg["SMTP_TIMEOUT"]
-        ) as smtp:
-            if cfg.get("SMTP_STARTTLS"):
-                smtp.starttls()
-            if cfg.get("SMTP_USERNAME"):
-                smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
-            smtp.send_message(email)
+        reused = self.smtp is not None
+        try:
+            self._send(email)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
+            if not reused or not _ended(exc):
+                raise
+            self._send(email)  # the server ended the connection we kept: once on a new one
+
+    def _send(self, email: EmailMessage) -> None:
+        if self.smtp is None:
+            self.smtp = self._open()
+        try:
+            self.smtp.send_message(email)
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == _CLOSING:
+                self._drop()
+            raise
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError):
+            raise  # smtplib reset the transaction: the connection can carry the next message
+        except BaseException:  # disconnected, timed out, reset: its state is unknown
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass  # the messages are sent; a failing goodbye changes nothing
+        finally:
+            self._drop()
+
+
+def _ended(exc: Exception) -> bool:
+    """Whether a failure means the server ended the connection (not: refused this message)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == _CLOSING
+    return isinstance(exc, smtplib.SMTPServerDisconnected)
 
 
 class ConsoleTransport(Transport):

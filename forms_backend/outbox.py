@@ -10,6 +10,7 @@ once instead of one round per polling interval.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
@@ -135,6 +136,12 @@ class Transport:
     def send(self, message: Outgoing) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Callable[[Outgoing], None]]:
+        """A sender for one round of messages. A transport with a connection (SMTP) opens it
+        once per round instead of once per message; the default sends each on its own."""
+        yield self.send
+
 
 def backoff(attempts: int) -> dt.timedelta:
     """30 s, 1 min, 2 min, ... capped at six hours."""
@@ -174,9 +181,11 @@ def claim_due(engine: Engine, now: dt.datetime, *, limit: int = BATCH) -> list[O
 
 
 def _finish(engine: Engine, message_id: int, **values: object) -> None:
+    """Record one message's outcome: a Core UPDATE (no ORM objects to keep in step)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     with new_session(engine, write=True) as session:
-        session.exec(
-            update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+        session.connection().execute(
+            update(table).where(table.c.id == message_id).values(**values)
         )
         session.commit()
 
@@ -186,27 +195,39 @@ def deliver_due(
 ) -> tuple[int, int]:
     """Send what is due; returns (sent, failed). Safe to run in several processes at once."""
     sent = failed = 0
-    for message in claim_due(engine, clock(), limit=limit):
-        try:
-            transport.send(message)
-        except Exception as exc:  # any transport failure means: try again later
-            failed += 1
-            with new_session(engine, write=False) as session:
-                attempts = session.get(OutboxMessage, message.id).attempts  # type: ignore[union-attr]
-            log.warning(
-                "mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__
-            )
-            _finish(
-                engine,
-                message.id,
-                locked_until=None,
-                send_after=clock() + backoff(attempts),
-                last_error=f"{type(exc).__name__}: {exc}"[:500],
-            )
-        else:
-            sent += 1
-            _finish(engine, message.id, sent_at=clock(), locked_until=None, last_error=None)
+    claimed = claim_due(engine, clock(), limit=limit)
+    if not claimed:
+        return sent, failed
+    with transport.connection() as send:
+        for message in claimed:
+            if _deliver(engine, send, message, clock):
+                sent += 1
+            else:
+                failed += 1
     return sent, failed
+
+
+def _deliver(
+    engine: Engine, send: Callable[[Outgoing], None], message: Outgoing,
+    clock: Callable[[], dt.datetime],
+) -> bool:
+    """Send one claimed message and record the outcome: sent, or a retry after a backoff."""
+    try:
+        send(message)
+    except Exception as exc:  # any transport failure means: try again later
+        with new_session(engine, write=False) as session:
+            attempts = session.get(OutboxMessage, message.id).attempts  # type: ignore[union-attr]
+        log.warning("mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__)
+        _finish(
+            engine,
+            message.id,
+            locked_until=None,
+            send_after=clock() + backoff(attempts),
+            last_error=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        return False
+    _finish(engine, message.id, sent_at=clock(), locked_until=None, last_error=None)
+    return True
 
 
 def drain(

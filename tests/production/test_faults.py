@@ -4,7 +4,9 @@ SMTP down for a while. The user always gets an honest Dutch answer, never a 500,
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -211,17 +213,48 @@ def test_real_redis_shares_the_counters_between_processes(config, tmp_path):
 
 
 class SmtpServer:
-    """A real SMTP server (aiosmtpd) on a fixed loopback port that a test starts and stops."""
+    """A real SMTP server (aiosmtpd) on a fixed loopback port that a test starts and stops.
 
-    def __init__(self, port: int) -> None:
+    It records which connection carried each message (``peers``), refuses the recipients in
+    ``refuse``, and with ``per_connection=n`` ends every connection after its n-th message when
+    the client starts the next one: silently (``close="silent"``, like an idle timeout) or with
+    ``421`` (``close="421"``, like a server limiting messages per connection)."""
+
+    def __init__(
+        self, port: int, *, refuse: frozenset[str] = frozenset(), per_connection: int = 0,
+        close: str = "silent",
+    ) -> None:
         self.port = port
         self.messages: list[bytes] = []
+        self.peers: list[tuple[str, int]] = []
+        self.refuse = refuse
+        self.per_connection = per_connection
+        self.close = close
         self.controller = None
         self._lock = threading.Lock()
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        carried = getattr(session, "carried", 0)
+        if self.per_connection and carried >= self.per_connection:
+            if self.close == "421":  # the reply goes out, then the connection closes
+                asyncio.get_running_loop().call_soon(server.transport.close)
+                return "421 Te veel berichten op deze verbinding"
+            server.transport.close()  # no reply reaches the client: it reads end-of-file
+            return "250 OK"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 Geen postbus met dit adres"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        session.carried = getattr(session, "carried", 0) + 1
         with self._lock:
             self.messages.append(envelope.content)
+            self.peers.append(session.peer)
         return "250 OK"
 
     def start(self) -> None:
@@ -239,6 +272,25 @@ class SmtpServer:
         import email
 
         return [email.message_from_bytes(m)["Message-ID"] for m in self.messages]
+
+    def recipients(self) -> list[str]:
+        import email
+
+        return [email.message_from_bytes(m)["To"] for m in self.messages]
+
+
+def smtp_transport(app, port: int, **overrides) -> SmtpTransport:
+    return SmtpTransport(
+        {
+            **app.config,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+            "SMTP_TIMEOUT": 5,
+            "SMTP_STARTTLS": False,
+            "SMTP_USERNAME": None,
+            **overrides,
+        }
+    )
 
 
 def pending(engine) -> int:
@@ -262,16 +314,7 @@ def _enqueue(session, count: int, clock) -> None:
 def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session, clock):
     port = closed_port()
     smtp = SmtpServer(port)
-    transport = SmtpTransport(
-        {
-            **app.config,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": port,
-            "SMTP_TIMEOUT": 5,
-            "SMTP_STARTTLS": False,
-            "SMTP_USERNAME": None,
-        }
-    )
+    transport = smtp_transport(app, port)
     engine = db.get_engine(app)
     _enqueue(session, 30, clock)  # more than one worker round (20 per round)
 
@@ -301,6 +344,84 @@ def test_smtp_down_for_a_while_keeps_every_mail_and_sends_each_once(app, session
     } == {1}
 
 
+def _delivered(engine, clock, transport, smtp):
+    smtp.start()
+    try:
+        return list(outbox.drain(engine, transport, clock))
+    finally:
+        smtp.stop()
+
+
+def test_one_smtp_connection_carries_a_whole_round(app, session, clock):
+    """A meeting's invitations do not open (and STARTTLS and log in on) one connection each."""
+    _enqueue(session, 45, clock)
+    port = closed_port()
+    smtp = SmtpServer(port)
+    assert _delivered(db.get_engine(app), clock, smtp_transport(app, port), smtp) == [
+        (20, 0), (20, 0), (5, 0)
+    ]
+    assert len(smtp.messages) == 45 and len(set(smtp.message_ids())) == 45
+    assert len(set(smtp.peers)) == 3  # one connection per round of 20
+
+
+def test_a_refused_recipient_fails_alone_and_the_round_goes_on(app, session, clock):
+    _enqueue(session, 5, clock)
+    port = closed_port()
+    smtp = SmtpServer(port, refuse=frozenset({"vrijwilliger2@example.nl"}))
+    engine = db.get_engine(app)
+    assert _delivered(engine, clock, smtp_transport(app, port), smtp) == [(4, 1)]
+    assert sorted(smtp.recipients()) == [f"vrijwilliger{n}@example.nl" for n in (0, 1, 3, 4)]
+    assert len(set(smtp.peers)) == 1  # the refusal did not cost the connection
+    with db.new_session(engine, write=False) as read:
+        [left] = read.exec(
+            outbox.select(outbox.OutboxMessage).where(outbox.col(outbox.OutboxMessage.sent_at).is_(None))
+        ).all()
+    assert left.recipient == "vrijwilliger2@example.nl"
+    assert left.last_error.startswith("SMTPRecipientsRefused") and left.attempts == 1
+
+
+@pytest.mark.parametrize("close", ["silent", "421"])
+def test_a_connection_the_server_ends_is_opened_again_and_no_mail_is_lost(
+    app, session, clock, close
+):
+    """Servers end connections (idle timeout, a limit of messages per connection): the next
+    message goes out on a fresh connection in the same round, not 30 s later."""
+    _enqueue(session, 10, clock)
+    port = closed_port()
+    smtp = SmtpServer(port, per_connection=3, close=close)
+    assert _delivered(db.get_engine(app), clock, smtp_transport(app, port), smtp) == [(10, 0)]
+    assert len(smtp.messages) == 10 and len(set(smtp.message_ids())) == 10
+    assert len(set(smtp.peers)) == 4  # 3 + 3 + 3 + 1
+    assert pending(db.get_engine(app)) == 0
+
+
+def test_a_server_that_cannot_be_reached_is_tried_once_per_round(app, session, clock):
+    """Not once per message: with a server that hangs, 20 timeouts would stall the worker."""
+    _enqueue(session, 20, clock)
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def hang_up() -> None:  # accepts and closes at once: smtplib sees no greeting
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        transport = smtp_transport(app, listener.getsockname()[1], SMTP_TIMEOUT=2)
+        assert outbox.deliver_due(db.get_engine(app), transport, clock) == (0, 20)
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+    assert len(accepted) == 1
+    assert pending(db.get_engine(app)) == 20
+
+
 def test_send_mail_once_sends_a_whole_backlog_and_reports_each_round(app, session, clock, mail):
     """A meeting's invitations (more than one round of 20) go out in one `send-mail --once`."""
     _enqueue(session, 45, clock)
@@ -319,9 +440,7 @@ def test_send_mail_once_sends_a_whole_backlog_and_reports_each_round(app, sessio
 def test_drain_stops_when_the_transport_fails_instead_of_spinning(app, session, clock):
     _enqueue(session, 45, clock)
     engine = db.get_engine(app)
-    transport = SmtpTransport(
-        {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": closed_port(), "SMTP_TIMEOUT": 2}
-    )
+    transport = smtp_transport(app, closed_port(), SMTP_TIMEOUT=2)
     assert list(outbox.drain(engine, transport, clock)) == [(0, 20), (0, 20), (0, 5)]
     assert list(outbox.drain(engine, transport, clock)) == [(0, 0)]  # all are backing off
     assert pending(engine) == 45
