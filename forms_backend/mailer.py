@@ -108,7 +108,7 @@ class _SmtpSession:
         reused = self.smtp is not None
         try:
             self._send(email)
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
+        except smtplib.SMTPException as exc:
             if not reused or not _ended(exc):
                 raise
             self._send(email)  # the server ended the connection we kept: once on a new one
@@ -118,12 +118,12 @@ class _SmtpSession:
             self.smtp = self._open()
         try:
             self.smtp.send_message(email)
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code == _CLOSING:
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+            if _ended(exc):
                 self._drop()
-            raise
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError):
-            raise  # smtplib reset the transaction: the connection can carry the next message
+            raise  # otherwise smtplib reset the transaction: the connection goes on
+        except smtplib.SMTPNotSupportedError:
+            raise  # refused before the first command: the connection goes on
         except BaseException:  # disconnected, timed out, reset: its state is unknown
             self._drop()
             raise
@@ -148,6 +148,8 @@ def _ended(exc: Exception) -> bool:
     """Whether a failure means the server ended the connection (not: refused this message)."""
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code == _CLOSING
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == _CLOSING for code, _ in exc.recipients.values())
     return isinstance(exc, smtplib.SMTPServerDisconnected)
 
 

@@ -218,7 +218,7 @@ class SmtpServer:
     It records which connection carried each message (``peers``), refuses the recipients in
     ``refuse``, and with ``per_connection=n`` ends every connection after its n-th message when
     the client starts the next one: silently (``close="silent"``, like an idle timeout) or with
-    ``421`` (``close="421"``, like a server limiting messages per connection)."""
+    ``421`` to MAIL or RCPT (``close="421-mail"``, ``"421-rcpt"``: a limit per connection)."""
 
     def __init__(
         self, port: int, *, refuse: frozenset[str] = frozenset(), per_connection: int = 0,
@@ -233,18 +233,29 @@ class SmtpServer:
         self.controller = None
         self._lock = threading.Lock()
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        carried = getattr(session, "carried", 0)
-        if self.per_connection and carried >= self.per_connection:
-            if self.close == "421":  # the reply goes out, then the connection closes
-                asyncio.get_running_loop().call_soon(server.transport.close)
-                return "421 Te veel berichten op deze verbinding"
+    def _ending(self, server, session, command: str) -> str | None:
+        """The reply that ends a connection that carried its share, or None."""
+        if not self.per_connection or getattr(session, "carried", 0) < self.per_connection:
+            return None
+        if self.close == f"421-{command}":  # the reply goes out, then the connection closes
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 Te veel berichten op deze verbinding"
+        if self.close == "silent" and command == "mail":
             server.transport.close()  # no reply reaches the client: it reads end-of-file
             return "250 OK"
+        return None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        ending = self._ending(server, session, "mail")
+        if ending:
+            return ending
         envelope.mail_from = address
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        ending = self._ending(server, session, "rcpt")
+        if ending:
+            return ending
         if address in self.refuse:
             return "550 Geen postbus met dit adres"
         envelope.rcpt_tos.append(address)
@@ -380,7 +391,7 @@ def test_a_refused_recipient_fails_alone_and_the_round_goes_on(app, session, clo
     assert left.last_error.startswith("SMTPRecipientsRefused") and left.attempts == 1
 
 
-@pytest.mark.parametrize("close", ["silent", "421"])
+@pytest.mark.parametrize("close", ["silent", "421-mail", "421-rcpt"])
 def test_a_connection_the_server_ends_is_opened_again_and_no_mail_is_lost(
     app, session, clock, close
 ):
