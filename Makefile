@@ -1,5 +1,9 @@
 # Brug: `make serve` and `make test` work on a fresh machine; they bootstrap .venv themselves.
-PYTHON ?= python3
+# The system's interpreter when it is a supported version that can make a venv, else python3 on
+# PATH. Debian's /usr/bin/python3 is an optimised static build; the pyenv build that comes first
+# on PATH on these machines links libpython as a shared library without optimisation and costs
+# about a quarter more CPU per request (bench/results/signup.md). `make PYTHON=...` chooses.
+PYTHON ?= $(shell /usr/bin/python3 -c 'import ensurepip, sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))' >/dev/null 2>&1 && echo /usr/bin/python3 || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

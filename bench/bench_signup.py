@@ -324,7 +324,8 @@ def write(table: list[tuple[str, str, dict]], args: argparse.Namespace, rev: str
         "# Sign-up benchmark",
         "",
         f"{dt.date.today().isoformat()}; {platform.machine()}, {os.cpu_count()} CPUs,"
-        f" Python {platform.python_version()}; {rev}; `bench/bench_signup.py` (wrk -t2 -c16"
+        f" Python {platform.python_version()} ({os.path.realpath(sys.executable)}); {rev};"
+        f" `bench/bench_signup.py` (wrk -t2 -c16"
         f" --timeout 10s, {args.seconds} s per run; per row one fresh database and one server"
         f" process, runs in the order {', '.join(SEQUENCE)}).",
         "",
