@@ -937,13 +937,16 @@ def status_counts(session: Session, user: User, filters: Filters) -> dict[str, i
 
 
 def list_volunteers(
-    session: Session, user: User, filters: Filters, *, limit: int | None = 200
+    session: Session, user: User, filters: Filters, *, limit: int | None = 200, offset: int = 0
 ) -> list[Volunteer]:
+    """The newest step first; ``limit`` and ``offset`` give one page (``limit=None``: all)."""
     query = _filtered(_scoped(user, select(Volunteer)), filters)
     if filters.status:
         query = query.where(Volunteer.status == filters.status)
     query = query.order_by(col(Volunteer.status_at).desc(), col(Volunteer.id).desc())
-    return list(session.exec(query.limit(limit) if limit else query))
+    if limit:
+        query = query.limit(limit).offset(offset)
+    return list(session.exec(query))
 
 
 def get_volunteer(session: Session, user: User, volunteer_id: int) -> Volunteer:

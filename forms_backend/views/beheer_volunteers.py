@@ -6,6 +6,7 @@ volunteer's URL answers 404. Every detail view and every export is written to th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -99,6 +100,28 @@ def _filter_form(user: accounts.User) -> FilterForm:
     return form
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its number (from 1), the page count, and the rows it shows."""
+
+    number: int
+    pages: int
+    first: int  # position of the first row shown, from 1 (0 when there are none)
+    last: int
+    total: int
+
+
+def _page(total: int, size: int) -> Page:
+    """The page that ``?pagina=`` asks for; anything that is not a page number gives page 1,
+    a number past the end the last page."""
+    pages = max(1, -(-total // size))
+    raw = request.args.get("pagina", "")
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
+    number = min(max(number, 1), pages)
+    first = (number - 1) * size
+    return Page(number, pages, first + 1 if total else 0, min(first + size, total), total)
+
+
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
@@ -107,15 +130,23 @@ def index() -> ResponseReturnValue:
     filters = form.filters()
     session = db.session()
     counts = volunteers.status_counts(session, user, filters)
-    rows = volunteers.list_volunteers(session, user, filters)
+    total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+    size = max(1, int(current_app.config["VOLUNTEER_PAGE_SIZE"]))
+    page = _page(total, size)
+    rows = volunteers.list_volunteers(
+        session, user, filters, limit=size, offset=(page.number - 1) * size
+    )
+    query = request.args.to_dict()
+    query.pop("pagina", None)  # a link to other filters starts at page 1
     return render_template(
         "beheer/vrijwilligers/list.html",
         form=form,
         counts=counts,
         rows=rows,
+        page=page,
         statuses=volunteers.STATUSES,
         filters=filters,
-        query=request.args.to_dict(),
+        query=query,
     )
 
 

@@ -55,6 +55,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "VOLUNTEER_RETENTION_MONTHS": 24,  # everything, after gestopt/afgewezen
     "VOLUNTEER_RATELIMIT_IP": "10/minute;60/hour",  # sign-up and link-request posts per IP
     "VOLUNTEER_RATELIMIT_ADDRESS": "3/hour;10/day",  # per e-mail address
+    "VOLUNTEER_PAGE_SIZE": 100,  # volunteers per page in the coordinator's list
     "PRIVACY_STATEMENT": "over/privacy.md",  # under CONTENT_DIR; its hash is the consent version
     "PRIVACY_URL": "/over/privacy/",
 }

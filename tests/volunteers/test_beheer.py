@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import select
@@ -204,3 +207,47 @@ def test_status_change_needs_csrf_when_enabled(app, confirmed, coordinator, clie
     )
     assert response.status_code == 422
     assert "Het formulier is verlopen" in response.get_data(as_text=True)
+
+
+def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth, client, app):
+    """A coordinator with more volunteers than fit on one page can reach each of them."""
+    names = [f"Vrijwilliger {n}" for n in range(5)]
+    for n, name in enumerate(names):
+        vol.signed_up_and_confirmed(email=f"v{n}@example.nl", name=name)
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    app.config["VOLUNTEER_PAGE_SIZE"] = 2
+
+    def page(query: str) -> str:
+        response = client.get(f"/beheer/vrijwilligers/?{query}")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    seen = []
+    for number, expected in ((1, "1–2 van 5"), (2, "3–4 van 5"), (3, "5–5 van 5")):
+        html = page(f"q=vrijwilliger&pagina={number}")
+        assert f"Vrijwilligers {expected}" in html
+        seen += [name for name in names if f">{name}</a>" in html]
+        nav = html[html.index('aria-label="Pagina\'s"') :]
+        links = {
+            label: parse_qs(urlsplit(unescape(href)).query)
+            for href, label in re.findall(r'<a rel="\w+" href="([^"]+)">(\w+)</a>', nav)
+        }
+        expected_links = {}
+        if number < 3:
+            expected_links["Volgende"] = {"q": ["vrijwilliger"], "pagina": [str(number + 1)]}
+        if number > 1:
+            expected_links["Vorige"] = {"q": ["vrijwilliger"], "pagina": [str(number - 1)]}
+        assert links == expected_links
+        assert f"Pagina {number} van 3" in nav
+    assert sorted(seen) == names  # each volunteer on exactly one page
+    assert len(seen) == 5
+    assert "Vrijwilligers 5–5 van 5" in page("q=vrijwilliger&pagina=99")  # past the end: last
+    for bad in ("abc", "0", "-1", "%00", "9" * 40):
+        assert "Vrijwilligers 1–2 van 5" in page(f"pagina={bad}")
+    # a status link starts again at page 1
+    html = page("pagina=2")
+    start = html.index('aria-label="Aantal per status"')
+    statuses = html[start : html.index("</nav>", start)]
+    assert "?status=" in statuses and "pagina=" not in statuses
+    assert 'aria-label="Pagina\'s"' not in page("q=vrijwilliger+3")  # one page: no page links
