@@ -131,7 +131,7 @@ def index() -> ResponseReturnValue:
     session = db.session()
     counts = volunteers.status_counts(session, user, filters)
     total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
-    size = max(1, int(current_app.config["VOLUNTEER_PAGE_SIZE"]))
+    size = current_app.config["VOLUNTEER_PAGE_SIZE"]  # checked at start-up: an int >= 1
     page = _page(total, size)
     rows = volunteers.list_volunteers(
         session, user, filters, limit=size, offset=(page.number - 1) * size

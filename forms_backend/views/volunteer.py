@@ -68,6 +68,11 @@ def _setup(state: BlueprintSetupState) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     cfg = app.config
+    size = cfg["VOLUNTEER_PAGE_SIZE"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise RuntimeError(
+            f"BRUG_VOLUNTEER_PAGE_SIZE moet een geheel getal van 1 of meer zijn, niet {size!r}"
+        )
     month = dt.timedelta(days=365 / 12)
     terms = volunteers.RetentionTerms(
         unconfirmed=dt.timedelta(days=float(cfg["VOLUNTEER_UNCONFIRMED_DAYS"])),
