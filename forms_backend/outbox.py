@@ -128,6 +128,7 @@ class Outgoing:
     body: str
     ical: str | None
     ical_method: str | None
+    attempts: int = 1  # this attempt's number (claim_due counts it): the backoff after a failure
 
 
 class Transport:
@@ -174,7 +175,10 @@ def claim_due(engine: Engine, now: dt.datetime, *, limit: int = BATCH) -> list[O
             session.add(row)
             assert row.id is not None
             claimed.append(
-                Outgoing(row.id, row.recipient, row.subject, row.body, row.ical, row.ical_method)
+                Outgoing(
+                    row.id, row.recipient, row.subject, row.body, row.ical, row.ical_method,
+                    row.attempts,
+                )
             )
         session.commit()
         return claimed
@@ -215,8 +219,7 @@ def _deliver(
     try:
         send(message)
     except Exception as exc:  # any transport failure means: try again later
-        with new_session(engine, write=False) as session:
-            attempts = session.get(OutboxMessage, message.id).attempts  # type: ignore[union-attr]
+        attempts = message.attempts
         log.warning("mail %s not sent (attempt %s): %s", message.id, attempts, type(exc).__name__)
         _finish(
             engine,
