@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Text, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -513,22 +513,35 @@ def may_moderate(user: Any, submission: Submission) -> bool:
     return bool(user.is_admin or user.may_see(region=submission.regio))
 
 
-def queue(session: Session, user: Any, *, state: str | None = None) -> list[Submission]:
-    query = select(Submission)
-    if state:
-        query = query.where(Submission.state == state)
+def _in_scope(query: Any, user: Any) -> Any:
+    """``query`` limited to the submissions ``user`` may moderate: ``may_moderate`` in SQL."""
     if not user.is_admin and user.regions:
         query = query.where(col(Submission.regio).in_(user.regions))
-    rows = session.exec(
-        query.order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
-    )
-    return [row for row in rows if may_moderate(user, row)]
+    return query
+
+
+def queue(
+    session: Session,
+    user: Any,
+    *,
+    state: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Submission]:
+    """The submissions ``user`` may moderate, newest first; one page with ``limit``."""
+    query = _in_scope(select(Submission), user)
+    if state:
+        query = query.where(Submission.state == state)
+    query = query.order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)))
 
 
 def counts(session: Session, user: Any) -> dict[str, int]:
+    """Submissions per state within ``user``'s scope, every state included."""
     found = dict.fromkeys(STATES, 0)
-    for row in queue(session, user):
-        found[row.state] += 1
+    query = _in_scope(select(Submission.state, func.count()), user).group_by(Submission.state)
+    for state, number in session.exec(query):
+        found[state] = number
     return found
 
 

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -24,6 +38,61 @@ from forms_backend.security import rate_limit
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Defaults for the back office's settings; BRUG_<KEY> in the environment overrides each one.
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "PAGE_SIZE": 100,  # rows per page in the back office's lists (volunteers, submissions)
+}
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = state.app
+    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    size = app.config["PAGE_SIZE"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        # Left unchecked, a bad value would give a 500 on every list page.
+        raise RuntimeError(
+            f"BRUG_PAGE_SIZE moet een geheel getal van 1 of meer zijn, niet {size!r}"
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its number (from 1), the page count, and the rows it shows."""
+
+    number: int
+    pages: int
+    first: int  # position of the first row shown, from 1 (0 when there are none)
+    last: int
+    total: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def page_of(total: int) -> Page:
+    """The page of a list of ``total`` rows that ``?pagina=`` asks for, in pages of
+    ``BRUG_PAGE_SIZE``: anything that is not a page number gives page 1, a number past the end
+    the last page."""
+    size = current_app.config["PAGE_SIZE"]  # checked at start-up: an int >= 1
+    pages = max(1, -(-total // size))
+    raw = request.args.get("pagina", "")
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
+    number = min(max(number, 1), pages)
+    first = (number - 1) * size
+    return Page(number, pages, first + 1 if total else 0, min(first + size, total), total, size)
+
+
+def list_query() -> dict[str, str]:
+    """The list's query string without its page: links to other filters start at page 1."""
+    query = request.args.to_dict()
+    query.pop("pagina", None)
+    return query
 
 
 class LoginForm(BrugForm):

@@ -28,7 +28,13 @@ from forms_backend import accounts, audit, clock, db, submissions
 from forms_backend.command_errors import CommandError
 from forms_backend.forms import BrugForm, clean_multiline
 from forms_backend.publishing import Publisher, WriteError
-from forms_backend.views.beheer import current_user, login_required, register_section
+from forms_backend.views.beheer import (
+    current_user,
+    list_query,
+    login_required,
+    page_of,
+    register_section,
+)
 from forms_backend.views.submit import (
     form_class,
     form_data,
@@ -82,12 +88,18 @@ def queue() -> ResponseReturnValue:
     if state is not None and state not in submissions.STATES:
         abort(404)
     user = current_user()
+    counts = submissions.counts(db.session(), user)
+    page = page_of(counts[state] if state else sum(counts.values()))
     return render_template(
         "beheer/inzendingen/queue.html",
-        rows=submissions.queue(db.session(), user, state=state),
-        counts=submissions.counts(db.session(), user),
+        rows=submissions.queue(
+            db.session(), user, state=state, limit=page.size, offset=page.offset
+        ),
+        counts=counts,
         states=submissions.STATES,
         current=state,
+        page=page,
+        query=list_query(),
     )
 
 

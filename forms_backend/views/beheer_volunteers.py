@@ -6,7 +6,6 @@ volunteer's URL answers 404. Every detail view and every export is written to th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +16,13 @@ from wtforms.validators import DataRequired, Length, Optional
 from forms_backend import accounts, clock, db, volunteers
 from forms_backend.content import REGIOS
 from forms_backend.forms import BrugForm, choices, clean_text
-from forms_backend.views.beheer import current_user, login_required, register_section
+from forms_backend.views.beheer import (
+    current_user,
+    list_query,
+    login_required,
+    page_of,
+    register_section,
+)
 from forms_backend.views.core import error_page
 from forms_backend.views.volunteer import settings
 
@@ -100,28 +105,6 @@ def _filter_form(user: accounts.User) -> FilterForm:
     return form
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: its number (from 1), the page count, and the rows it shows."""
-
-    number: int
-    pages: int
-    first: int  # position of the first row shown, from 1 (0 when there are none)
-    last: int
-    total: int
-
-
-def _page(total: int, size: int) -> Page:
-    """The page that ``?pagina=`` asks for; anything that is not a page number gives page 1,
-    a number past the end the last page."""
-    pages = max(1, -(-total // size))
-    raw = request.args.get("pagina", "")
-    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
-    number = min(max(number, 1), pages)
-    first = (number - 1) * size
-    return Page(number, pages, first + 1 if total else 0, min(first + size, total), total)
-
-
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
@@ -131,13 +114,9 @@ def index() -> ResponseReturnValue:
     session = db.session()
     counts = volunteers.status_counts(session, user, filters)
     total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
-    size = current_app.config["VOLUNTEER_PAGE_SIZE"]  # checked at start-up: an int >= 1
-    page = _page(total, size)
-    rows = volunteers.list_volunteers(
-        session, user, filters, limit=size, offset=(page.number - 1) * size
-    )
-    query = request.args.to_dict()
-    query.pop("pagina", None)  # a link to other filters starts at page 1
+    page = page_of(total)
+    rows = volunteers.list_volunteers(session, user, filters, limit=page.size, offset=page.offset)
+    query = list_query()
     return render_template(
         "beheer/vrijwilligers/list.html",
         form=form,

@@ -55,7 +55,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "VOLUNTEER_RETENTION_MONTHS": 24,  # everything, after gestopt/afgewezen
     "VOLUNTEER_RATELIMIT_IP": "10/minute;60/hour",  # sign-up and link-request posts per IP
     "VOLUNTEER_RATELIMIT_ADDRESS": "3/hour;10/day",  # per e-mail address
-    "VOLUNTEER_PAGE_SIZE": 100,  # volunteers per page in the coordinator's list
     "PRIVACY_STATEMENT": "over/privacy.md",  # under CONTENT_DIR; its hash is the consent version
     "PRIVACY_URL": "/over/privacy/",
 }
@@ -68,11 +67,6 @@ def _setup(state: BlueprintSetupState) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     cfg = app.config
-    size = cfg["VOLUNTEER_PAGE_SIZE"]
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise RuntimeError(
-            f"BRUG_VOLUNTEER_PAGE_SIZE moet een geheel getal van 1 of meer zijn, niet {size!r}"
-        )
     month = dt.timedelta(days=365 / 12)
     terms = volunteers.RetentionTerms(
         unconfirmed=dt.timedelta(days=float(cfg["VOLUNTEER_UNCONFIRMED_DAYS"])),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import unescape
 from pathlib import Path
 
 from sqlmodel import select
@@ -257,3 +258,47 @@ def test_werkbezoek_page_has_the_block_and_only_a_role_mailbox(
         "  organisatie: Gemeente Voorbeeldstad\n  contact: werkbezoek@voorbeeldstad.example.nl"
     ) in text
     assert CONTACT_NAME not in text and CONTACT_EMAIL not in text
+
+
+def test_the_queue_pages_through_every_submission_in_scope(app, client, auth, submit):
+    """More submissions than fit on a page: each is on exactly one page, the counts cover all
+    of them, and a coordinator's pages hold only their own region."""
+    titles = {f"Praktijk nummer {n}: wonen na detentie": "gelderland" for n in range(5)}
+    titles.update({f"Praktijk nummer {n}: werk na detentie": "limburg" for n in range(5, 7)})
+    for title, regio in titles.items():
+        assert submit(title=title, regio=regio).status_code == 303
+    app.config["PAGE_SIZE"] = 2
+
+    def pages(query: str = "") -> tuple[list[str], str]:
+        found, number, html = [], 1, ""
+        while True:
+            response = client.get(f"/beheer/inzendingen/?{query}&pagina={number}")
+            assert response.status_code == 200
+            html = response.get_data(as_text=True)
+            found += [title for title in titles if f">{title}</a>" in html]
+            if 'rel="next"' not in html:
+                return found, html
+            next_link = unescape(re.search(r'<a rel="next" href="([^"]+)"', html).group(1))
+            assert f"pagina={number + 1}" in next_link and query in next_link
+            number += 1
+
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    found, last = pages()
+    assert sorted(found) == sorted(titles)  # every submission, each on one page
+    assert "Inzendingen 7–7 van 7" in last and "Pagina 4 van 4" in last
+    assert "Ingediend (7)" in last
+    found, last = pages("status=ingediend")
+    assert sorted(found) == sorted(titles)
+    assert "Pagina 4 van 4" in last
+    first = client.get("/beheer/inzendingen/?pagina=abc").get_data(as_text=True)
+    assert "Inzendingen 1–2 van 7" in first and 'rel="prev"' not in first
+    assert "Inzendingen 7–7 van 7" in client.get("/beheer/inzendingen/?pagina=99").get_data(
+        as_text=True
+    )
+
+    auth.create("mod@brug.example.nl", role="coordinator", regions=["gelderland"])
+    auth.login("mod@brug.example.nl")
+    found, last = pages()
+    assert sorted(found) == sorted(t for t, r in titles.items() if r == "gelderland")
+    assert "Inzendingen 5–5 van 5" in last and "Ingediend (5)" in last

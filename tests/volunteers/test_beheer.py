@@ -216,7 +216,7 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
         vol.signed_up_and_confirmed(email=f"v{n}@example.nl", name=name)
     auth.create("admin@brug.example.nl", role="admin")
     auth.login("admin@brug.example.nl")
-    app.config["VOLUNTEER_PAGE_SIZE"] = 2
+    app.config["PAGE_SIZE"] = 2
 
     def page(query: str) -> str:
         response = client.get(f"/beheer/vrijwilligers/?{query}")
@@ -257,5 +257,5 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
 def test_a_page_size_that_is_not_a_whole_number_stops_the_start(app_config, size):
     from forms_backend import create_app
 
-    with pytest.raises(RuntimeError, match="BRUG_VOLUNTEER_PAGE_SIZE moet een geheel getal"):
-        create_app({**app_config, "VOLUNTEER_PAGE_SIZE": size})
+    with pytest.raises(RuntimeError, match="BRUG_PAGE_SIZE moet een geheel getal"):
+        create_app({**app_config, "PAGE_SIZE": size})
