@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -26,7 +25,7 @@ from flask import (
     session,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
+from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -34,6 +33,7 @@ from wtforms.validators import DataRequired, Length
 from forms_backend import accounts, audit, clock, db
 from forms_backend.forms import BrugForm
 from forms_backend.security import rate_limit
+from forms_backend.views.core import configured_app
 
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 
@@ -47,10 +47,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app = state.app
-    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
+    app = configured_app(state, CONFIG_DEFAULTS)
     size = app.config["PAGE_SIZE"]
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         # Left unchecked, a bad value would give a 500 on every list page.

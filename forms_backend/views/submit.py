@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -39,7 +38,7 @@ from forms_backend.forms import (
 )
 from forms_backend.publishing import BuildWorker, Publisher, make_writer
 from forms_backend.security import rate_limit
-from forms_backend.views.core import error_page
+from forms_backend.views.core import configured_app, error_page
 
 bp = Blueprint("submit", __name__, url_prefix="/inzenden")
 
@@ -56,10 +55,7 @@ ROLE_MAILBOX = r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$"
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app = state.app
-    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
+    app = configured_app(state, CONFIG_DEFAULTS)
 
     def run() -> object:
         with app.app_context():

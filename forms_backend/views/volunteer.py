@@ -40,7 +40,7 @@ from forms_backend.forms import (
     clean_multiline,
 )
 from forms_backend.security import rate_limit
-from forms_backend.views.core import error_page
+from forms_backend.views.core import configured_app, error_page
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app = state.app
-    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
+    app = configured_app(state, CONFIG_DEFAULTS)
     cfg = app.config
     month = dt.timedelta(days=365 / 12)
     terms = volunteers.RetentionTerms(
