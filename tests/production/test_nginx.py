@@ -76,7 +76,7 @@ def test_static_files_are_sent_as_the_builds_gzip_copies(stack, production_build
         assert packed.header("Content-Encoding") == "gzip"
         assert packed.header("Content-Type") == plain.header("Content-Type")
         assert "Accept-Encoding" in (packed.header("Vary") or "")
-        # exactly the build's level-9 copy (gzip_static), not compressed per request
+        # exactly the build's own copy (gzip_static), not compressed per request
         assert packed.body == file.with_name(file.name + ".gz").read_bytes()
         assert gzip.decompress(packed.body) == plain.body
     hashed = Browser(web.url).get(f"/assets/stylesheets/{css.name}", headers=GZIP)
