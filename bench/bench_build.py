@@ -40,6 +40,7 @@ sys.path[:0] = [str(HOOKS), str(ROOT)]
 import brug_overviews  # noqa: E402
 import brug_shell  # noqa: E402
 
+from bench.results_file import write_keeping_notes  # noqa: E402
 from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS  # noqa: E402
 
 # Share of each page type in a synthetic site (thema and regio pages are added on top).
@@ -389,8 +390,7 @@ def main() -> None:
         )
     print(report)
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(report, encoding="utf-8")
+        write_keeping_notes(RESULTS, report)
 
 
 def render(rows: list[tuple[int, int, int, Run, Run, Run]], repeat: int) -> str:

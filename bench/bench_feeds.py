@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from bench.results_file import write_keeping_notes  # noqa: E402
 from forms_backend import create_app, db, feeds, meetings  # noqa: E402
 from forms_backend.content import LEEFGEBIEDEN, REGIOS  # noqa: E402
 
@@ -439,8 +440,7 @@ def write(rows: list[tuple[int, dict[str, float]]], seconds: int, load_before: s
         "",
         *HISTORY,
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    write_keeping_notes(RESULTS, "\n".join(lines))
     print(f"Written {RESULTS.relative_to(ROOT)}")
 
 

@@ -30,13 +30,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results_file import write_keeping_notes  # noqa: E402
 from forms_backend import accounts, db, submissions  # noqa: E402
 from forms_backend.publishing import FileSystemWriter, Publisher  # noqa: E402
 
 WORK = ROOT / "bench" / "work" / "publish"
 RESULT = ROOT / "bench" / "results" / "publish.md"
 PAGES = int(os.environ.get("BENCH_PAGES", "1000"))
-NOTES = "<!-- notes: everything below this line is kept when the benchmark rewrites the file -->"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 
@@ -277,9 +277,7 @@ def main() -> None:
     ]
     if args.compare_with:
         lines += compare(args.compare_with.resolve(), content, args.ab_rounds, publisher.current())
-    old = RESULT.read_text(encoding="utf-8") if RESULT.exists() else ""
-    kept = old.split(NOTES, 1)[1] if NOTES in old else "\n"
-    RESULT.write_text("\n".join([*lines, "", NOTES]) + kept, encoding="utf-8")
+    write_keeping_notes(RESULT, "\n".join(lines))
     print(
         f"approval -> live: median {total:.1f} s (build {build:.1f} s); "
         f"written to {RESULT.relative_to(ROOT)}"

@@ -22,12 +22,17 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "production"), str(ROOT / "tests" / "reliability")]
+sys.path[:0] = [
+    str(ROOT / "tests" / "production"),
+    str(ROOT / "tests" / "reliability"),
+    str(ROOT),
+]
 
 from brug_load import Killer, LoadResult, lost, run_signups, stored_signups  # noqa: E402
 from brug_stack import Gunicorn, backend_env  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.results_file import write_keeping_notes  # noqa: E402
 from forms_backend import db  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "reliability.md"
@@ -247,7 +252,7 @@ def write_results(rows: list[tuple[str, dict, dict, dict]], args: argparse.Names
         "not a ceiling.",
         "",
     ]
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    write_keeping_notes(RESULTS, "\n".join(lines))
     print(f"Written: {RESULTS.relative_to(ROOT)}")
 
 

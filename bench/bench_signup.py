@@ -53,6 +53,7 @@ BIN = ROOT / ".venv" / "bin"
 PG_ADMIN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 sys.path.insert(0, str(ROOT))
 
+from bench.results_file import write_keeping_notes  # noqa: E402
 from forms_backend import db  # noqa: E402
 
 ENDPOINTS = {
@@ -62,7 +63,6 @@ ENDPOINTS = {
     "sign-up": "/aanmelden/cosa",
 }
 SEQUENCE = ("trivial", "form", "floor", "sign-up", "floor", "sign-up", "floor")
-NOTES = "<!-- notes: everything below this line is kept when the benchmark rewrites the file -->"
 FIELDS = {
     "name": "Bench Vrijwilliger",
     "phone": "06 12345678",
@@ -365,13 +365,8 @@ def write(table: list[tuple[str, str, dict]], args: argparse.Namespace, rev: str
         "Goal: sign-up ≥ 0.6 × floor, 0 errors, 0 lost. *Lost* counts acknowledged (303) sign-ups"
         " without a row or without an outbox entry afterwards; *rows* can exceed *acked* by the"
         " requests still in flight when wrk stopped (stored, but wrk no longer read the answer).",
-        "",
-        NOTES,
     ]
-    kept = ""
-    if args.output.exists() and NOTES in args.output.read_text():
-        kept = args.output.read_text().split(NOTES, 1)[1]
-    args.output.write_text("\n".join(lines) + (kept or "\n"))
+    write_keeping_notes(args.output, "\n".join(lines))
 
 
 if __name__ == "__main__":
