@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,7 +159,7 @@ def front_matter(rng: random.Random, page_type: str, index: int) -> dict[str, ob
     return meta
 
 
-def write_page(path: Path, meta: dict[str, object], markdown: str) -> None:
+def write_page(path: Path, meta: Mapping[str, object], markdown: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
     path.write_text(f"---\n{front}---\n\n{markdown}", encoding="utf-8")

@@ -33,7 +33,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "feeds.md"
@@ -97,16 +99,19 @@ def populate(url: str, count: int) -> float:
         session.execute(meetings.update(meetings.CalendarVersion).values(version=1, changed_at=NOW))
     # Rows inserted in bulk have no stored fragments yet: render them all once (what a
     # deployment pays once after a PUBLIC_URL/MAIL_DOMAIN change or an icalendar upgrade).
-    start = time.perf_counter()
+    began = time.perf_counter()
     with db.transaction(engine) as session:
         assert meetings.refresh_fragments(session, SITE.feed_site) == count
     engine.dispose()
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - began) * 1000
 
 
-def timed(func, repeat: int = 3) -> tuple[float, object]:
+T = TypeVar("T")
+
+
+def timed(func: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
     """Median wall time in ms over ``repeat`` runs, and the last result."""
-    times, result = [], None
+    times = []
     for _ in range(repeat):
         start = time.perf_counter()
         result = func()
@@ -114,13 +119,13 @@ def timed(func, repeat: int = 3) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def in_process(url: str, site_dir: Path) -> dict[str, float]:
+def in_process(url: str, site_dir: Path) -> dict[str, Any]:
     engine = db.make_engine(url)
     with db.new_session(engine, write=False) as session:
         load_ms, items = timed(
             lambda: meetings.feed_meetings(session, meetings.Filter(), now=NOW), repeat=1
         )
-    items = list(items)  # type: ignore[arg-type]
+    items = list(items)
     full_ms, data = timed(
         lambda: feeds.build_calendar(items, now=NOW, site=SITE.feed_site).to_ical(), repeat=1
     )
@@ -159,7 +164,7 @@ def in_process(url: str, site_dir: Path) -> dict[str, float]:
             meeting_id = session.exec(
                 meetings.select(meetings.Meeting.id).where(meetings.Meeting.status == "gepland")
             ).first()
-            meeting = session.get(meetings.Meeting, meeting_id)
+            meeting = session.get_one(meetings.Meeting, meeting_id)
             meetings._touch(  # one changed meeting: its fragment is rendered and stored
                 session,
                 meeting,
@@ -179,13 +184,13 @@ def in_process(url: str, site_dir: Path) -> dict[str, float]:
         "load_ms": load_ms,
         "full_ms": full_ms,
         "one_ms": one_ms,
-        "cold_ms": cold_ms,  # type: ignore[arg-type]
+        "cold_ms": cold_ms,
         "hit_ms": hit_ms,
         "not_modified_ms": not_modified_ms,
         "change_ms": statistics.median(changes),
         "after_change_ms": statistics.median(requests),
         "data": data,
-    }  # type: ignore[dict-item]
+    }
 
 
 def free_port() -> int:
@@ -275,7 +280,7 @@ def main() -> None:
             print(f"-- {size} meetings: rendering in process", flush=True)
             measured = in_process(url, site_dir)
             measured["backfill_ms"] = backfill_ms
-            (site_dir / "static-feed.ics").write_bytes(measured.pop("data"))  # type: ignore[arg-type]
+            (site_dir / "static-feed.ics").write_bytes(measured.pop("data"))
             print(f"-- {size} meetings: serving under gunicorn (2 workers)", flush=True)
             measured.update(over_http(url, site_dir, args.seconds))
             rows.append((size, measured))

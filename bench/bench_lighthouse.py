@@ -220,12 +220,12 @@ def index_size(site: Path) -> tuple[int, int]:
 
 
 def synthetic_index() -> tuple[int, int, int]:
-    import bench_build
+    from bench import bench_build
 
     folder = WORK / "synthetic"
     docs = folder / "docs"
     count = bench_build.generate(docs, 1000)
-    config, _ = bench_build.write_configs(folder, docs, folder / "bare-unused")
+    config = bench_build.write_configs(folder, docs, folder / "bare-unused")[0]
     out = folder / "site"
     build(docs, out, config)
     raw, packed = index_size(out)

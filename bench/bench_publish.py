@@ -220,14 +220,16 @@ def main() -> None:
             engine, publisher, clock=now, writer=writer, public_url="http://127.0.0.1:8000"
         )
         assert ok, "build failed"
+        assert page_url is not None, "an approved submission has its page's address"
         live_file = publisher.site_dir / page_url.strip("/") / "index.html"
         assert live_file.is_file()
         t2 = time.monotonic()
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         with db.new_session(engine, write=False) as session:
-            build = submissions.latest_build(session)
-            build_seconds = (build.finished_at - build.started_at).total_seconds()
+            site_build = submissions.latest_build(session)
+            assert site_build and site_build.started_at and site_build.finished_at
+            build_seconds = (site_build.finished_at - site_build.started_at).total_seconds()
         rounds.append({"approve": t1 - t0, "total": t2 - t0, "build": build_seconds, "cpu": cpu})
         print(
             f"round {number}: approve {t1 - t0:.2f} s, approval -> live {t2 - t0:.1f} s "

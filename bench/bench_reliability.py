@@ -142,7 +142,7 @@ def registration_run(kind: str, work: Path, admin_url: str | None) -> dict[str, 
         backend.stop()
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             conn.execute(
                 text("SELECT status, count(*) FROM meeting_registration GROUP BY status")
             ).all()

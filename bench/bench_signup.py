@@ -163,6 +163,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def found(pattern: str, text: str) -> re.Match[str]:
+    """The first match of ``pattern`` in ``text``; a clear error if a page or wrk's output
+    does not have it."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"not found: {pattern!r} in {text[:500]!r}")
+    return match
+
+
 def prefetch_sessions(base: str, count: int) -> Path:
     """GET the form ``count`` times with fresh sessions; one line per session for the Lua script."""
     lines = []
@@ -171,7 +180,7 @@ def prefetch_sessions(base: str, count: int) -> Path:
             page = response.read().decode()
             cookie = response.headers["Set-Cookie"].split(";", 1)[0]
         fields = {
-            name: html.unescape(re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1))
+            name: html.unescape(found(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1))
             for name in ("csrf_token", "started")
         }
         lines.append(cookie + "\t" + urllib.parse.urlencode({**fields, **FIELDS}))
@@ -199,9 +208,9 @@ def wrk(base: str, path: str, seconds: int, sessions: Path, prefix: str) -> dict
         check=True,
         env=env,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rps = float(found(r"Requests/sec:\s+([\d.]+)", out).group(1))
     acked, other, errors = map(
-        int, re.search(r"BRUG acked=(\d+) other=(\d+) errors=(\d+)", out).groups()
+        int, found(r"BRUG acked=(\d+) other=(\d+) errors=(\d+)", out).groups()
     )
     return {"rps": rps, "acked": acked, "other": other, "errors": errors}
 

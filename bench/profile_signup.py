@@ -97,7 +97,7 @@ def main() -> None:
         page = client.get("/aanmelden/cosa").get_data(as_text=True)
         forms.append({"csrf_token": hidden(page, "csrf_token"), "started": hidden(page, "started")})
 
-    def post(i: int) -> float:
+    def post(i: int) -> tuple[float, float]:
         marks.clear()
         start = time.perf_counter()
         response = client.post(

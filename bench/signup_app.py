@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from typing import Any
 
 from flask import Flask, redirect
 from flask.typing import ResponseReturnValue
@@ -42,8 +43,9 @@ def create_bench_app() -> Flask:
     counter = iter(range(10**12))
     lock = threading.Lock()
 
-    def connection():  # one connection per thread, like a pool
+    def connection() -> Any:  # one connection per thread, like a pool
         if not hasattr(local, "conn"):
+            conn: Any
             if url.startswith("sqlite:///"):
                 conn = sqlite3.connect(
                     url.removeprefix("sqlite:///"), isolation_level=None, timeout=15
