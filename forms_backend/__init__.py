@@ -64,9 +64,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    from forms_backend.config import ConfigError, number
+
     if not (app.debug or app.testing):
         if not app.config["SECRET_KEY"]:
-            raise RuntimeError(
+            raise ConfigError(
                 "BRUG_SECRET_KEY ontbreekt: zet een lange willekeurige waarde, "
                 "bijvoorbeeld met: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
@@ -79,10 +81,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "session":
         # Secure, host-only, path /: no other (sub)domain or plain-http page can plant this cookie.
         app.config["SESSION_COOKIE_NAME"] = "__Host-brug"
-    if app.config["TRUSTED_PROXIES"]:
+    if number(app.config, "TRUSTED_PROXIES", whole=True):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        hops = int(app.config["TRUSTED_PROXIES"])
+        hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if str(app.config["DATABASE_URL"]).startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)

@@ -259,7 +259,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["brug.db"] = make_engine(str(app.config["DATABASE_URL"]))
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from forms_backend.config import ConfigError
+
+    try:
+        app.extensions["brug.db"] = make_engine(str(app.config["DATABASE_URL"]))
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:  # a typo, a missing driver
+        raise ConfigError(
+            "BRUG_DATABASE_URL is geen database-URL die Brug kan gebruiken"
+            f" (sqlite:///… of postgresql://…): {str(exc).splitlines()[0]}"
+        ) from None
     app.teardown_appcontext(_close_session)
 
 

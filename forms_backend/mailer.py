@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from forms_backend.config import ConfigError, number
 from forms_backend.outbox import Outgoing, Transport
 
 
@@ -87,7 +88,7 @@ class _SmtpSession:
         cfg = self.config
         try:
             smtp = smtplib.SMTP(
-                cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=cfg["SMTP_TIMEOUT"]
+                cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"]
             )
             try:
                 if cfg.get("SMTP_STARTTLS"):
@@ -196,12 +197,14 @@ TRANSPORTS = {"smtp": SmtpTransport, "console": ConsoleTransport, "recording": R
 
 
 def init_app(app: Flask) -> None:
+    number(app.config, "SMTP_PORT", whole=True, minimum=1, maximum=65535)
+    number(app.config, "SMTP_TIMEOUT", above=True)
     choice = app.config["MAIL_TRANSPORT"]
     if isinstance(choice, Transport):
         app.extensions["brug.mail"] = choice
         return
     if choice not in TRANSPORTS:
-        raise RuntimeError(
+        raise ConfigError(
             f"BRUG_MAIL_TRANSPORT moet smtp, console of recording zijn, niet {choice!r}"
         )
     app.extensions["brug.mail"] = TRANSPORTS[choice](app.config)

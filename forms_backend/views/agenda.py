@@ -31,6 +31,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from markupsafe import Markup
@@ -38,12 +39,24 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from forms_backend import clock, db, feeds, meetings
+from forms_backend.config import number
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, choices, single_line
 from forms_backend.security import rate_limit
-from forms_backend.views.core import error_page
+from forms_backend.views.core import configured_app, error_page
 
 bp = Blueprint("agenda", __name__)
+
+# Defaults for this module's settings; BRUG_<KEY> in the environment overrides each one.
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "FEED_VERSION_TTL": 1.0,  # seconds a worker trusts the calendar version it last read
+}
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = configured_app(state, CONFIG_DEFAULTS)
+    number(app.config, "FEED_VERSION_TTL")  # read by the first feed request: else a 500 there
 
 PUBLIC_MAX_AGE = 900
 PRIVATE_MAX_AGE = 900
@@ -115,7 +128,7 @@ def feed_cache(app: Flask | None = None) -> FeedCache:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get("brug.feed_cache")
     if cache is None:
-        ttl = float(app.config.get("FEED_VERSION_TTL", 1.0))
+        ttl = float(app.config["FEED_VERSION_TTL"])  # checked at start-up
         cache = app.extensions.setdefault(
             "brug.feed_cache", FeedCache(settings().feed_site, version_ttl=ttl)
         )

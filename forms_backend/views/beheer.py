@@ -31,6 +31,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from forms_backend import accounts, audit, clock, db
+from forms_backend.config import number
 from forms_backend.forms import BrugForm
 from forms_backend.security import rate_limit
 from forms_backend.views.core import configured_app
@@ -48,12 +49,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app = configured_app(state, CONFIG_DEFAULTS)
-    size = app.config["PAGE_SIZE"]
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        # Left unchecked, a bad value would give a 500 on every list page.
-        raise RuntimeError(
-            f"BRUG_PAGE_SIZE moet een geheel getal van 1 of meer zijn, niet {size!r}"
-        )
+    number(app.config, "PAGE_SIZE", whole=True, minimum=1)  # else a 500 on every list page
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
+from forms_backend.config import number
 from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 from forms_backend.forms import (
     BrugForm,
@@ -56,6 +57,7 @@ ROLE_MAILBOX = r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$"
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app = configured_app(state, CONFIG_DEFAULTS)
+    number(app.config, "BUILD_KEEP", whole=True, minimum=1)  # the live release is one of them
 
     def run() -> object:
         with app.app_context():

@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from forms_backend import clock, db, volunteers
+from forms_backend.config import number
 from forms_backend.forms import (
     BrugForm,
     MultiCheckboxField,
@@ -64,6 +65,14 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 def _setup(state: BlueprintSetupState) -> None:
     app = configured_app(state, CONFIG_DEFAULTS)
     cfg = app.config
+    for key in (
+        "VOLUNTEER_CONFIRM_TTL_HOURS",
+        "VOLUNTEER_LINK_TTL_HOURS",
+        "VOLUNTEER_UNCONFIRMED_DAYS",
+        "VOLUNTEER_MOTIVATION_MONTHS",
+        "VOLUNTEER_RETENTION_MONTHS",
+    ):
+        number(cfg, key, above=True)
     month = dt.timedelta(days=365 / 12)
     terms = volunteers.RetentionTerms(
         unconfirmed=dt.timedelta(days=float(cfg["VOLUNTEER_UNCONFIRMED_DAYS"])),

@@ -252,10 +252,3 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
     assert "?status=" in statuses and "pagina=" not in statuses
     assert 'aria-label="Pagina\'s"' not in page("q=vrijwilliger+3")  # one page: no page links
 
-
-@pytest.mark.parametrize("size", ["honderd", 0, -5, 2.5, True])
-def test_a_page_size_that_is_not_a_whole_number_stops_the_start(app_config, size):
-    from forms_backend import create_app
-
-    with pytest.raises(RuntimeError, match="BRUG_PAGE_SIZE moet een geheel getal"):
-        create_app({**app_config, "PAGE_SIZE": size})

@@ -1,0 +1,64 @@
+"""Checks of the BRUG_* settings at start-up: a bad value stops the start with one Dutch line.
+
+``ConfigError`` is a ``RuntimeError`` (gunicorn and tests see the message) and a click
+exception (a ``flask --app forms_backend …`` command prints "Fout: …" and exits 1, without a
+traceback). Settings are checked where their module reads them, when the app is built, so a bad
+value never waits for the first request that needs it to answer with a 500.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping
+from typing import Any
+
+from forms_backend.command_errors import CommandError
+
+
+class ConfigError(CommandError, RuntimeError):
+    """A setting that cannot work; the message names the environment variable."""
+
+
+def number(
+    config: MutableMapping[str, Any],
+    key: str,
+    *,
+    whole: bool = False,
+    minimum: float = 0,
+    above: bool = False,
+    maximum: float | None = None,
+) -> Any:
+    """``config[key]`` as a number (a whole one with ``whole``) of at least ``minimum`` (more
+    than it with ``above``) and at most ``maximum``; stored back normalised, and returned.
+
+    Values from the environment arrive parsed as JSON (``72`` is an int, ``abc`` a string); a
+    string that reads as a number is accepted too."""
+    value = config[key]
+    parsed: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        parsed = float(value)
+    elif isinstance(value, str):
+        try:
+            parsed = float(value.strip())
+        except ValueError:
+            parsed = None
+    if not _fits(parsed, whole=whole, minimum=minimum, above=above, maximum=maximum):
+        kind = "een geheel getal" if whole else "een getal"
+        bound = f"groter dan {minimum:g}" if above else f"van {minimum:g} of meer"
+        if maximum is not None:
+            bound = f"tussen {minimum:g} en {maximum:g}"
+        raise ConfigError(f"BRUG_{key} moet {kind} {bound} zijn, niet {value!r}")
+    assert parsed is not None
+    result: int | float = int(parsed) if whole else parsed
+    config[key] = result
+    return result
+
+
+def _fits(
+    value: float | None, *, whole: bool, minimum: float, above: bool, maximum: float | None
+) -> bool:
+    if value is None or not math.isfinite(value) or (whole and value != int(value)):
+        return False
+    if value < minimum or (above and value == minimum):
+        return False
+    return maximum is None or value <= maximum
