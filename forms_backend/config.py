@@ -1,4 +1,5 @@
-"""Checks of the BRUG_* settings at start-up: a bad value stops the start with one Dutch line.
+"""The BRUG_* settings: each module's defaults, and checks at start-up (a bad value stops the start
+with one Dutch line).
 
 ``ConfigError`` is a ``RuntimeError`` (gunicorn and tests see the message) and a click
 exception (a ``flask --app forms_backend …`` command prints "Fout: …" and exits 1, without a
@@ -9,14 +10,27 @@ value never waits for the first request that needs it to answer with a 500.
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
+
+from flask import Flask
+from flask.sansio.blueprints import BlueprintSetupState
 
 from forms_backend.command_errors import CommandError
 
 
 class ConfigError(CommandError, RuntimeError):
     """A setting that cannot work; the message names the environment variable."""
+
+
+def configured_app(state: BlueprintSetupState, defaults: Mapping[str, Any]) -> Flask:
+    """The app a blueprint registers on, with the blueprint's ``defaults`` for every setting
+    left unset (BRUG_<KEY> in the environment, or a test's mapping, wins)."""
+    app = state.app
+    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
+    for key, value in defaults.items():
+        app.config.setdefault(key, value)
+    return app
 
 
 def number(

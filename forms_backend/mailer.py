@@ -88,7 +88,7 @@ class _SmtpSession:
         cfg = self.config
         try:
             smtp = smtplib.SMTP(
-                cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"]
+                cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=cfg["SMTP_TIMEOUT"]
             )
             try:
                 if cfg.get("SMTP_STARTTLS"):

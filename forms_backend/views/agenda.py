@@ -39,11 +39,11 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from forms_backend import clock, db, feeds, meetings
-from forms_backend.config import number
+from forms_backend.config import configured_app, number
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, choices, single_line
 from forms_backend.security import rate_limit
-from forms_backend.views.core import configured_app, error_page
+from forms_backend.views.core import error_page
 
 bp = Blueprint("agenda", __name__)
 

@@ -31,10 +31,9 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from forms_backend import accounts, audit, clock, db
-from forms_backend.config import number
+from forms_backend.config import configured_app, number
 from forms_backend.forms import BrugForm
 from forms_backend.security import rate_limit
-from forms_backend.views.core import configured_app
 
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 

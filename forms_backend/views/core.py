@@ -7,12 +7,9 @@ import logging
 import mimetypes
 import os
 import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, send_file
-from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError
@@ -64,16 +61,6 @@ ERRORS: dict[int, tuple[str, str]] = {
         "minuten opnieuw.",
     ),
 }
-
-
-def configured_app(state: BlueprintSetupState, defaults: Mapping[str, Any]) -> Flask:
-    """The app a blueprint registers on, with the blueprint's ``defaults`` for every setting
-    left unset (BRUG_<KEY> in the environment, or a test's mapping, wins)."""
-    app = state.app
-    assert isinstance(app, Flask)  # typed as the sans-io App; blueprints register on Flask
-    for key, value in defaults.items():
-        app.config.setdefault(key, value)
-    return app
 
 
 def error_page(status: int, message: str | None = None) -> ResponseReturnValue:

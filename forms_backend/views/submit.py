@@ -26,7 +26,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
-from forms_backend.config import number
+from forms_backend.config import configured_app, number
 from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 from forms_backend.forms import (
     BrugForm,
@@ -39,7 +39,7 @@ from forms_backend.forms import (
 )
 from forms_backend.publishing import BuildWorker, Publisher, make_writer
 from forms_backend.security import rate_limit
-from forms_backend.views.core import configured_app, error_page
+from forms_backend.views.core import error_page
 
 bp = Blueprint("submit", __name__, url_prefix="/inzenden")
 

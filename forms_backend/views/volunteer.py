@@ -31,7 +31,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from forms_backend import clock, db, volunteers
-from forms_backend.config import number
+from forms_backend.config import configured_app, number
 from forms_backend.forms import (
     BrugForm,
     MultiCheckboxField,
@@ -41,7 +41,7 @@ from forms_backend.forms import (
     clean_multiline,
 )
 from forms_backend.security import rate_limit
-from forms_backend.views.core import configured_app, error_page
+from forms_backend.views.core import error_page
 
 log = logging.getLogger(__name__)
 
