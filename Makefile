@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed
 JS     := tests/js
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Links in e-mails and feeds (also the demo data's, rendered by `make db`) point here.
+PUBLIC_URL = $${BRUG_PUBLIC_URL:-http://$(HOST):$(PORT)}
 FLASK  := $(BIN)/flask --app forms_backend
 PYTEST_ARGS ?= -n 2 --durations=25
 
@@ -41,10 +43,10 @@ instance/secret_key:
 
 db: $(STAMP) instance/secret_key
 	@BRUG_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) init-db
-	@BRUG_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) demo-data --if-empty
+	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_PUBLIC_URL=$(PUBLIC_URL) $(FLASK) demo-data --if-empty
 
 serve: build db
-	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_SESSION_COOKIE_SECURE=$${BRUG_SESSION_COOKIE_SECURE:-false} BRUG_MAIL_TRANSPORT=$${BRUG_MAIL_TRANSPORT:-console} \
+	@BRUG_SECRET_KEY=$$(cat instance/secret_key) BRUG_PUBLIC_URL=$(PUBLIC_URL) BRUG_SESSION_COOKIE_SECURE=$${BRUG_SESSION_COOKIE_SECURE:-false} BRUG_MAIL_TRANSPORT=$${BRUG_MAIL_TRANSPORT:-console} \
 		$(FLASK) serve --host $(HOST) --port $(PORT)
 
 # Linters first, so CI (.ci/run runs `make test`) fails on a lint regression before any test runs.

@@ -8,6 +8,7 @@ import datetime as dt
 import getpass
 import threading
 import time
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -150,6 +151,26 @@ def start_background_workers(
     return threads
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")  # noqa: S104 - names, not binds
+
+
+def link_warning(public_url: str, host: str, port: int) -> str | None:
+    """A Dutch warning when links in mails would point to another local port than this one.
+
+    Only for a local ``BRUG_PUBLIC_URL``: behind nginx the public address never names the port
+    the backend listens on."""
+    parts = urlsplit(public_url)
+    if parts.hostname not in LOCAL_HOSTS:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    if (parts.port or default) == port:
+        return None
+    return (
+        f"Let op: links in e-mails en agenda's wijzen naar {public_url}, niet naar poort {port}."
+        f" Zet BRUG_PUBLIC_URL=http://{host}:{port} (make serve doet dat zelf)."
+    )
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -162,6 +183,9 @@ def serve(host: str, port: int) -> None:
     stop = threading.Event()
     start_background_workers(app, stop)
     click.echo(f"Brug draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    warning = link_warning(str(app.config["PUBLIC_URL"]), host, port)
+    if warning:
+        click.echo(warning)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
