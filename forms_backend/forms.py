@@ -58,6 +58,9 @@ class BrugForm(FlaskForm):
     class Meta:
         locales = ("nl",)
         csrf_class = _CSRF
+        # render_field writes "(niet verplicht)" after an optional field's label; a filter
+        # form, whose fields are all optional, sets this to False.
+        mark_optional = True
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

@@ -38,6 +38,7 @@ register_section(
 class FilterForm(BrugForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
+        mark_optional = False  # every filter is optional: no "(niet verplicht)" four times
 
     status = SelectField("Status", choices=choices([("", "Alle")]), validators=[Optional()])
     programme = SelectField("Programma", choices=choices([("", "Alle")]), validators=[Optional()])

@@ -252,3 +252,19 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
     assert "?status=" in statuses and "pagina=" not in statuses
     assert 'aria-label="Pagina\'s"' not in page("q=vrijwilliger+3")  # one page: no page links
 
+
+
+def test_filter_fields_are_not_marked_optional_but_form_fields_are(confirmed, coordinator, client):
+    """Every filter is optional, so "(niet verplicht)" after each of them says nothing; on a
+    form that people fill in, it marks the fields they may leave empty."""
+    listing = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
+    start = listing.index('role="search"')
+    form = listing[start : listing.index("</form>", start)]
+    assert 'for="status"' in form and 'for="q"' in form
+    assert "niet verplicht" not in form
+    assert 'class="brug-filter-actions"' in form
+    signup = client.get("/aanmelden/cosa").get_data(as_text=True)
+    phone = signup[signup.index('for="phone"') :]
+    assert phone.index("(niet verplicht)") < phone.index("<input")  # phone is optional
+    name = signup[signup.index('for="name"') :]
+    assert name.index("<input") < name.index("(niet verplicht)")  # name is required
