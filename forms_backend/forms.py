@@ -27,6 +27,10 @@ CSRF_MESSAGE = (
     "het opnieuw; wat je hebt ingevuld, staat er nog."
 )
 SPAM_MESSAGE = "We konden je formulier niet verwerken. Wacht even en probeer het opnieuw."
+# The messages of the fields that every public form asks for, so each form says the same.
+NAME_MISSING = "Vul je naam in."
+EMAIL_MISSING = "Vul je e-mailadres in."
+EMAIL_INVALID = "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."
 
 
 class _RenderedCSRFTokenField(CSRFTokenField):

@@ -41,7 +41,16 @@ from wtforms.validators import DataRequired, Email, Length
 from forms_backend import clock, db, feeds, meetings
 from forms_backend.config import configured_app, number
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
-from forms_backend.forms import BrugForm, MultiCheckboxField, SpamGuardMixin, choices, single_line
+from forms_backend.forms import (
+    EMAIL_INVALID,
+    EMAIL_MISSING,
+    NAME_MISSING,
+    BrugForm,
+    MultiCheckboxField,
+    SpamGuardMixin,
+    choices,
+    single_line,
+)
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -475,8 +484,13 @@ def _path_args(meeting: meetings.Meeting) -> dict[str, Any]:
 
 
 class RegistrationForm(SpamGuardMixin, BrugForm):
-    name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
-    email = EmailField("E-mailadres", validators=[DataRequired(), Email(), Length(max=320)])
+    name = StringField(
+        "Naam", validators=[DataRequired(NAME_MISSING), Length(max=120), single_line]
+    )
+    email = EmailField(
+        "E-mailadres",
+        validators=[DataRequired(EMAIL_MISSING), Email(EMAIL_INVALID), Length(max=320)],
+    )
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
 
 
@@ -595,8 +609,13 @@ def cancel(token: str) -> ResponseReturnValue:
 
 
 class PrivateFeedForm(SpamGuardMixin, BrugForm):
-    name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
-    email = EmailField("E-mailadres (werk)", validators=[DataRequired(), Email(), Length(max=320)])
+    name = StringField(
+        "Naam", validators=[DataRequired(NAME_MISSING), Length(max=120), single_line]
+    )
+    email = EmailField(
+        "E-mailadres (werk)",
+        validators=[DataRequired(EMAIL_MISSING), Email(EMAIL_INVALID), Length(max=320)],
+    )
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
     regions = MultiCheckboxField("Regio's", choices=choices(REGIOS))
     themes = MultiCheckboxField("Leefgebieden", choices=choices(LEEFGEBIEDEN))

@@ -29,6 +29,9 @@ from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
 from forms_backend.config import configured_app, number
 from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 from forms_backend.forms import (
+    EMAIL_INVALID,
+    EMAIL_MISSING,
+    NAME_MISSING,
     BrugForm,
     MultiCheckboxField,
     SpamGuardMixin,
@@ -178,14 +181,14 @@ class ContactFields:
     contact_name = StringField(
         "Je naam",
         filters=[clean],
-        validators=[DataRequired("Vul je naam in."), Length(max=120), single_line],
+        validators=[DataRequired(NAME_MISSING), Length(max=120), single_line],
     )
     contact_email = EmailField(
         "Je e-mailadres",
         filters=[clean],
         validators=[
-            DataRequired("Vul je e-mailadres in."),
-            Email("Vul een geldig e-mailadres in."),
+            DataRequired(EMAIL_MISSING),
+            Email(EMAIL_INVALID),
             Length(max=320),
         ],
     )

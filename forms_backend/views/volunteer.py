@@ -33,6 +33,9 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from forms_backend import clock, db, volunteers
 from forms_backend.config import configured_app, number
 from forms_backend.forms import (
+    EMAIL_INVALID,
+    EMAIL_MISSING,
+    NAME_MISSING,
     BrugForm,
     MultiCheckboxField,
     SpamGuardMixin,
@@ -142,7 +145,7 @@ class PersonFields(BrugForm):
     """Fields a volunteer fills in at sign-up and may correct later."""
 
     name = StringField(
-        "Naam", filters=[clean], validators=[DataRequired("Vul je naam in."), Length(max=120)]
+        "Naam", filters=[clean], validators=[DataRequired(NAME_MISSING), Length(max=120)]
     )
     phone = TelField(
         "Telefoonnummer", filters=[clean], validators=[Optional(), Length(max=30), _phone]
@@ -169,9 +172,9 @@ class SignupForm(SpamGuardMixin, PersonFields):
         "E-mailadres",
         filters=[clean],
         validators=[
-            DataRequired("Vul je e-mailadres in."),
+            DataRequired(EMAIL_MISSING),
             Length(max=254),
-            Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."),
+            Email(EMAIL_INVALID),
         ],
     )
     heard_via = SelectField(
@@ -250,9 +253,9 @@ class LinkRequestForm(SpamGuardMixin, BrugForm):
         "E-mailadres",
         filters=[clean],
         validators=[
-            DataRequired("Vul je e-mailadres in."),
+            DataRequired(EMAIL_MISSING),
             Length(max=254),
-            Email("Vul een geldig e-mailadres in."),
+            Email(EMAIL_INVALID),
         ],
     )
 

@@ -511,3 +511,18 @@ def test_version_is_read_at_most_once_per_ttl_under_a_storm_of_polls():
     assert len(calls) == 1
     fresh = FeedCache(SETTINGS.feed_site, version_ttl=0)
     assert [fresh.version(lookup)[0] for _ in range(3)] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("path", ["/agenda/{id}/aanmelden", "/agenda/prive/"])
+def test_public_agenda_forms_say_what_to_fill_in(agenda, client, path):
+    """The same messages as the volunteer sign-up, not WTForms' generic "Dit veld is vereist"."""
+    path = path.format(id=agenda.create())
+    empty = client.post(path, data={"started": started(client, path)})
+    assert empty.status_code == 422
+    html = empty.data.decode()
+    assert "Vul je naam in." in html and "Vul je e-mailadres in." in html
+    assert "Dit veld is vereist" not in html
+    bad = client.post(path, data={"started": started(client, path), "email": "geen-adres"})
+    html = bad.data.decode()
+    assert "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl." in html
+    assert "Ongeldig e-mailadres" not in html and 'value="geen-adres"' in html
