@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -59,6 +61,18 @@ def test_confirmation_link_shows_a_button_and_post_confirms(vol, client):
     again = client.post(link)
     assert again.status_code == 410
     assert "al gebruikt" in again.get_data(as_text=True)
+
+
+def test_after_confirming_no_page_asks_to_confirm_again(vol, client):
+    """The programme's next steps (data/programmas.yml) follow the confirmation: the confirmed
+    page says what happens now, not "confirm first"."""
+    vol.sign_up()
+    [message] = vol.deliver()
+    confirmed = client.get(client.post(vol.confirm_link(message)).headers["Location"])
+    html = confirmed.get_data(as_text=True)
+    assert confirmed.status_code == 200 and "is nu bevestigd" in html
+    assert "Binnen twee weken" in html
+    assert not re.search(r"\b[Bb]evestig\b", html)  # "bevestigd" yes, "Bevestig eerst" no
 
 
 def test_confirmation_link_expires(vol, client, clock):
