@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import logging
+import re
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -30,6 +32,12 @@ def init_app(app: Flask) -> None:
         key_func=get_remote_address, app=app, enabled=bool(app.config["RATELIMIT_ENABLED"])
     )
     app.after_request(_headers)
+    # The embedded server (flask serve) logs every request's path on werkzeug's logger: no
+    # personal link that still works may end up there. (gunicorn logs no requests; nginx's
+    # access log redacts the same paths.)
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactLinks) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(RedactLinks())
     app.session_interface = _SessionInterface()
     # Templates post buttons (log out, confirm) with {{ csrf_token() }}; FlaskForm alone does not
     # register that global (only CSRFProtect does), so production rendering failed without it.
@@ -75,6 +83,38 @@ def keyed_hash(value: str) -> str:
     secret = str(current_app.config["SECRET_KEY"]).encode()
     digest = hashlib.blake2b(value.encode("utf-8", "replace"), key=secret[:64], digest_size=12)
     return digest.hexdigest()
+
+
+# Paths whose next segment is a raw token: a link that works as a key (personal data page,
+# confirmation, private feed, submission status). deploy/nginx/brug.conf redacts the same
+# paths in its access log; tests check both against every route with a <token> in the URL map.
+_LINK = re.compile(
+    r"(?P<head>/(?:mijn|aanmelden/bevestigen|agenda/aanmelding|agenda/afmelden"
+    r"|agenda/prive/bevestigen|agenda/prive|inzenden/status)/)[A-Za-z0-9_-]{20,}"
+)
+LINK_PLACEHOLDER = "[sleutel]"
+
+
+def redact_links(text: str) -> str:
+    """``text`` with the token of every personal link replaced: "/mijn/[sleutel]/wissen"."""
+    return _LINK.sub(_placeholder, text) if "/" in text else text
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return match["head"] + LINK_PLACEHOLDER
+
+
+class RedactLinks(logging.Filter):
+    """Rewrites a log record's message and arguments with ``redact_links``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_links(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_links(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
 
 
 def content_security_policy() -> str:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
 from forms_backend import db
+from forms_backend.security import redact_links
 
 log = logging.getLogger(__name__)
 
@@ -218,5 +219,5 @@ def init_app(app: Flask) -> None:
     def _unexpected(error: Exception) -> ResponseReturnValue:
         if isinstance(error, HTTPException):
             return _http_error(error)
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact_links(request.path))
         return error_page(500)

@@ -8,6 +8,7 @@ The tests run in file order; the last ones stop and restart the backend.
 from __future__ import annotations
 
 import gzip
+import secrets
 import shutil
 import time
 import uuid
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 from brug_stack import Browser, hidden_inputs, switch_release
 
-from forms_backend import BACKEND_PREFIXES, accounts, db
+from forms_backend import BACKEND_PREFIXES, accounts, create_app, db
 from forms_backend.clock import system_clock
+from forms_backend.security import LINK_PLACEHOLDER
+from tests.security.catalogue import token_link_paths
 
 pytestmark = [pytest.mark.slow]
 
@@ -185,6 +188,29 @@ def test_every_backend_prefix_is_proxied(stack, prefix):
     near_miss = "/x" + prefix.strip("/") + "/"
     assert Browser(web.url).get(near_miss).status == 404
     assert upstream_of(web, near_miss) == "-"
+
+
+def test_access_log_keeps_no_personal_link(stack, sqlite_production_url, tmp_path):
+    """A token in a path (/mijn/<token>, confirmations, private feeds) works as a key: the
+    access log shows "[sleutel]" instead, for every such route in the URL map."""
+    _backend, web = stack
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": sqlite_production_url, "SITE_DIR": str(tmp_path)}
+    )
+    raw = secrets.token_urlsafe(32)
+    paths = token_link_paths(app, raw)
+    db.get_engine(app).dispose()
+    for path in paths:
+        assert Browser(web.url).get(path + "?naam=x").status in (200, 302, 404, 405, 410)
+    redacted = [path.replace(raw, LINK_PLACEHOLDER) for path in paths]
+    for _ in range(100):  # nginx writes the line when it finalises the request
+        log = (web.prefix / "access.log").read_text()
+        if all(f" {path}\" " in log for path in redacted):
+            break
+        time.sleep(0.05)
+    assert raw not in log
+    for path in redacted:
+        assert f" {path}\" " in log, f"{path} not in the access log"
 
 
 def test_session_cookie_is_a_host_cookie(stack):

@@ -8,6 +8,7 @@ echoed unescaped, and nothing stored when the answer was a refusal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)//",
        "<svg/onload=alert(1)>"]
@@ -178,3 +179,15 @@ OTHER: list[Case] = [
 
 
 CATALOGUE: list[Case] = [*_xss(), *_formulas(), *OTHER]
+
+
+def token_link_paths(app: Any, raw: str) -> list[str]:
+    """One path for every route whose URL holds a token (a link that works as a key)."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "token" not in rule.arguments:
+            continue
+        values = {name: "json" if name == "fmt" else "1" for name in rule.arguments}
+        _domain, path = rule.build({**values, "token": raw})
+        paths.append(path)
+    return sorted(paths)
