@@ -97,7 +97,7 @@ LINK_PLACEHOLDER = "[sleutel]"
 
 def redact_links(text: str) -> str:
     """``text`` with the token of every personal link replaced: "/mijn/[sleutel]/wissen"."""
-    return _LINK.sub(_placeholder, text) if "/" in text else text
+    return _LINK.sub(_placeholder, text)
 
 
 def _placeholder(match: re.Match[str]) -> str:

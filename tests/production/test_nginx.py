@@ -199,6 +199,7 @@ def test_access_log_keeps_no_personal_link(stack, sqlite_production_url, tmp_pat
     )
     raw = secrets.token_urlsafe(32)
     paths = token_link_paths(app, raw)
+    app.extensions["brug.build_worker"].stop()  # as the app fixture does
     db.get_engine(app).dispose()
     for path in paths:
         assert Browser(web.url).get(path + "?naam=x").status in (200, 302, 404, 405, 410)
