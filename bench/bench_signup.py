@@ -32,6 +32,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -189,8 +190,35 @@ def prefetch_sessions(base: str, count: int) -> Path:
     return path
 
 
-def wrk(base: str, path: str, seconds: int, sessions: Path, prefix: str) -> dict[str, float]:
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of process group ``pgid``:
+    the server (gunicorn's arbiter and workers, or the embedded server with its threads)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk(
+    base: str, path: str, seconds: int, sessions: Path, prefix: str, server_pgid: int
+) -> dict[str, float]:
+    """One wrk run; with the CPU time the server and wrk itself used during it."""
     env = {**os.environ, "WRK_TOKENS": str(sessions), "WRK_PATH": path, "WRK_PREFIX": prefix}
+    server_before, wrk_before = group_cpu(server_pgid), children_cpu()
+    wall_before = time.monotonic()
     out = subprocess.run(
         [
             "wrk",
@@ -208,11 +236,22 @@ def wrk(base: str, path: str, seconds: int, sessions: Path, prefix: str) -> dict
         check=True,
         env=env,
     ).stdout
+    wall = time.monotonic() - wall_before
+    server_cpu, wrk_cpu = group_cpu(server_pgid) - server_before, children_cpu() - wrk_before
     rps = float(found(r"Requests/sec:\s+([\d.]+)", out).group(1))
     acked, other, errors = map(
         int, found(r"BRUG acked=(\d+) other=(\d+) errors=(\d+)", out).groups()
     )
-    return {"rps": rps, "acked": acked, "other": other, "errors": errors}
+    answered = max(1, acked + other)
+    return {
+        "rps": rps,
+        "acked": acked,
+        "other": other,
+        "errors": errors,
+        "server_ms": server_cpu / answered * 1000,  # server CPU per answered request
+        "server_cores": server_cpu / wall,  # CPUs the server kept busy, on average
+        "wrk_ms": wrk_cpu / answered * 1000,
+    }
 
 
 def count_signups(url: str) -> tuple[int, int]:
@@ -251,7 +290,7 @@ def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dic
         time.sleep(3.2)  # the form's minimum fill time (FORM_MIN_FILL_SECONDS = 3)
         sequence = [e for e in SEQUENCE if e != "form" or serves(base, ENDPOINTS[e])]
         for index, endpoint in enumerate(sequence):
-            result = wrk(base, ENDPOINTS[endpoint], seconds, sessions, prefix=f"r{index}b")
+            result = wrk(base, ENDPOINTS[endpoint], seconds, sessions, f"r{index}b", process.pid)
             loads.append(load())
             runs.append((endpoint, result))
             print(
@@ -265,6 +304,10 @@ def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dic
     rows, mails = count_signups(url)
     acked = sum(r["acked"] for endpoint, r in runs if endpoint == "sign-up")
     rps = {name: [r["rps"] for endpoint, r in runs if endpoint == name] for name in ENDPOINTS}
+    cpu = {
+        measure: {name: [r[measure] for e, r in runs if e == name] for name in ENDPOINTS}
+        for measure in ("server_ms", "server_cores", "wrk_ms")
+    }
     # each sign-up run against the mean of the floor runs just before and after it
     ratios = []
     for index, (endpoint, result) in enumerate(runs):
@@ -273,6 +316,7 @@ def run(server: str, kind: str, seconds: int, site: Path, app_root: Path) -> dic
             ratios.append(result["rps"] / (sum(around) / 2))
     return {
         "rps": rps,
+        "cpu": cpu,
         "ratios": ratios,
         "acked": acked,
         "rows": rows,
@@ -374,7 +418,26 @@ def write(table: list[tuple[str, str, dict]], args: argparse.Namespace, rev: str
         "Goal: sign-up ≥ 0.6 × floor, 0 errors, 0 lost. *Lost* counts acknowledged (303) sign-ups"
         " without a row or without an outbox entry afterwards; *rows* can exceed *acked* by the"
         " requests still in flight when wrk stopped (stored, but wrk no longer read the answer).",
+        "",
+        "CPU time in the same runs, read from `/proc` for the server's processes (gunicorn's"
+        " arbiter and workers, or the embedded server with its threads) and from `getrusage` for"
+        " wrk: milliseconds of CPU per answered request, and how many of the machine's CPUs the"
+        " server kept busy on average (*cores*). A server that keeps fewer cores busy than the"
+        " machine has, beside wrk, waits for something else: the disk, or the write lock.",
+        "",
+        "| server | database | trivial ms | form ms | floor ms | sign-up ms | floor cores"
+        " | sign-up cores | wrk ms (floor / sign-up) |",
+        "| --- | --- |" + " ---: |" * 7,
     ]
+    for server, kind, r in table:
+        ms, cores, wrk_ms = r["cpu"]["server_ms"], r["cpu"]["server_cores"], r["cpu"]["wrk_ms"]
+        form_ms = _span(ms["form"], "{:.2f}") if ms["form"] else "–"
+        lines.append(
+            f"| {server} | {kind} | {_span(ms['trivial'], '{:.2f}')} | {form_ms}"
+            f" | {_span(ms['floor'], '{:.2f}')} | {_span(ms['sign-up'], '{:.2f}')}"
+            f" | {_span(cores['floor'], '{:.2f}')} | {_span(cores['sign-up'], '{:.2f}')}"
+            f" | {_span(wrk_ms['floor'], '{:.2f}')} / {_span(wrk_ms['sign-up'], '{:.2f}')} |"
+        )
     write_keeping_notes(args.output, "\n".join(lines))
 
 
