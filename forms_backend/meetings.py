@@ -641,8 +641,9 @@ def update_meeting(
     now: dt.datetime,
     settings: Settings,
     allow_overbooked: bool = False,
-) -> Meeting:
-    """Change a meeting; notable changes raise SEQUENCE and re-invite registrants."""
+) -> MeetingUpdate:
+    """Change a meeting; notable changes raise SEQUENCE and re-invite registrants. When the
+    series' dates change, what single dates had moves with them (``_carry_exceptions``)."""
     meeting = lock_meeting(session, meeting_id)
     if meeting is None:
         raise MeetingError("Deze bijeenkomst bestaat niet.")
@@ -657,17 +658,23 @@ def update_meeting(
             "capacity",
         )
     notable = any(getattr(meeting, name) != values[name] for name in NOTABLE)
-    if (
+    moved = (
         values["repeat"] != meeting.repeat
         or values["repeat_count"] != meeting.repeat_count
         or values["starts_at"] != meeting.starts_at
-    ):
-        values["exdates"] = []  # the series moved: old dates no longer match
-        for override in session.exec(
-            select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting.id)
-        ):
-            session.delete(override)
+    )
+    if moved:  # the series' instants change: what single dates had must follow them
+        skipped = [dt.datetime.fromisoformat(value) for value in meeting.exdates]
+        overrides = list(
+            session.exec(
+                select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting.id)
+            )
+        )
+        old_duration = meeting.ends_at - meeting.starts_at
     _apply(meeting, values)
+    lapsed: tuple[dt.date, ...] = ()
+    if moved:
+        lapsed = _carry_exceptions(session, meeting, skipped, overrides, old_duration)
     if notable:
         meeting.status = "gewijzigd"
     _touch(session, meeting, now, notable=notable, settings=settings)
@@ -678,7 +685,54 @@ def update_meeting(
     if notable:
         _invite_all(session, meeting, now=now, settings=settings, template="meeting_changed.txt")
     _promote(session, meeting, now=now, settings=settings)
-    return meeting
+    return MeetingUpdate(meeting, lapsed)
+
+
+@dataclass(frozen=True)
+class MeetingUpdate:
+    meeting: Meeting
+    # local dates whose own change (skipped, cancelled, moved) lapsed: the new series has no
+    # date there any more
+    lapsed: tuple[dt.date, ...] = ()
+
+
+def _carry_exceptions(
+    session: Session,
+    meeting: Meeting,
+    skipped: list[dt.datetime],
+    overrides: list[MeetingOccurrence],
+    old_duration: dt.timedelta,
+) -> tuple[dt.date, ...]:
+    """After the series moved, each single date's change goes to the new series' instance on
+    the same local date (its new RECURRENCE-ID). A cancelled date that was not moved follows
+    the series' new time; a moved one keeps the time it was moved to. A change on a date the
+    new series no longer has lapses; the dates that lapsed are returned."""
+    by_date = {local(start).date(): start for start in series_starts(meeting)}
+    duration = meeting.ends_at - meeting.starts_at
+    lapsed: set[dt.date] = set()
+    kept = []
+    for old in skipped:
+        new = by_date.get(local(old).date())
+        if new is None:
+            lapsed.add(local(old).date())
+        else:
+            kept.append(new.isoformat())
+    meeting.exdates = sorted(set(kept))
+    for override in overrides:
+        day = local(override.recurrence_id).date()
+        new = by_date.get(day)
+        if new is None:
+            lapsed.add(day)
+            session.delete(override)
+            continue
+        if (override.starts_at, override.ends_at) == (
+            override.recurrence_id,
+            override.recurrence_id + old_duration,
+        ):
+            override.starts_at, override.ends_at = new, new + duration
+        override.recurrence_id = new
+        session.add(override)
+    return tuple(sorted(lapsed))
 
 
 def cancel_meeting(
@@ -1295,6 +1349,7 @@ def _promote(
 def _invite_all(
     session: Session, meeting: Meeting, *, now: dt.datetime, settings: Settings, template: str
 ) -> None:
+    changes = date_changes(session, meeting, now=now)
     for registration in _registrations(session, meeting.id, ("aangemeld",)):  # type: ignore[arg-type]
         _mail(
             session,
@@ -1305,7 +1360,39 @@ def _invite_all(
             now=now,
             settings=settings,
             method="REQUEST",
+            changes=changes,
         )
+
+
+def date_changes(session: Session, meeting: Meeting, *, now: dt.datetime) -> list[str]:
+    """A series' single dates that differ from the series, still to come, one line each:
+    "dinsdag 24 maart 2026: gaat niet door", "dinsdag 7 april 2026: 13.00–14.00 uur, …"."""
+    if meeting.rrule is None or meeting.id is None:
+        return []
+    overrides = {
+        o.recurrence_id: o for o in overrides_for(session, [meeting.id]).get(meeting.id, [])
+    }
+    skipped = {dt.datetime.fromisoformat(value) for value in meeting.exdates}
+    lines = []
+    for start in series_starts(meeting):
+        override = overrides.get(start)
+        if start < now or (override is None and start not in skipped):
+            continue
+        day = dutch_date(local(start))
+        if start in skipped or (override is not None and override.cancelled):
+            lines.append(f"{day}: gaat niet door")
+        elif override is not None:
+            begin, end = local(override.starts_at), local(override.ends_at)
+            moved = (
+                ""
+                if begin.date() == local(start).date()
+                else f"verplaatst naar {dutch_date(begin)}, "
+            )
+            place = override.location or meeting.location or meeting.online_url
+            lines.append(
+                f"{day}: {moved}{begin:%H.%M}–{end:%H.%M} uur" + (f", {place}" if place else "")
+            )
+    return lines
 
 
 @dataclass(frozen=True)
@@ -1789,6 +1876,11 @@ DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "z
 def dutch_date(value: dt.datetime | dt.date) -> str:
     day = value.date() if isinstance(value, dt.datetime) else value
     return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def dutch_list(items: Sequence[str]) -> str:
+    """ "a", "a en b", "a, b en c"."""
+    return " en ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else list(items))
 
 
 def describe_moment(value: dt.datetime) -> str:

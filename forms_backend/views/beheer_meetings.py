@@ -265,7 +265,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         if not _user().may_see(region=form.region.data):
             abort(403)
         try:
-            meetings.update_meeting(
+            result = meetings.update_meeting(
                 db.session(),
                 meeting_id,
                 form.to_input(),
@@ -279,6 +279,13 @@ def edit(meeting_id: int) -> ResponseReturnValue:
                 "De wijziging is opgeslagen. Abonnees en aangemelde mensen krijgen haar vanzelf.",
                 "info",
             )
+            if result.lapsed:
+                flash(
+                    "De reeks heeft geen bijeenkomst meer op "
+                    + meetings.dutch_list([meetings.dutch_date(day) for day in result.lapsed])
+                    + ". Wat je voor die datum had veranderd, is daarom vervallen.",
+                    "warning",
+                )
             return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
         except meetings.MeetingError as exc:
             db.session().rollback()

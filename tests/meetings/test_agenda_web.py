@@ -357,6 +357,33 @@ def test_organiser_creates_edits_and_cancels_a_meeting(auth, client, agenda):
     assert agenda.get(meeting_id).status == "geannuleerd"
 
 
+def test_shortening_a_series_tells_the_organiser_which_changed_dates_lapse(auth, client, agenda):
+    auth.create(role="admin")
+    auth.login()
+    weekly = {"repeat": "weekly", "repeat_count": "4"}
+    response = client.post("/beheer/bijeenkomsten/nieuw", data=_form(**weekly))
+    meeting_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    with agenda.session() as s:
+        last = meetings.series_starts(meetings.get_meeting(s, meeting_id))[-1]
+        meetings.change_occurrence(
+            s,
+            meeting_id,
+            meetings.occurrence_key(last),
+            action="cancel",
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
+    response = client.post(
+        f"/beheer/bijeenkomsten/{meeting_id}",
+        data=_form(repeat="weekly", repeat_count="3"),
+        follow_redirects=True,
+    )
+    html = response.data.decode()
+    assert "De wijziging is opgeslagen" in html
+    assert "geen bijeenkomst meer op donderdag 23 april 2026" in html
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
