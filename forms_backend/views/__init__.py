@@ -5,10 +5,31 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest row id both databases store in an INTEGER column (SQLite's is larger).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in Brug's URLs is a row id: a number beyond what the database can hold is
+    no such row (404), not an overflow in the driver (500)."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ROW_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def init_app(app: Flask) -> None:
     from forms_backend import meetings
+
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 
     # One place that turns stored slugs into the words people read.
@@ -18,8 +39,8 @@ def init_app(app: Flask) -> None:
         ("fase", FASEN),
         ("organisatietype", ORGANISATIETYPES),
     ):
-        app.jinja_env.filters[name] = (
-            lambda slug, labels=labels: labels.get(slug, slug) if slug else ""
+        app.jinja_env.filters[name] = lambda slug, labels=labels: (
+            labels.get(slug, slug) if slug else ""
         )
     # Moments as Dutch readers expect them: local time, "maandag 2 maart 2026, 10.00 uur".
     app.jinja_env.filters["tijdstip"] = meetings.describe_moment

@@ -180,14 +180,14 @@ def _detail(
     return render_template("beheer/vrijwilligers/detail.html", **context), status
 
 
-@bp.get("/<int(max=2147483647):volunteer_id>")
+@bp.get("/<int:volunteer_id>")
 @login_required
 @db.writes  # the audit entry for this view of personal data
 def detail(volunteer_id: int) -> ResponseReturnValue:
     return _detail(volunteer_id)
 
 
-@bp.post("/<int(max=2147483647):volunteer_id>/stap")
+@bp.post("/<int:volunteer_id>/stap")
 @login_required
 def step(volunteer_id: int) -> ResponseReturnValue:
     user = _user()
