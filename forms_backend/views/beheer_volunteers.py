@@ -43,7 +43,8 @@ class FilterForm(BrugForm):
     status = SelectField("Status", choices=choices([("", "Alle")]), validators=[Optional()])
     programme = SelectField("Programma", choices=choices([("", "Alle")]), validators=[Optional()])
     region = SelectField("Regio", choices=choices([("", "Alle")]), validators=[Optional()])
-    q = SearchField(
+    # "zoek", not "q": the site's own search box opens on any page whose URL carries ?q=
+    zoek = SearchField(
         "Zoek op naam of e-mail",
         filters=[lambda v: clean_text(v) if isinstance(v, str) else v],
         validators=[Optional(), Length(max=100)],
@@ -64,14 +65,17 @@ class FilterForm(BrugForm):
         self.region.choices = choices([("", "Alle"), *regions.items()])
 
     def filters(self) -> volunteers.Filters:
-        valid = self.validate()
-        if not valid:
-            return volunteers.Filters()
+        """The valid filters; one with an error (shown beside it) filters nothing."""
+        self.validate()
+
+        def value(field: Any) -> Any:
+            return None if field.errors else field.data or None
+
         return volunteers.Filters(
-            status=self.status.data or None,
-            programme=self.programme.data or None,
-            region=self.region.data or None,
-            search=(self.q.data or "")[:100],
+            status=value(self.status),
+            programme=value(self.programme),
+            region=value(self.region),
+            search=value(self.zoek) or "",
         )
 
 
@@ -135,7 +139,14 @@ def index() -> ResponseReturnValue:
 @db.writes  # the audit entry for this view of personal data
 def export() -> ResponseReturnValue:
     user = _user()
-    filters = _filter_form(user).filters()
+    form = _filter_form(user)
+    filters = form.filters()
+    if form.errors:  # an export of more than the list shows: refuse, and say why
+        return error_page(
+            400,
+            "Een van de filters klopt niet, dus deze export zou meer vrijwilligers bevatten"
+            " dan je hebt gekozen. Pas het filter aan op de lijst en download opnieuw.",
+        )
     body = "\ufeff" + volunteers.export_csv(db.session(), user, filters, now=clock.now())
     response = current_app.response_class(body, mimetype="text/csv")
     stamp = clock.now().strftime("%Y%m%d")

@@ -72,9 +72,27 @@ def test_admin_sees_all_confirmed(confirmed, auth, client):
         as_text=True
     )
     assert "Cor Bezoek" in filtered and "Anna Gelderland" not in filtered
-    searched = client.get("/beheer/vrijwilligers/?q=bert").get_data(as_text=True)
+    searched = client.get("/beheer/vrijwilligers/?zoek=bert").get_data(as_text=True)
     assert "Bert Utrecht" in searched and "Anna" not in searched
+    # ?q= would open the site's own search box over the list (Material reads it on every page)
+    assert 'name="q"' not in searched and 'name="zoek"' in searched
     assert client.get("/beheer/vrijwilligers/?status=onzin&programme=%00").status_code == 200
+
+
+def test_an_invalid_filter_drops_only_itself_and_refuses_the_export(confirmed, auth, client):
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    query = "programme=bezoekvrijwilliger&status=onzin"
+    html = client.get(f"/beheer/vrijwilligers/?{query}").get_data(as_text=True)
+    assert "Cor Bezoek" in html and "Anna Gelderland" not in html  # the valid filter holds
+    assert "Ongeldige keuze" in html or "Kies" in html
+    export = client.get(f"/beheer/vrijwilligers/export.csv?{query}")
+    assert export.status_code == 400
+    assert "Een van de filters klopt niet" in export.get_data(as_text=True)
+    good = client.get("/beheer/vrijwilligers/export.csv?programme=bezoekvrijwilliger")
+    assert good.status_code == 200
+    assert "Cor Bezoek" in good.get_data(as_text=True)
+    assert "Anna Gelderland" not in good.get_data(as_text=True)
 
 
 def test_pipeline_steps_with_dates_notes_and_mail(app, confirmed, coordinator, vol, client):
@@ -225,7 +243,7 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
 
     seen = []
     for number, expected in ((1, "1–2 van 5"), (2, "3–4 van 5"), (3, "5–5 van 5")):
-        html = page(f"q=vrijwilliger&pagina={number}")
+        html = page(f"zoek=vrijwilliger&pagina={number}")
         assert f"Vrijwilligers {expected}" in html
         seen += [name for name in names if f">{name}</a>" in html]
         nav = html[html.index('aria-label="Pagina\'s"') :]
@@ -235,14 +253,14 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
         }
         expected_links = {}
         if number < 3:
-            expected_links["Volgende"] = {"q": ["vrijwilliger"], "pagina": [str(number + 1)]}
+            expected_links["Volgende"] = {"zoek": ["vrijwilliger"], "pagina": [str(number + 1)]}
         if number > 1:
-            expected_links["Vorige"] = {"q": ["vrijwilliger"], "pagina": [str(number - 1)]}
+            expected_links["Vorige"] = {"zoek": ["vrijwilliger"], "pagina": [str(number - 1)]}
         assert links == expected_links
         assert f"Pagina {number} van 3" in nav
     assert sorted(seen) == names  # each volunteer on exactly one page
     assert len(seen) == 5
-    assert "Vrijwilligers 5–5 van 5" in page("q=vrijwilliger&pagina=99")  # past the end: last
+    assert "Vrijwilligers 5–5 van 5" in page("zoek=vrijwilliger&pagina=99")  # past the end: last
     for bad in ("abc", "0", "-1", "%00", "9" * 40):
         assert "Vrijwilligers 1–2 van 5" in page(f"pagina={bad}")
     # a status link starts again at page 1
@@ -250,7 +268,7 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
     start = html.index('aria-label="Aantal per status"')
     statuses = html[start : html.index("</nav>", start)]
     assert "?status=" in statuses and "pagina=" not in statuses
-    assert 'aria-label="Pagina\'s"' not in page("q=vrijwilliger+3")  # one page: no page links
+    assert 'aria-label="Pagina\'s"' not in page("zoek=vrijwilliger+3")  # one page: no page links
 
 
 
@@ -260,7 +278,7 @@ def test_filter_fields_are_not_marked_optional_but_form_fields_are(confirmed, co
     listing = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
     start = listing.index('role="search"')
     form = listing[start : listing.index("</form>", start)]
-    assert 'for="status"' in form and 'for="q"' in form
+    assert 'for="status"' in form and 'for="zoek"' in form
     assert "niet verplicht" not in form
     assert 'class="brug-filter-actions"' in form
     signup = client.get("/aanmelden/cosa").get_data(as_text=True)
