@@ -22,11 +22,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+# Not "vernieuw de pagina": after a POST that would send the old form again. The page that
+# says this carries a new token and everything the person typed.
 CSRF_MESSAGE = (
-    "Het formulier is verlopen of kwam niet van deze site. Vernieuw de pagina en verstuur "
-    "het opnieuw; wat je hebt ingevuld, staat er nog."
+    "Het formulier was verlopen of kwam niet van deze site. Wat je hebt ingevuld, staat er"
+    " nog: klik nog een keer op de knop om het te versturen."
 )
-SPAM_MESSAGE = "We konden je formulier niet verwerken. Wacht even en probeer het opnieuw."
+SPAM_MESSAGE = (
+    "Je formulier is niet verstuurd. Kijk of alles klopt en klik dan nog een keer op de knop."
+)
 # The messages of the fields that every public form asks for, so each form says the same.
 NAME_MISSING = "Vul je naam in."
 EMAIL_MISSING = "Vul je e-mailadres in."
@@ -83,7 +87,8 @@ class BrugForm(FlaskForm):
 
     @property
     def error_list(self) -> list[tuple[str, str]]:
-        """(field id or "", "label: message") for the error summary at the top of the form.
+        """(field id, "label: message") for the error summary at the top of the form; ("",
+        message) for an error of the form itself (CSRF, the start stamp), listed first.
 
         A label that is a question or a sentence ends with its own punctuation, so no colon
         follows it ("Kun je …? Beantwoord deze vraag.")."""
@@ -93,13 +98,17 @@ class BrugForm(FlaskForm):
         # start stamp) come first, in their own order
         for field in sorted(self, key=lambda f: position.get(f.short_name, -1)):
             for message in field.errors:
-                hidden = field.type in ("CSRFTokenField", "HiddenField")
-                label = "Formulier" if hidden else field.label.text
-                label = self.summary_labels.get(field.short_name, label).rstrip(" :")
+                if _is_hidden(field):  # the form's own (CSRF, start stamp): about the form
+                    items.append(("", message))  # nothing to jump to, no field name
+                    continue
+                label = self.summary_labels.get(field.short_name, field.label.text).rstrip(" :")
                 joint = " " if label.endswith(("?", ".", "!")) else ": "
-                # a hidden field has nothing to jump to: no link ("" as its id)
-                items.append(("" if hidden else field.id, f"{label}{joint}{message}"))
+                items.append((field.id, f"{label}{joint}{message}"))
         return items
+
+
+def _is_hidden(field: Any) -> bool:
+    return getattr(field.widget, "input_type", None) == "hidden"
 
 
 def choices(pairs: Any) -> list[SelectChoice]:

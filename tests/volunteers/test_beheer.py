@@ -224,7 +224,7 @@ def test_status_change_needs_csrf_when_enabled(app, confirmed, coordinator, clie
         data={"status": "actief", "step_date": "2026-03-02"},
     )
     assert response.status_code == 422
-    assert "Het formulier is verlopen" in response.get_data(as_text=True)
+    assert "Het formulier was verlopen" in response.get_data(as_text=True)
 
 
 def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth, client, app):

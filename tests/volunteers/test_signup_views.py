@@ -176,7 +176,7 @@ def test_honeypot_and_minimum_fill_time(app, vol):
     app.config["FORM_MIN_FILL_SECONDS"] = 3600
     response = vol.sign_up()
     assert response.status_code == 422
-    assert "Wacht even" in response.get_data(as_text=True)
+    assert "Je formulier is niet verstuurd" in response.get_data(as_text=True)
     assert vol.all() == []
 
 
@@ -292,14 +292,14 @@ def test_a_refused_sign_up_shows_a_token_that_works_for_the_next_try(app, vol, c
     refused = client.post("/aanmelden/cosa", data=data)
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert "Het formulier is verlopen" not in html  # the token of the first try was accepted
+    assert "Het formulier was verlopen" not in html  # the token of the first try was accepted
     data.update(name="Jan Jansen", csrf_token=hidden(html, "csrf_token"))
     assert client.post("/aanmelden/cosa", data=data).status_code == 303
     assert len(session.exec(select(volunteers.Volunteer)).all()) == 1
     data["csrf_token"] = "vervalst"
     forged = client.post("/aanmelden/cosa", data={**data, "email": "ander@example.nl"})
     assert forged.status_code == 422
-    assert "Het formulier is verlopen" in forged.get_data(as_text=True)
+    assert "Het formulier was verlopen" in forged.get_data(as_text=True)
 
 
 def test_session_serializer_is_built_once_per_set_of_keys(app):
@@ -325,5 +325,18 @@ def test_session_serializer_is_built_once_per_set_of_keys(app):
 def test_a_form_level_error_in_the_summary_is_text_not_a_link_to_a_hidden_field(client):
     html = client.post("/aanmelden/cosa", data={}).get_data(as_text=True)  # no start stamp
     summary = html.split('id="fouten"', 1)[1].split("</ul>", 1)[0]
-    assert "<li>Formulier: We konden je formulier niet verwerken." in summary
+    assert "<li>Je formulier is niet verstuurd." in summary
     assert 'href="#started"' not in summary
+    # the heading counts the fields to check, not the form's own error
+    fields = summary.count('<li><a href="#')
+    assert fields > 1 and f"Controleer deze {fields} velden" in summary
+
+
+def test_an_expired_form_names_no_field_and_says_what_to_do(app, vol, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    data = {**vol.form(), **signup_data(), "csrf_token": "verlopen"}
+    html = client.post("/aanmelden/cosa", data=data).get_data(as_text=True)
+    summary = html.split('id="fouten"', 1)[1].split("</ul>", 1)[0]
+    assert "Je formulier is niet verstuurd</h2>" in summary  # no field to check
+    assert "<li>Het formulier was verlopen" in summary and "klik nog een keer" in summary
+    assert "CSRF" not in summary and "Vernieuw de pagina" not in summary
