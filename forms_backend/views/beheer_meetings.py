@@ -101,10 +101,38 @@ class MeetingForm(BrugForm):
 
 
 class OccurrenceForm(BrugForm):
-    start = DateTimeLocalField("Nieuw begin", format=DATETIME_FORMATS, validators=[Optional()])
-    end = DateTimeLocalField("Nieuw einde", format=DATETIME_FORMATS, validators=[Optional()])
-    location = StringField(
-        "Ander adres (niet verplicht)", validators=[Length(max=300), single_line]
+    """One date of a series: skip, cancel or restore (the button says which)."""
+
+
+class MoveForm(BrugForm):
+    """One date of a series to another time or place. Each date's form has its own prefix, so
+    the fields of the dates on one page keep their own ids."""
+
+    start = DateTimeLocalField(
+        "Nieuw begin",
+        format=DATETIME_FORMATS,
+        validators=[DataRequired("Geef een nieuwe begintijd.")],
+    )
+    end = DateTimeLocalField(
+        "Nieuw einde",
+        format=DATETIME_FORMATS,
+        validators=[DataRequired("Geef een nieuwe eindtijd.")],
+    )
+    location = StringField("Ander adres", validators=[Length(max=300), single_line])
+
+
+def move_form(occ: meetings.Occurrence | None, key: str) -> MoveForm:
+    """The move form of one date; for the page, filled in with the date as it is now."""
+    if occ is None:  # the POST
+        return MoveForm(prefix=f"d{key}")
+    return MoveForm(
+        formdata=None,
+        prefix=f"d{key}",
+        data={
+            "start": _local_naive(occ.starts_at),
+            "end": _local_naive(occ.ends_at),
+            "location": occ.location if occ.changed else "",
+        },
     )
 
 
@@ -303,7 +331,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         dates=dates if meeting.rrule else [],
         skipped=skipped,
         describe=meetings.describe_span,
-        occurrence_form=OccurrenceForm(formdata=None),
+        move_form=move_form,
         taken=meetings.count_status(session, meeting_id, "aangemeld"),
         waiting=meetings.count_status(session, meeting_id, "wachtlijst"),
     ), status
@@ -350,15 +378,15 @@ def delete(meeting_id: int) -> ResponseReturnValue:
 @login_required
 def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
     _meeting_in_scope(meeting_id)
-    form = OccurrenceForm()
     action = request.form.get("action", "")
+    form: OccurrenceForm | MoveForm = move_form(None, key) if action == "move" else OccurrenceForm()
     if not form.validate():
         flash(
-            "Controleer de nieuwe datum en tijd: "
-            + " ".join(str(e) for f in form for e in f.errors),
+            "De datum is niet veranderd: " + " ".join(str(e) for f in form for e in f.errors),
             "error",
         )
         return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+    moved = form if isinstance(form, MoveForm) else None
     try:
         meetings.change_occurrence(
             db.session(),
@@ -368,9 +396,9 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
             actor=_user().actor,
             now=clock.now(),
             settings=settings(),
-            start=form.start.data,
-            end=form.end.data,
-            location=form.location.data or "",
+            start=moved.start.data if moved else None,
+            end=moved.end.data if moved else None,
+            location=(moved.location.data or "") if moved else "",
         )
         db.session().commit()
         flash("De datum is bijgewerkt.", "info")

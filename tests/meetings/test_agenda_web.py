@@ -357,6 +357,45 @@ def test_organiser_creates_edits_and_cancels_a_meeting(auth, client, agenda):
     assert agenda.get(meeting_id).status == "geannuleerd"
 
 
+def test_each_date_of_a_series_has_its_own_move_form(auth, client, agenda):
+    auth.create(role="admin")
+    auth.login()
+    response = client.post(
+        "/beheer/bijeenkomsten/nieuw", data=_form(repeat="weekly", repeat_count="3")
+    )
+    meeting_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    html = client.get(f"/beheer/bijeenkomsten/{meeting_id}").data.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "every id once: a label must lead to its own field"
+    with agenda.session() as s:
+        second = meetings.series_starts(meetings.get_meeting(s, meeting_id))[1]
+    key = meetings.occurrence_key(second)
+    # the move form shows the date as it is, and names no optional field that is required
+    assert f'id="d{key}-start"' in html and 'value="2026-04-09T10:00"' in html
+    assert "(niet verplicht) (niet verplicht)" not in html
+    url = f"/beheer/bijeenkomsten/{meeting_id}/datum/{key}"
+    empty = client.post(url, data={"action": "move"}, follow_redirects=True).data.decode()
+    assert "De datum is niet veranderd" in empty and "Geef een nieuwe begintijd." in empty
+    moved = client.post(
+        url,
+        data={
+            "action": "move",
+            f"d{key}-start": "2026-04-09T14:00",
+            f"d{key}-end": "2026-04-09T15:30",
+            f"d{key}-location": "PI Zutphen",
+        },
+        follow_redirects=True,
+    ).data.decode()
+    assert "De datum is bijgewerkt." in moved
+    assert "donderdag 9 april 2026, 14.00–15.30 uur (gewijzigd: PI Zutphen)" in moved
+    client.post(
+        url.replace(key, meetings.occurrence_key(second + dt.timedelta(days=7))),
+        data={"action": "skip"},
+    )
+    page = client.get(f"/beheer/bijeenkomsten/{meeting_id}").data.decode()
+    assert "donderdag 16 april 2026, 10.00–12.00 uur (weggelaten)" in page
+
+
 def test_shortening_a_series_tells_the_organiser_which_changed_dates_lapse(auth, client, agenda):
     auth.create(role="admin")
     auth.login()
