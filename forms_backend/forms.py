@@ -8,6 +8,7 @@ every public form needs come from mixins; templates render every field with one 
 from __future__ import annotations
 
 import functools
+import math
 import time
 import unicodedata
 from typing import Any, ClassVar
@@ -16,7 +17,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
 from itsdangerous import BadSignature, URLSafeSerializer
-from wtforms import HiddenField, SelectMultipleField, StringField
+from wtforms import FloatField, HiddenField, SelectMultipleField, StringField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -115,6 +116,25 @@ def choices(pairs: Any) -> list[SelectChoice]:
     """WTForms choices from (value, label) pairs or a dict (WTForms 3.4 drops plain tuples)."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
     return [SelectChoice(str(value), str(label)) for value, label in items]
+
+
+class DecimalCommaField(FloatField):
+    """A number as Dutch people write it, with a comma ("52,37") or a point ("52.37")."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip().replace(",", ".")
+        self.data = None
+        if not raw:
+            return
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):  # "abc", but also "nan" and "inf", which float() takes
+            raise ValueError("Vul een getal in, bijvoorbeeld 52,37.")
+        self.data = value
 
 
 class MultiCheckboxField(SelectMultipleField):

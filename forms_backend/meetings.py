@@ -547,12 +547,17 @@ class MeetingInput:
                     "Geef een geldig functioneel e-mailadres (zoals agenda@...).",
                     "organiser_mailbox",
                 ) from None
-        if (self.geo_lat is None) != (self.geo_lon is None) or (
-            self.geo_lat is not None
-            and not (-90 <= self.geo_lat <= 90 and -180 <= self.geo_lon <= 180)  # type: ignore[operator]
-        ):
+        if (self.geo_lat is None) != (self.geo_lon is None):
             raise MeetingError(
                 "Geef breedte- en lengtegraad allebei, of geen van beide.", "geo_lat"
+            )
+        if self.geo_lat is not None and not -90 <= self.geo_lat <= 90:
+            raise MeetingError(
+                "De breedtegraad ligt tussen -90 en 90 (Nederland: rond 52).", "geo_lat"
+            )
+        if self.geo_lon is not None and not -180 <= self.geo_lon <= 180:
+            raise MeetingError(
+                "De lengtegraad ligt tussen -180 en 180 (Nederland: rond 5).", "geo_lon"
             )
         values: dict[str, Any] = {
             "title": title,

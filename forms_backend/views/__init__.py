@@ -42,6 +42,11 @@ def init_app(app: Flask) -> None:
         app.jinja_env.filters[name] = lambda slug, labels=labels: (
             labels.get(slug, slug) if slug else ""
         )
+    from forms_backend import volunteers
+
+    app.jinja_env.filters["programma"] = lambda slug: (
+        volunteers.programmes()[slug].title if slug in volunteers.programmes() else slug
+    )
     # Moments as Dutch readers expect them: local time, "maandag 2 maart 2026, 10.00 uur".
     app.jinja_env.filters["tijdstip"] = meetings.describe_moment
     app.jinja_env.filters["datum"] = _dutch_date

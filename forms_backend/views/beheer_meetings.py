@@ -16,7 +16,6 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
-    FloatField,
     IntegerField,
     SelectField,
     StringField,
@@ -27,7 +26,13 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
-from forms_backend.forms import BrugForm, MultiCheckboxField, choices, single_line
+from forms_backend.forms import (
+    BrugForm,
+    DecimalCommaField,
+    MultiCheckboxField,
+    choices,
+    single_line,
+)
 from forms_backend.views.agenda import PUBLIEK, form_error, settings
 from forms_backend.views.beheer import (
     admin_required,
@@ -39,7 +44,9 @@ from forms_backend.views.beheer import (
 bp = Blueprint("beheer_meetings", __name__, url_prefix="/beheer/bijeenkomsten")
 
 register_section(
-    "beheer_meetings.index", "Bijeenkomsten", "agenda, aanmeldingen, wachtlijsten en privé-agenda's"
+    "beheer_meetings.index",
+    "Bijeenkomsten",
+    "agenda, aanmeldingen en wachtlijsten (beheerders: ook privé-agenda's)",
 )
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -72,8 +79,8 @@ class MeetingForm(BrugForm):
     )
     repeat = SelectField("Herhalen", choices=choices(meetings.REPEATS))
     repeat_count = IntegerField("Hoe vaak in totaal", default=1, validators=[Optional()])
-    geo_lat = FloatField("Breedtegraad", validators=[Optional()])
-    geo_lon = FloatField("Lengtegraad", validators=[Optional()])
+    geo_lat = DecimalCommaField("Breedtegraad", validators=[Optional()])
+    geo_lon = DecimalCommaField("Lengtegraad", validators=[Optional()])
     allow_overbooked = BooleanField("Ik weet dat er meer aanmeldingen zijn dan plaatsen")
 
     def to_input(self) -> meetings.MeetingInput:
@@ -143,6 +150,7 @@ class MessageForm(BrugForm):
         "Aan",
         choices=choices([("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")]),
         default=["aangemeld"],
+        validators=[DataRequired("Kies wie het bericht krijgt.")],
     )
 
 

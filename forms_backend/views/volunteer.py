@@ -15,7 +15,16 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from wtforms import (
@@ -466,6 +475,7 @@ def correct(token: str) -> ResponseReturnValue:
                 else "Een van de velden klopt niet."
             )
         else:
+            flash("Je wijzigingen zijn opgeslagen.", "info")
             return redirect(url_for(".mine", token=token, _anchor="gegevens"), code=303)
     return render_template(
         "volunteer/correct.html", form=form, token=token
@@ -481,6 +491,10 @@ def withdraw(token: str) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         return error_page(400)
     volunteers.withdraw(db.session(), volunteer, now=clock.now())
+    flash(
+        "Je aanmelding is gestopt. Wil je ook dat we je gegevens nu wissen? Dat kan hieronder.",
+        "info",
+    )
     return redirect(url_for(".mine", token=token), code=303)
 
 

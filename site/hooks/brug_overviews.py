@@ -134,9 +134,13 @@ def overview_definitions(wie_is_wie: list[WieIsWieRegio]) -> list[Overview]:
     by_type = {
         "praktijken/index.md": ("Praktijkvoorbeelden", ("praktijk",),
             "Zo werken gemeenten, reclassering, gevangeniswezen en vrijwilligers samen aan een "
-            "goede terugkeer. Het nieuwste voorbeeld staat bovenaan."),
+            "goede terugkeer. Het nieuwste voorbeeld staat bovenaan.\n\n"
+            "Werkt jouw organisatie op een manier die anderen kan helpen? "
+            "[Stuur je praktijkvoorbeeld in](/inzenden/praktijk)."),
         "werkbezoeken/index.md": ("Werkbezoeken", ("werkbezoek",),
-            "Kom kijken hoe anderen het doen: aanbod van werkbezoeken en verslagen ervan."),
+            "Kom kijken hoe anderen het doen: aanbod van werkbezoeken en verslagen ervan.\n\n"
+            "Mogen anderen bij jouw organisatie komen kijken? "
+            "[Bied een werkbezoek aan](/inzenden/werkbezoek)."),
         "programmas/index.md": ("Programma's", ("programma",),
             "Programma's waarin vrijwilligers en professionals (ex-)gedetineerden begeleiden. "
             "Bij een aantal kun je je direct aanmelden als vrijwilliger."),

@@ -439,6 +439,10 @@ def test_shortening_a_series_tells_the_organiser_which_changed_dates_lapse(auth,
         ),
         ({"audience": "closed", "group": ""}, "besloten groep"),
         ({"online_url": "javascript:alert(1)"}, "https://"),
+        ({"geo_lat": "abc", "geo_lon": "5"}, "Vul een getal in, bijvoorbeeld 52,37."),
+        ({"geo_lat": "nan", "geo_lon": "5"}, "Vul een getal in"),
+        ({"geo_lat": "100", "geo_lon": "5"}, "tussen -90 en 90"),
+        ({"geo_lat": "52", "geo_lon": "200"}, "tussen -180 en 180"),
     ],
 )
 def test_back_office_rejects_bad_input_in_dutch(auth, client, overrides, message):
@@ -449,6 +453,17 @@ def test_back_office_rejects_bad_input_in_dutch(auth, client, overrides, message
     html = response.data.decode()
     assert message in html
     assert 'value="Werkbezoek"' in html
+
+
+def test_coordinates_take_a_decimal_comma(auth, client, agenda):
+    auth.create(role="admin")
+    auth.login()
+    response = client.post(
+        "/beheer/bijeenkomsten/nieuw", data=_form(geo_lat="52,3702", geo_lon=" 4.8952 ")
+    )
+    assert response.status_code == 302
+    meeting = agenda.get(int(response.headers["Location"].rstrip("/").split("/")[-1]))
+    assert (meeting.geo_lat, meeting.geo_lon) == (52.3702, 4.8952)
 
 
 def test_crlf_in_a_title_is_refused_by_the_form_and_escaped_by_the_feed(auth, client, agenda):
@@ -508,6 +523,11 @@ def test_registrations_list_csv_message_and_deregister(auth, client, agenda, mai
     )
     assert sent.status_code == 302
     assert sorted(m["To"] for m in agenda.deliver(mail)) == ["a@example.nl", "b@example.nl"]
+    nobody = client.post(
+        f"/beheer/bijeenkomsten/{meeting_id}/bericht",
+        data={"subject": "Parkeren", "body": "Parkeer achter."},
+    ).data.decode()
+    assert "Kies wie het bericht krijgt." in nobody and "(niet verplicht)" not in nobody
     with db.new_session(agenda.engine, write=False) as s:
         first = next(r for r in meetings.registrations(s, meeting_id) if r.status == "aangemeld")
     assert (

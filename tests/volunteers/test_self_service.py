@@ -62,6 +62,9 @@ def test_correct_own_data(vol, client):
         },
     )
     assert ok.status_code == 303
+    assert "Je wijzigingen zijn opgeslagen." in client.get(ok.headers["Location"]).get_data(
+        as_text=True
+    )
     [v] = vol.all()
     assert (v.name, v.postcode, v.region, v.phone) == (
         "Jan de Vries",
@@ -77,7 +80,9 @@ def test_withdraw(vol, client):
     assert client.post(link + "/intrekken").status_code == 303
     [v] = vol.all()
     assert v.status == "gestopt"
-    assert "Ik stop met mijn aanmelding" not in client.get(link).get_data(as_text=True)
+    page = client.get(link).get_data(as_text=True)
+    assert "Ik stop met mijn aanmelding" not in page
+    assert "Je aanmelding is gestopt." in page  # said once, after the click
 
 
 def test_erase_removes_everything_and_keeps_an_anonymous_count(app, vol, client):
