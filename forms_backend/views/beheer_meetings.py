@@ -349,6 +349,12 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 @login_required
 def cancel(meeting_id: int) -> ResponseReturnValue:
     _meeting_in_scope(meeting_id)
+    if request.form.get("zeker") != "ja":  # cancelling mails everyone and cannot be undone
+        flash(
+            "De bijeenkomst is niet geannuleerd: vink aan dat je haar echt wilt annuleren.",
+            "error",
+        )
+        return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
     reason = (request.form.get("reason") or "").strip()[:500]
     meetings.cancel_meeting(
         db.session(),

@@ -353,7 +353,11 @@ def test_organiser_creates_edits_and_cancels_a_meeting(auth, client, agenda):
         == 302
     )
     assert agenda.get(meeting_id).sequence == 1
-    assert client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren").status_code == 302
+    unsure = client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren", follow_redirects=True)
+    assert "De bijeenkomst is niet geannuleerd" in unsure.data.decode()
+    assert agenda.get(meeting_id).status != "geannuleerd"
+    cancel = client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren", data={"zeker": "ja"})
+    assert cancel.status_code == 302
     assert agenda.get(meeting_id).status == "geannuleerd"
 
 
