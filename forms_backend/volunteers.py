@@ -995,6 +995,13 @@ def change_status(
         raise VolunteerError("Deze stap kun je hier niet kiezen.")
     if not status and not note:
         raise VolunteerError("Kies een nieuwe stap of schrijf een notitie.")
+    signed_up = volunteer.created_at.date()
+    if on < signed_up:
+        raise VolunteerError(
+            f"Deze datum ligt vóór de aanmelding ({signed_up:%d-%m-%Y}). Kies een latere datum."
+        )
+    if on > now.date() + dt.timedelta(days=366):
+        raise VolunteerError("Kies een datum die hoogstens een jaar vooruit ligt.")
     mail = bool(status) and send_mail and status in MAIL_STATUSES
     _set_status(
         session,

@@ -142,6 +142,18 @@ def test_note_only_and_invalid_steps(confirmed, coordinator, client):
     ):
         response = client.post(url + "/stap", data=bad)
         assert response.status_code == 422, bad
+    # the clock stands at 2 March 2026, the sign-up was that day
+    for on, message in (
+        ("0001-01-01", "Deze datum ligt vóór de aanmelding (02-03-2026)"),
+        ("2026-03-01", "Deze datum ligt vóór de aanmelding"),
+        ("2027-03-04", "hoogstens een jaar vooruit"),
+    ):
+        response = client.post(url + "/stap", data={"status": "intake_gepland", "step_date": on})
+        assert response.status_code == 422 and message in response.get_data(as_text=True), on
+    planned = client.post(
+        url + "/stap", data={"status": "intake_gepland", "step_date": "2026-04-01"}
+    )
+    assert planned.status_code == 303  # a planned intake may lie ahead
 
 
 def test_detail_views_and_exports_are_audited(app, confirmed, coordinator, client):
@@ -269,7 +281,6 @@ def test_the_list_pages_through_every_volunteer_and_keeps_the_filters(vol, auth,
     statuses = html[start : html.index("</nav>", start)]
     assert "?status=" in statuses and "pagina=" not in statuses
     assert 'aria-label="Pagina\'s"' not in page("zoek=vrijwilliger+3")  # one page: no page links
-
 
 
 def test_filter_fields_are_not_marked_optional_but_form_fields_are(confirmed, coordinator, client):
