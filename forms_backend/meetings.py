@@ -14,10 +14,8 @@ Pure domain code: functions take a session, explicit inputs and ``now``; no Flas
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import secrets
 import unicodedata
@@ -42,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from forms_backend import audit, feeds, outbox, tokens
+from forms_backend import audit, feeds, outbox, spreadsheet, tokens
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.db import UTCDateTime
 
@@ -1626,31 +1624,23 @@ def mail_registrants(
     return len(people)
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def csv_safe(value: object) -> str:
-    """A spreadsheet must not run a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 def export_csv(meeting: Meeting, rows: Sequence[Registration]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Naam", "E-mailadres", "Organisatie", "Status", "Sinds"])
-    for r in rows:
-        since = local(r.placed_at or r.created_at).strftime("%d-%m-%Y %H:%M")
-        writer.writerow(
-            [
-                csv_safe(r.name),
-                csv_safe(r.email),
-                csv_safe(r.organisation),
-                REGISTRATION_STATUSES.get(r.status, r.status),
-                since,
-            ]
-        )
-    return "\ufeff" + out.getvalue()
+    header = ["Naam", "E-mailadres", "Organisatie", "Status", "Sinds"]
+    return spreadsheet.to_csv(
+        [
+            header,
+            *(
+                [
+                    r.name,
+                    r.email,
+                    r.organisation,
+                    REGISTRATION_STATUSES.get(r.status, r.status),
+                    local(r.placed_at or r.created_at).strftime("%d-%m-%Y %H:%M"),
+                ]
+                for r in rows
+            ),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------------------------

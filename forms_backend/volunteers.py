@@ -10,12 +10,10 @@ Pure domain code: functions take a session, explicit inputs and ``now``; no Flas
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from forms_backend import audit, db, outbox, tokens
 from forms_backend.accounts import User
 from forms_backend.content import REGIOS
 from forms_backend.db import UTCDateTime
+from forms_backend.spreadsheet import to_csv
 
 PACKAGE = Path(__file__).resolve().parent
 PROGRAMMES_FILE = PACKAGE / "data" / "programmas.yml"
@@ -773,23 +772,6 @@ def data_export(session: Session, volunteer: Volunteer) -> dict[str, Any]:
     }
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def to_csv(rows: Iterable[Iterable[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return buffer.getvalue()
-
-
 def data_export_csv(session: Session, volunteer: Volunteer) -> str:
     """The self-service export as two-column CSV (veld, waarde)."""
     data = data_export(session, volunteer)
@@ -1056,17 +1038,17 @@ def export_csv(session: Session, user: User, filters: Filters, *, now: dt.dateti
     rows = [
         (
             v.id,
-            v.programme,
+            v.programme_label,
             v.region_label,
             v.status_label,
-            v.status_at.date().isoformat(),
+            f"{v.status_at:%d-%m-%Y}",
             v.name,
             v.email,
             v.phone,
             v.postcode,
             ", ".join(AVAILABILITY.get(a, a) for a in v.availability),
-            v.created_at.date().isoformat(),
-            v.confirmed_at.date().isoformat() if v.confirmed_at else "",
+            f"{v.created_at:%d-%m-%Y}",
+            f"{v.confirmed_at:%d-%m-%Y}" if v.confirmed_at else "",
         )
         for v in volunteers
     ]

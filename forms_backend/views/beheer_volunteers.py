@@ -147,7 +147,7 @@ def export() -> ResponseReturnValue:
             "Een van de filters klopt niet, dus deze export zou meer vrijwilligers bevatten"
             " dan je hebt gekozen. Pas het filter aan op de lijst en download opnieuw.",
         )
-    body = "\ufeff" + volunteers.export_csv(db.session(), user, filters, now=clock.now())
+    body = volunteers.export_csv(db.session(), user, filters, now=clock.now())
     response = current_app.response_class(body, mimetype="text/csv")
     stamp = clock.now().strftime("%Y%m%d")
     response.headers["Content-Disposition"] = f'attachment; filename="vrijwilligers-{stamp}.csv"'

@@ -449,7 +449,7 @@ def download(token: str, fmt: str) -> ResponseReturnValue:
         body = json.dumps(volunteers.data_export(session, volunteer), ensure_ascii=False, indent=2)
         mimetype = "application/json"
     else:
-        body = "\ufeff" + volunteers.data_export_csv(
+        body = volunteers.data_export_csv(
             session, volunteer
         )  # BOM: spreadsheets read UTF-8
         mimetype = "text/csv"

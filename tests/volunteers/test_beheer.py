@@ -221,7 +221,11 @@ def test_csv_export_neutralises_formulas(vol, auth, client):
     auth.login("admin@brug.example.nl")
     response = client.get("/beheer/vrijwilligers/export.csv")
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeffid;programma;regio;status;sinds;naam;")  # ';' for Dutch Excel
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert {row[1] for row in rows[1:]} == {"COSA-cirkels"}  # names, not slugs
+    assert all(re.fullmatch(r"\d\d-\d\d-\d{4}", row[4]) for row in rows[1:])
     names = {row[5] for row in rows[1:]}
     assert names == {"'=cmd|' /C calc'!A0", "'@SUM(1+1)"}
     assert "'+31 6 12345678" in {row[7] for row in rows[1:]}

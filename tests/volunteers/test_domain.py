@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from forms_backend import db, outbox, volunteers
+from forms_backend import db, outbox, spreadsheet, volunteers
 from forms_backend.accounts import User
 from forms_backend.content import REGIOS
 
@@ -90,9 +90,10 @@ def test_bad_programme_configuration_names_the_key():
         )
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+31", "-2", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=1+1", "+31", "-2", "@SUM(A1)", "\tx", "\rx", "\nx"])
 def test_csv_safe(cell):
-    assert volunteers.csv_safe(cell) == "'" + cell
+    assert spreadsheet.csv_safe(cell) == "'" + cell
+    assert spreadsheet.csv_safe("a" + cell) == "a" + cell  # only the start can run a formula
 
 
 def _input(**overrides):

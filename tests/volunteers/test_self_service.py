@@ -38,7 +38,9 @@ def test_download_json_and_csv(vol, client):
     assert data["antwoorden"]["Kun je ongeveer tweeënhalf jaar meedoen in een cirkel?"] == "Ja"
     assert [s["naar"] for s in data["stappen"]] == ["Aangemeld (niet bevestigd)", "Bevestigd"]
     as_csv = client.get(link + "/gegevens.csv")
-    rows = dict(csv.reader(io.StringIO(as_csv.get_data(as_text=True).lstrip("\ufeff"))))
+    rows = dict(
+        csv.reader(io.StringIO(as_csv.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
+    )
     assert rows["naam"] == "Jan Jansen"
     assert rows["motivatie"].startswith("'=HYPERLINK")
     assert client.get(link + "/gegevens.xml").status_code == 404
