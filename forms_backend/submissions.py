@@ -50,6 +50,7 @@ STATES: dict[str, str] = {
     "afgewezen": "Afgewezen",
     "gepubliceerd": "Gepubliceerd",
     "mislukt": "Publiceren mislukt",
+    "offline": "Offline gehaald",
 }
 # The moderator's log in words (the audit log stores the keys).
 ACTIONS: dict[str, str] = {
@@ -62,10 +63,11 @@ ACTIONS: dict[str, str] = {
     "inzending.goedgekeurd": "Goedgekeurd",
     "inzending.gepubliceerd": "Gepubliceerd",
     "inzending.mislukt": "Publiceren mislukt",
+    "inzending.offline": "Offline gehaald",
 }
 OPEN_STATES = ("ingediend", "in_behandeling", "vraag_gesteld", "mislukt")
 EDITABLE_STATES = OPEN_STATES
-CLOSED_STATES = ("afgewezen", "gepubliceerd")
+CLOSED_STATES = ("afgewezen", "gepubliceerd", "offline")
 
 BUILD_STATES: dict[str, str] = {
     "wachtrij": "In de wachtrij",
@@ -78,6 +80,7 @@ STATUS_PURPOSE = "inzending-status"
 STATUS_TTL = dt.timedelta(days=365)
 CONTACT_RETENTION = dt.timedelta(days=180)
 DEMO_MARK = "[demo] "
+
 
 class SubmissionError(ValueError):
     """A submission or action that cannot go ahead; ``problems`` are Dutch, for the person."""
@@ -657,6 +660,49 @@ def reject(
     _notify(session, submission, "rejected", now=now, public_url=public_url, reason=reason)
 
 
+def take_offline(
+    session: Session,
+    submission: Submission,
+    user: Any,
+    reason: str,
+    *,
+    now: dt.datetime,
+    writer: ContentWriter,
+    public_url: str,
+) -> SiteBuild:
+    """Take a published page off the site (personal data spotted on it, out of date): the page
+    leaves the content folder and a build publishes the site without it. The submitter gets
+    the reason, as with a rejection."""
+    _require(submission, "gepubliceerd")
+    reason = reason.strip()
+    if not reason:
+        raise SubmissionError(
+            "Schrijf waarom de pagina van de site gaat; de inzender krijgt deze reden."
+        )
+    if submission.page_path:
+        try:
+            writer.remove(submission.page_path, message=f"Offline gehaald: {submission.page_path}")
+        except WriteError as exc:
+            raise SubmissionError(str(exc)) from None
+    build = request_build(session, now=now, actor=user.actor)
+    detail = submission.page_path or ""
+    submission.page_path = submission.page_url = None
+    submission.build_id = build.id
+    submission.reject_reason = reason  # the reason the submitter reads: refused or taken off
+    submission.decided_at = now
+    _move(
+        session,
+        submission,
+        "offline",
+        actor=user.actor,
+        action="inzending.offline",
+        now=now,
+        detail=detail,
+    )
+    _notify(session, submission, "offline", now=now, public_url=public_url, reason=reason)
+    return build
+
+
 def request_build(session: Session, *, now: dt.datetime, actor: str = "systeem") -> SiteBuild:
     """Queue a rebuild; while one is already waiting, join it (later requests coalesce)."""
     waiting = session.exec(
@@ -847,6 +893,8 @@ def status(session: Session, submission: Submission) -> dict[str, Any]:
         phase = "live"
     elif submission.state == "mislukt":
         phase = "mislukt"
+    elif submission.state == "offline":
+        phase = "offline"
     else:
         phase = "geen"
     labels = {
@@ -855,6 +903,7 @@ def status(session: Session, submission: Submission) -> dict[str, Any]:
         "live": "Live op de site.",
         "mislukt": "Publiceren is mislukt. De oude site blijft online.",
         "geen": "Nog niet goedgekeurd.",
+        "offline": "Offline gehaald: de pagina staat niet meer op de site.",
     }
     return {
         "state": submission.state,

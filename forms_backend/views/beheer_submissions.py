@@ -21,7 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from forms_backend import accounts, audit, clock, db, submissions
@@ -108,6 +108,7 @@ def _detail(
     *,
     question: QuestionForm | None = None,
     reject: RejectForm | None = None,
+    offline: OfflineForm | None = None,
     problems: list[str] | None = None,
     code: int = 200,
 ) -> ResponseReturnValue:
@@ -121,6 +122,7 @@ def _detail(
         messages=submissions.messages(db.session(), submission),
         question=question or QuestionForm(formdata=None),
         reject=reject or RejectForm(formdata=None),
+        offline=offline or OfflineForm(formdata=None),
         status=submissions.status(db.session(), submission),
         log=log,
         actions=submissions.ACTIONS,
@@ -205,6 +207,44 @@ def reject(submission_id: int) -> ResponseReturnValue:
             public_url=_public_url(),
         ),
     )
+
+
+class OfflineForm(BrugForm):
+    reason = TextAreaField(
+        "Waarom gaat de pagina van de site? (de inzender krijgt deze tekst)",
+        filters=[clean_multiline],
+        validators=[DataRequired("Schrijf de reden."), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
+    sure = BooleanField(
+        "Ja, haal deze pagina van de site.",
+        validators=[DataRequired("Vink aan dat je de pagina van de site wilt halen.")],
+    )
+
+
+@bp.post("/<int:submission_id>/offline")
+@login_required
+def take_offline(submission_id: int) -> ResponseReturnValue:
+    submission, user = _load(submission_id), current_user()
+    form = OfflineForm()
+    if not form.validate():
+        return _detail(submission, offline=form, code=422)
+    response = _act(
+        submission,
+        "De pagina gaat van de site. De site wordt gebouwd; de inzender krijgt de reden.",
+        lambda: submissions.take_offline(
+            db.session(),
+            submission,
+            user,
+            form.reason.data,
+            now=clock.now(),
+            writer=writer(),
+            public_url=_public_url(),
+        ),
+    )
+    if submission.state == "offline":
+        wake_builder()
+    return response
 
 
 @bp.post("/<int:submission_id>/goedkeuren")

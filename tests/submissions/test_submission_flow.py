@@ -149,6 +149,57 @@ def test_question_answer_approve_and_publish(
     assert "maandag 2 maart 2026, 10.00 uur" in log  # START is 09.00 UTC, 10.00 in winter
 
 
+def test_a_published_page_can_be_taken_off_the_site(
+    app, client, auth, submit, mail, published_site, content_dir
+):
+    token = _status_token(submit())
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
+    assert run_builds(app) is True
+    url = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()["page_url"]
+    assert client.get(url).status_code == 200
+    detail = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True)
+    assert "Van de site halen" in detail
+    _deliver(app, mail)
+
+    # without a reason or the tick nothing happens, and the moderator is told why
+    for data, message in (
+        ({"reason": "Er staat een telefoonnummer in."}, "Vink aan dat je de pagina"),
+        ({"sure": "y"}, "Schrijf de reden."),
+    ):
+        refused = client.post(f"/beheer/inzendingen/{sub_id}/offline", data=data)
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert client.get(url).status_code == 200
+
+    done = client.post(
+        f"/beheer/inzendingen/{sub_id}/offline",
+        data={"reason": "Er staat een telefoonnummer in.", "sure": "y"},
+    )
+    assert done.status_code == 303
+    page_file = content_dir / "praktijken" / "buurtteam-voorbeeldstad-wonen-na-detentie.md"
+    assert not page_file.exists()
+    assert run_builds(app) is True
+    assert client.get(url).status_code == 404
+    status = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()
+    assert status["phase"] == "offline" and status["page_url"] is None
+    assert "buurtteam" not in client.get("/search/search_index.json").get_data(as_text=True)
+    notice = _deliver(app, mail)[-1]
+    assert "staat niet meer op de site" in notice["Subject"]
+    assert "Er staat een telefoonnummer in." in notice.get_content()
+    public = client.get(f"/inzenden/status/{token}").get_data(as_text=True)
+    assert (
+        "Je pagina staat niet meer op de site. De reden: Er staat een telefoonnummer in." in public
+    )
+    # once offline, it cannot go offline again
+    again = client.post(
+        f"/beheer/inzendingen/{sub_id}/offline", data={"reason": "Nog eens.", "sure": "y"}
+    )
+    assert again.status_code == 409
+
+
 def test_failed_build_keeps_the_old_site_and_marks_mislukt(
     app, client, auth, submit, published_site, content_dir
 ):
