@@ -34,7 +34,7 @@ js: $(JS)/node_modules/.installed
 
 # A fresh release in build/releases/<stamp>; build/site is switched to it atomically (symlink).
 build: $(STAMP)
-	$(BIN)/python -m forms_backend.publishing publish
+	BRUG_PUBLIC_URL=$(PUBLIC_URL) $(BIN)/python -m forms_backend.publishing publish
 
 instance/secret_key:
 	@mkdir -p instance

@@ -209,6 +209,7 @@ class Publisher:
     config_file: Path = MKDOCS_YML
     keep: int = 3
     timeout: float = 900.0
+    public_url: str | None = None  # the site's address for canonical links and the sitemap
 
     @classmethod
     def from_config(cls, config: Any) -> Publisher:
@@ -220,6 +221,7 @@ class Publisher:
             releases_dir=Path(releases),
             config_file=Path(config.get("MKDOCS_CONFIG") or MKDOCS_YML),
             keep=int(config.get("BUILD_KEEP", 3)),
+            public_url=config.get("PUBLIC_URL") or None,
         )
 
     @contextlib.contextmanager
@@ -287,6 +289,8 @@ class Publisher:
 
     def _build_env(self) -> dict[str, str]:
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        if self.public_url:  # mkdocs.yml: site_url: !ENV BRUG_PUBLIC_URL
+            env["BRUG_PUBLIC_URL"] = self.public_url
         current = self.current()
         if current is not None:  # unchanged files reuse its gzip copies (site/hooks/brug_compress)
             env["BRUG_PREVIOUS_RELEASE"] = str(current)
@@ -428,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     from forms_backend import default_config
 
     config = default_config()
-    for key in ("SITE_DIR", "CONTENT_DIR", "RELEASES_DIR", "BUILD_KEEP"):
+    for key in ("SITE_DIR", "CONTENT_DIR", "RELEASES_DIR", "BUILD_KEEP", "PUBLIC_URL"):
         if f"BRUG_{key}" in os.environ:
             config[key] = os.environ[f"BRUG_{key}"]
     publisher = Publisher.from_config(config)

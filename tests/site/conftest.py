@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from mkdocs.utils.yaml import yaml_load
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = ROOT / "site" / "hooks"
@@ -22,13 +22,19 @@ if str(HOOKS) not in sys.path:
     sys.path.insert(0, str(HOOKS))
 
 
+def brug_config() -> dict:
+    """mkdocs.yml as MkDocs reads it (``!ENV`` resolved from this environment)."""
+    with (ROOT / "mkdocs.yml").open(encoding="utf-8") as handle:
+        return yaml_load(handle)
+
+
 def write_config(folder: Path, docs_dir: Path, site_dir: Path) -> Path:
     """A mkdocs.yml that inherits Brug's and only moves the docs and site folders.
 
     Paths in an inherited config resolve against the child config, so the hooks and the theme
     folder are repeated as absolute paths.
     """
-    hooks = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["hooks"]
+    hooks = brug_config()["hooks"]
     config = folder / "mkdocs.yml"
     config.write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
@@ -41,15 +47,17 @@ def write_config(folder: Path, docs_dir: Path, site_dir: Path) -> Path:
     return config
 
 
-def mkdocs_build(config: Path) -> subprocess.CompletedProcess[str]:
-    """The real CLI: `mkdocs build --strict` with the given config."""
+def mkdocs_build(
+    config: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI: `mkdocs build --strict` with the given config (and extra environment)."""
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
     )
 
 

@@ -10,13 +10,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from brug_links import backend_links, broken_links, refs, third_party_assets
-from conftest import ROOT, mkdocs_build, write_config
+from conftest import FIXTURE_DOCS, brug_config, mkdocs_build, write_config
 
 pytestmark = pytest.mark.build
 
-SITE_HOST = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]).netloc
+SITE_HOST = urlsplit(brug_config()["site_url"]).netloc
 
 
 def test_real_build_succeeds(built_site: Path) -> None:
@@ -126,3 +125,17 @@ def test_404_is_dutch_and_helpful(built_site: Path) -> None:
     # 404.html is served at any depth, so its links are root-absolute.
     assert 'href="/praktijken/"' in page
     assert 'href="/assets/brug/brug.css"' in page
+
+
+def test_canonical_links_and_sitemap_name_the_public_address(tmp_path: Path) -> None:
+    """A production build (and every build after an approval) runs with BRUG_PUBLIC_URL: the
+    canonical links and the sitemap must name that address, not the developer's port."""
+    site = tmp_path / "site"
+    result = mkdocs_build(
+        write_config(tmp_path, FIXTURE_DOCS, site), env={"BRUG_PUBLIC_URL": "https://brug.example.nl"}
+    )
+    assert result.returncode == 0, result.stderr
+    canonical = re.findall(r'rel="canonical" href="([^"]+)"', (site / "index.html").read_text())
+    assert canonical == ["https://brug.example.nl/"]
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://brug.example.nl/" in sitemap and "127.0.0.1" not in sitemap

@@ -121,6 +121,8 @@ def test_question_answer_approve_and_publish(
         or "&lt;script&gt;alert('xss')&lt;/script&gt;" in html
     )
     assert "<script>alert('xss')" not in html
+    # the build after an approval names the backend's public address, not the developer's port
+    assert f'rel="canonical" href="http://brug.test{status["page_url"]}"' in html
     wonen = client.get("/leefgebieden/wonen/").get_data(as_text=True)
     assert "buurtteam-voorbeeldstad-wonen-na-detentie" in wonen
     gelderland = client.get("/regios/gelderland/").get_data(as_text=True)
