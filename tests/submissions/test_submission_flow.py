@@ -35,6 +35,18 @@ def test_submit_stores_and_confirms_with_a_status_link(app, client, submit, mail
     assert "/inzenden/status/" in sent[0].get_content()
 
 
+def test_each_kind_speaks_of_itself_in_form_and_mail(app, client, submit, mail):
+    werkbezoek = client.get("/inzenden/werkbezoek").get_data(as_text=True)
+    assert "Over welke fase gaat het werkbezoek?" in werkbezoek and "Heerde" not in werkbezoek
+    praktijk = client.get("/inzenden/praktijk").get_data(as_text=True)
+    assert "In welke fase helpt jullie aanpak?" in praktijk
+    assert submit("werkbezoek").status_code == 303
+    assert submit("praktijk", title="Een tweede voorbeeld").status_code == 303
+    bodies = [m.get_content() for m in _deliver(app, mail)]
+    assert any("Bedankt voor je aanbod voor een werkbezoek" in body for body in bodies)
+    assert any("Bedankt voor je praktijkvoorbeeld" in body for body in bodies)
+
+
 def test_form_errors_rerender_with_input_and_422(client, submit):
     response = submit(title="", leefgebieden=[], body="Mijn tekst blijft staan")
     assert response.status_code == 422
