@@ -654,9 +654,16 @@ def update_meeting(
         raise MeetingError("Een geannuleerde bijeenkomst kun je niet meer wijzigen.")
     values = data.validate(now=now, mail_domain=settings.mail_domain)
     confirmed = count_status(session, meeting.id, "aangemeld")  # type: ignore[arg-type]
-    if values["capacity"] is not None and values["capacity"] < confirmed and not allow_overbooked:
+    capacity = values["capacity"]
+    if (
+        capacity is not None
+        and capacity < confirmed
+        and capacity != meeting.capacity  # acknowledged when it was chosen: not again
+        and not allow_overbooked
+    ):
+        places = "1 plaats" if capacity == 1 else f"{capacity} plaatsen"
         raise MeetingError(
-            f"Er zijn al {confirmed} aanmeldingen, meer dan {values['capacity']} plaatsen. "
+            f"Er zijn al {confirmed} aanmeldingen, meer dan {places}. "
             "Vink aan dat je dit weet, of kies meer plaatsen. Niemand wordt afgemeld.",
             "capacity",
         )

@@ -172,7 +172,10 @@ def test_lowering_capacity_below_registrations_needs_confirmation_and_raising_pr
     for person in "abc":
         agenda.known(f"{person}@example.nl")
         agenda.register(meeting_id, f"{person}@example.nl")
-    with agenda.session() as s, pytest.raises(meetings.MeetingError, match="al 2 aanmeldingen"):
+    with (
+        agenda.session() as s,
+        pytest.raises(meetings.MeetingError, match="al 2 aanmeldingen, meer dan 1 plaats\\."),
+    ):
         meetings.update_meeting(
             s,
             meeting_id,
@@ -192,6 +195,16 @@ def test_lowering_capacity_below_registrations_needs_confirmation_and_raising_pr
             allow_overbooked=True,
         )
     assert agenda.statuses(meeting_id)["aangemeld"] == 2
+    with agenda.session() as s:  # a later edit keeps the capacity: no need to tick again
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(capacity=1, location="Stationsweg 3, Ede"),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
+    assert agenda.get(meeting_id).location == "Stationsweg 3, Ede"
     with agenda.session() as s:
         meetings.update_meeting(
             s,
