@@ -1897,9 +1897,18 @@ def describe_span(start: dt.datetime, end: dt.datetime, all_day: bool) -> str:
         return (
             dutch_date(a) if last == a.date() else f"{dutch_date(a)} tot en met {dutch_date(last)}"
         )
+    if a.date() == b.date() and a.utcoffset() != b.utcoffset():  # the night the clocks change
+        return (
+            f"{dutch_date(a)}, {a:%H.%M} uur ({_clock_name(a)}) tot {b:%H.%M} uur"
+            f" ({_clock_name(b)})"
+        )
     if a.date() == b.date():
         return f"{dutch_date(a)}, {a:%H.%M}–{b:%H.%M} uur"
     return f"{dutch_date(a)} {a:%H.%M} uur tot {dutch_date(b)} {b:%H.%M} uur"
+
+
+def _clock_name(moment: dt.datetime) -> str:
+    return "zomertijd" if moment.dst() else "wintertijd"
 
 
 def describe_when(meeting: Meeting) -> str:

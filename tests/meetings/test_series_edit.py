@@ -137,3 +137,13 @@ def test_a_series_that_keeps_its_dates_changes_nothing_on_single_dates(agenda):
     assert after[dt.date(2026, 4, 7)] == before[dt.date(2026, 4, 7)]
     assert after[dt.date(2026, 4, 14)][2] is True
     assert dt.date(2026, 3, 24) not in after
+
+
+def test_a_time_on_the_night_the_clocks_go_back_names_summer_and_winter_time():
+    """02.30 summer time + 45 minutes is 02.15 winter time: without a word it reads as an
+    end before the start."""
+    start = ams(2027, 10, 31, 2, 30).astimezone(dt.UTC)  # fold=0: the first 02.30, summer time
+    text = meetings.describe_span(start, start + dt.timedelta(minutes=45), False)
+    assert text == "zondag 31 oktober 2027, 02.30 uur (zomertijd) tot 02.15 uur (wintertijd)"
+    usual = meetings.describe_span(ams(2027, 10, 31, 10), ams(2027, 10, 31, 11), False)
+    assert usual == "zondag 31 oktober 2027, 10.00–11.00 uur"
