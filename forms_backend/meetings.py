@@ -874,6 +874,17 @@ def change_occurrence(
     return meeting
 
 
+DELETE_WINDOW = dt.timedelta(hours=1)  # after this, feeds may have it: cancel instead
+
+
+def deletable(session: Session, meeting: Meeting, *, now: dt.datetime) -> bool:
+    """Whether ``delete_unpublished`` would take this meeting (the page offers it then)."""
+    if now - meeting.created_at > DELETE_WINDOW:
+        return False
+    registered = select(Registration.id).where(Registration.meeting_id == meeting.id)
+    return session.exec(registered).first() is None
+
+
 def delete_unpublished(session: Session, meeting_id: int, *, actor: str, now: dt.datetime) -> None:
     """Remove a meeting nobody registered for and that was never in a feed long (a mistake).
 
@@ -889,7 +900,7 @@ def delete_unpublished(session: Session, meeting_id: int, *, actor: str, now: dt
         raise MeetingError(
             "Er zijn aanmeldingen. Annuleer de bijeenkomst in plaats van haar te verwijderen."
         )
-    if now - meeting.created_at > dt.timedelta(hours=1):
+    if now - meeting.created_at > DELETE_WINDOW:
         raise MeetingError(
             "Deze bijeenkomst staat al in agenda's van abonnees. "
             "Annuleer haar in plaats van te verwijderen."

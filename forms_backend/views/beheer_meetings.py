@@ -341,6 +341,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         describe=meetings.describe_span,
         move_form=move_form,
         taken=meetings.count_status(session, meeting_id, "aangemeld"),
+        deletable=meetings.deletable(session, meeting, now=clock.now()),
         waiting=meetings.count_status(session, meeting_id, "wachtlijst"),
     ), status
 

@@ -400,6 +400,26 @@ def test_each_date_of_a_series_has_its_own_move_form(auth, client, agenda):
     assert "donderdag 16 april 2026, 10.00–12.00 uur (weggelaten)" in page
 
 
+def test_a_meeting_made_by_mistake_can_be_deleted_in_its_first_hour(auth, client, agenda, clock):
+    auth.create(role="admin")
+    auth.login()
+    response = client.post("/beheer/bijeenkomsten/nieuw", data=_form())
+    meeting_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assert (
+        "Bijeenkomst verwijderen" in client.get(f"/beheer/bijeenkomsten/{meeting_id}").data.decode()
+    )
+    later = client.post("/beheer/bijeenkomsten/nieuw", data=_form(title="Tweede"))
+    later_id = int(later.headers["Location"].rstrip("/").split("/")[-1])
+
+    deleted = client.post(f"/beheer/bijeenkomsten/{meeting_id}/verwijderen", follow_redirects=True)
+    assert "De bijeenkomst is verwijderd." in deleted.data.decode()
+    assert client.get(f"/beheer/bijeenkomsten/{meeting_id}").status_code == 404
+
+    clock.advance(hours=2)  # feeds may have it now: only cancelling is offered
+    page = client.get(f"/beheer/bijeenkomsten/{later_id}").data.decode()
+    assert "Bijeenkomst verwijderen" not in page and "Bijeenkomst annuleren" in page
+
+
 def test_shortening_a_series_tells_the_organiser_which_changed_dates_lapse(auth, client, agenda):
     auth.create(role="admin")
     auth.login()
