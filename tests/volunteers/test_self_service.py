@@ -26,6 +26,8 @@ def test_personal_page_shows_all_data_escaped(vol, client):
         "In het weekend",
     ):
         assert shown in html
+    # a step's note reads as a note, not as a second label in brackets
+    assert "Aangemeld (niet bevestigd). Notitie: " in html and "(niet bevestigd) (" not in html
 
 
 def test_download_json_and_csv(vol, client):
