@@ -69,6 +69,19 @@ class RejectForm(BrugForm):
     )
 
 
+class OfflineForm(BrugForm):
+    reason = TextAreaField(
+        "Waarom gaat de pagina van de site? (de inzender krijgt deze tekst)",
+        filters=[clean_multiline],
+        validators=[DataRequired("Schrijf de reden."), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
+    sure = BooleanField(
+        "Ja, haal deze pagina van de site.",
+        validators=[DataRequired("Vink aan dat je de pagina van de site wilt halen.")],
+    )
+
+
 def _load(submission_id: int) -> submissions.Submission:
     submission = db.session().get(submissions.Submission, submission_id)
     user = current_user()
@@ -206,19 +219,6 @@ def reject(submission_id: int) -> ResponseReturnValue:
             now=clock.now(),
             public_url=_public_url(),
         ),
-    )
-
-
-class OfflineForm(BrugForm):
-    reason = TextAreaField(
-        "Waarom gaat de pagina van de site? (de inzender krijgt deze tekst)",
-        filters=[clean_multiline],
-        validators=[DataRequired("Schrijf de reden."), Length(max=5000)],
-        render_kw={"rows": 3},
-    )
-    sure = BooleanField(
-        "Ja, haal deze pagina van de site.",
-        validators=[DataRequired("Vink aan dat je de pagina van de site wilt halen.")],
     )
 
 
