@@ -7,6 +7,8 @@ Approval queues a build; the page polls ``<id>/status`` (JSON) through a small s
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import click
 from flask import (
     Blueprint,
@@ -70,6 +72,7 @@ class RejectForm(BrugForm):
 
 
 class OfflineForm(BrugForm):
+    summary_labels: ClassVar[dict[str, str]] = {"reason": "Reden", "sure": "Offline halen"}
     reason = TextAreaField(
         "Waarom gaat de pagina van de site? (de inzender krijgt deze tekst)",
         filters=[clean_multiline],
