@@ -173,6 +173,9 @@ class SpamGuardMixin:
         try:
             started = float(_signer().loads(field.data or ""))
         except (BadSignature, TypeError, ValueError):
+            # A page from before a key change, or a stamp lost on the way: the page shown
+            # again carries a fresh one, so that a person's next click can succeed.
+            field.data = _signer().dumps(time.time())
             raise ValidationError(SPAM_MESSAGE) from None
         if time.time() - started < float(current_app.config["FORM_MIN_FILL_SECONDS"]):
             raise ValidationError(SPAM_MESSAGE)

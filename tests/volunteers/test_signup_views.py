@@ -180,6 +180,17 @@ def test_honeypot_and_minimum_fill_time(app, vol):
     assert vol.all() == []
 
 
+def test_a_lost_start_stamp_is_replaced_so_the_next_try_succeeds(vol, client):
+    data = {**vol.form(), **signup_data()}
+    data["started"] = "onleesbaar"  # e.g. a page from before the secret key changed
+    refused = client.post("/aanmelden/cosa", data=data)
+    assert refused.status_code == 422
+    data["started"] = hidden(refused.get_data(as_text=True), "started")
+    assert data["started"] != "onleesbaar"
+    assert client.post("/aanmelden/cosa", data=data).status_code == 303
+    assert len(vol.all()) == 1
+
+
 def test_tokens_are_stored_as_digests_only(vol, session):
     vol.sign_up()
     link = vol.confirm_link(vol.deliver()[0])
