@@ -138,6 +138,8 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    if request.method == "GET" and current_user() is not None:  # already in: go on
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         with rate_limit("10/minute;50/hour", scope="login-ip"), rate_limit(

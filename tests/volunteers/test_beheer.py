@@ -307,3 +307,12 @@ def test_the_dashboard_names_a_coordinators_scope_in_words(coordinator, client):
     html = " ".join(client.get("/beheer/").get_data(as_text=True).split())
     assert "Je ziet alleen gegevens van het programma COSA-cirkels in de regio Gelderland" in html
     assert "cosa" not in html.split("<h1>", 1)[1].split("</p>", 1)[0]
+
+
+def test_the_login_page_sends_someone_logged_in_on(coordinator, client):
+    response = client.get("/beheer/inloggen")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/beheer/")
+    onward = client.get("/beheer/inloggen?next=/beheer/vrijwilligers/")
+    assert onward.headers["Location"].endswith("/beheer/vrijwilligers/")
+    elsewhere = client.get("/beheer/inloggen?next=//evil.example/")
+    assert elsewhere.headers["Location"].endswith("/beheer/")  # still only back-office paths
