@@ -27,10 +27,10 @@ class RowIdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from forms_backend import meetings
+    from forms_backend import meetings, volunteers
+    from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
-    from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
 
     # One place that turns stored slugs into the words people read.
     for name, labels in (
@@ -39,11 +39,9 @@ def init_app(app: Flask) -> None:
         ("fase", FASEN),
         ("organisatietype", ORGANISATIETYPES),
     ):
-        app.jinja_env.filters[name] = lambda slug, labels=labels: (
-            labels.get(slug, slug) if slug else ""
+        app.jinja_env.filters[name] = (
+            lambda slug, labels=labels: labels.get(slug, slug) if slug else ""
         )
-    from forms_backend import volunteers
-
     app.jinja_env.filters["programma"] = lambda slug: (
         volunteers.programmes()[slug].title if slug in volunteers.programmes() else slug
     )
