@@ -30,6 +30,7 @@ def test_submit_stores_and_confirms_with_a_status_link(app, client, submit, mail
     page = client.get(f"/inzenden/status/{token}")
     assert page.status_code == 200
     assert "Ingediend" in page.get_data(as_text=True)
+    assert "<dt>Ingediend op</dt>" in page.get_data(as_text=True)  # the date, not the state again
     sent = _deliver(app, mail)
     assert len(sent) == 1 and sent[0]["To"] == CONTACT_EMAIL
     assert "/inzenden/status/" in sent[0].get_content()

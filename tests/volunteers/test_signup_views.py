@@ -85,7 +85,9 @@ def test_confirmation_link_expires(vol, client, clock):
 
 
 def test_unknown_confirmation_link_is_404(client):
-    assert client.get("/aanmelden/bevestigen/onzin").status_code == 404
+    unknown = client.get("/aanmelden/bevestigen/onzin")
+    assert unknown.status_code == 404
+    assert "Heb je je aanmelding nog niet bevestigd" in unknown.get_data(as_text=True)
     assert client.post("/aanmelden/bevestigen/" + "x" * 5000).status_code == 404
 
 
