@@ -147,6 +147,10 @@ def app_config(
         "FORM_MIN_FILL_SECONDS": 0,
         "RATELIMIT_ENABLED": False,
         "PUBLIC_URL": "http://brug.test",
+        # No background builds unless a test asks for them ("thread"): an approval would go on
+        # writing (build rows, submission state) while the test compares the database before
+        # and after its next request.
+        "BUILD_WORKER": "off",
     }
 
 
