@@ -26,9 +26,9 @@ from forms_backend.views.volunteer import signup_form_class
 INSERT_VOLUNTEER = (
     "INSERT INTO volunteer (programme, region, status, name, email, phone, postcode, motivation,"
     " availability, heard_via, answers, consent_version, consent_at, created_at, status_at,"
-    " updated_at)"
+    " status_on, updated_at)"
     " VALUES ('cosa', 'gelderland', 'aangemeld', 'Bench', ?, '', '6811 AA', 'Bench',"
-    " '[\"weekend\"]', 'website', '{}', 'bench', ?, ?, ?, ?)"
+    " '[\"weekend\"]', 'website', '{}', 'bench', ?, ?, ?, '2026-12-02', ?)"
 )
 INSERT_OUTBOX = (
     "INSERT INTO outbox_message (kind, recipient, subject, body, created_at, send_after, attempts)"

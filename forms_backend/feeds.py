@@ -28,7 +28,6 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import icalendar
 from icalendar import (
@@ -42,8 +41,8 @@ from icalendar import (
 )
 from icalendar.prop import vDDDTypes
 
-TZID = "Europe/Amsterdam"
-ZONE = ZoneInfo(TZID)
+from forms_backend.localtime import TZID, ZONE
+
 PRODID = "-//Brug//Bijeenkomsten 1.0//NL"
 REFRESH = "PT4H"
 CANCELLED_KEPT = dt.timedelta(days=30)

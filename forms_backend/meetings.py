@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
-from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from email_validator import EmailNotValidError, validate_email
@@ -43,10 +42,10 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from forms_backend import audit, feeds, outbox, spreadsheet, tokens
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.db import UTCDateTime
+from forms_backend.localtime import ZONE, local
 
 PACKAGE = Path(__file__).resolve().parent
 TZ_NAME = feeds.TZID
-ZONE = ZoneInfo(TZ_NAME)
 
 AUDIENCES: dict[str, str] = {
     "open": "Open voor iedereen",
@@ -291,10 +290,6 @@ def to_utc(
             field,
         )
     return aware.astimezone(dt.UTC)
-
-
-def local(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(ZONE)
 
 
 def build_rrule(repeat: str, count: int, starts_at: dt.datetime) -> str | None:

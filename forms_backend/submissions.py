@@ -33,6 +33,7 @@ from forms_backend.content import (
     validate_front_matter,
 )
 from forms_backend.db import UTCDateTime, new_session
+from forms_backend.localtime import local_date
 from forms_backend.publishing import ContentWriter, Publisher, WriteError, render_page
 from forms_backend.sanitize import UnsafeMarkdown, check_markdown, inline_text
 
@@ -428,7 +429,7 @@ def submit(
     backend_prefixes: Iterable[str] = (),
 ) -> tuple[Submission, str]:
     """Store a submission with its confirmation mail; returns it and the raw status token."""
-    page_meta(data, datum=now.date())
+    page_meta(data, datum=local_date(now))
     page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
     problems = _personal_data_problems(data, contact)
     if problems:
@@ -618,7 +619,7 @@ def update(
     _require(submission, *EDITABLE_STATES)
     if data.kind != submission.kind:
         raise SubmissionError("Het soort inzending kan niet veranderen.")
-    page_meta(data, datum=now.date())
+    page_meta(data, datum=local_date(now))
     page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
     changed = [
         name
@@ -729,7 +730,7 @@ def approve(
     """Write the page into the content folder and queue the build that publishes it."""
     _require(submission, "ingediend", "in_behandeling", "vraag_gesteld", "mislukt")
     data = data_of(submission)
-    meta = page_meta(data, datum=now.date())
+    meta = page_meta(data, datum=local_date(now))
     body, _ = page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
     contact = (
         Contact(name=submission.contact_name, email=submission.contact_email)

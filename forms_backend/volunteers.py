@@ -27,6 +27,7 @@ from forms_backend import audit, db, outbox, tokens
 from forms_backend.accounts import User
 from forms_backend.content import REGIOS
 from forms_backend.db import UTCDateTime
+from forms_backend.localtime import local_date
 from forms_backend.spreadsheet import to_csv
 
 PACKAGE = Path(__file__).resolve().parent
@@ -245,7 +246,8 @@ class Volunteer(SQLModel, table=True):
     consent_at: dt.datetime = Field(sa_type=UTCDateTime)
     created_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
     confirmed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    status_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    status_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)  # when it was recorded
+    status_on: dt.date  # the current step's own date, as the coordinator gave it ("Sinds")
     updated_at: dt.datetime = Field(sa_type=UTCDateTime)
 
     @property
@@ -533,6 +535,7 @@ def _prepare_signup(
         "created_at": now,
         "confirmed_at": None,
         "status_at": now,
+        "status_on": local_date(now),
         "updated_at": now,
     }
     confirm_raw, confirm_digest = tokens.mint()
@@ -573,7 +576,7 @@ def _token_values(
 def _first_step(at: dt.datetime, *, note: str) -> dict[str, Any]:
     return {
         "at": at,
-        "step_date": at.date(),
+        "step_date": local_date(at),
         "actor": "vrijwilliger",
         "from_status": None,
         "to_status": "aangemeld",
@@ -660,7 +663,7 @@ def confirm(session: Session, raw: str, *, now: dt.datetime) -> Volunteer:
             "bevestigd",
             actor="vrijwilliger",
             now=now,
-            step_date=now.date(),
+            step_date=local_date(now),
             note="E-mailadres bevestigd",
         )
         volunteer.confirmed_at = now
@@ -691,7 +694,7 @@ def _set_status(
         mailed=mailed,
     )
     if status != volunteer.status:
-        volunteer.status, volunteer.status_at = status, now
+        volunteer.status, volunteer.status_at, volunteer.status_on = status, now, step_date
     volunteer.updated_at = now
     session.add(volunteer)
     session.add(event)
@@ -755,6 +758,7 @@ def data_export(session: Session, volunteer: Volunteer) -> dict[str, Any]:
             for k, v in (volunteer.answers or {}).items()
         },
         "status": STATUSES.get(volunteer.status, volunteer.status),
+        "status_sinds": volunteer.status_on.isoformat(),
         "toestemming_privacyverklaring_versie": volunteer.consent_version,
         "toestemming_gegeven_op": volunteer.consent_at.isoformat(),
         "aangemeld_op": volunteer.created_at.isoformat(),
@@ -829,7 +833,7 @@ def withdraw(session: Session, volunteer: Volunteer, *, now: dt.datetime) -> Vol
             "gestopt",
             actor="vrijwilliger",
             now=now,
-            step_date=now.date(),
+            step_date=local_date(now),
             note="Ingetrokken door de vrijwilliger",
         )
     session.commit()
@@ -977,12 +981,12 @@ def change_status(
         raise VolunteerError("Deze stap kun je hier niet kiezen.")
     if not status and not note:
         raise VolunteerError("Kies een nieuwe stap of schrijf een notitie.")
-    signed_up = volunteer.created_at.date()
+    signed_up = local_date(volunteer.created_at)
     if on < signed_up:
         raise VolunteerError(
             f"Deze datum ligt vóór de aanmelding ({signed_up:%d-%m-%Y}). Kies een latere datum."
         )
-    if on > now.date() + dt.timedelta(days=366):
+    if on > local_date(now) + dt.timedelta(days=366):
         raise VolunteerError("Kies een datum die hoogstens een jaar vooruit ligt.")
     mail = bool(status) and send_mail and status in MAIL_STATUSES
     _set_status(
@@ -1041,14 +1045,14 @@ def export_csv(session: Session, user: User, filters: Filters, *, now: dt.dateti
             v.programme_label,
             v.region_label,
             v.status_label,
-            f"{v.status_at:%d-%m-%Y}",
+            f"{v.status_on:%d-%m-%Y}",
             v.name,
             v.email,
             v.phone,
             v.postcode,
             ", ".join(AVAILABILITY.get(a, a) for a in v.availability),
-            f"{v.created_at:%d-%m-%Y}",
-            f"{v.confirmed_at:%d-%m-%Y}" if v.confirmed_at else "",
+            f"{local_date(v.created_at):%d-%m-%Y}",
+            f"{local_date(v.confirmed_at):%d-%m-%Y}" if v.confirmed_at else "",
         )
         for v in volunteers
     ]
@@ -1214,6 +1218,7 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
             consent_at=moment,
             created_at=moment,
             status_at=moment,
+            status_on=local_date(moment),
             updated_at=moment,
         )
         _add_signup(session, volunteer, note="Demo")
@@ -1228,7 +1233,7 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
                 step,
                 actor="systeem",
                 now=moment,
-                step_date=moment.date(),
+                step_date=local_date(moment),
                 note="Demostap",
             )
     return [f"Demovrijwilligers: {len(plan)} (e-mailadressen @{DEMO_DOMAIN})."]

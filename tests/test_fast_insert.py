@@ -30,6 +30,7 @@ def _volunteer(email: str, answers: dict[str, str] | None) -> dict[str, object]:
         "created_at": AT,
         "confirmed_at": None,
         "status_at": AT,
+        "status_on": AT.date(),
         "updated_at": AT,
     }
 

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from forms_backend import accounts, clock, db, volunteers
 from forms_backend.content import REGIOS
 from forms_backend.forms import BrugForm, choices, clean_text
+from forms_backend.localtime import local_date
 from forms_backend.views.beheer import (
     current_user,
     list_query,
@@ -166,7 +167,7 @@ def _detail(
         return error_page(404, str(exc))
     if form is None:
         form = StepForm(formdata=None)
-        form.step_date.data = clock.now().date()
+        form.step_date.data = local_date(clock.now())
     form.fill_choices(volunteer)
     programme = volunteers.programmes().get(volunteer.programme)
     answers = [

@@ -40,6 +40,7 @@ from forms_backend.forms import (
     clean_multiline,
     single_line,
 )
+from forms_backend.localtime import local_date
 from forms_backend.publishing import BuildWorker, Publisher, make_writer
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
@@ -235,7 +236,7 @@ def form_data(form: Any, kind: str) -> submissions.SubmissionData:
 
 def preview_of(data: submissions.SubmissionData) -> tuple[Markup, list[str]]:
     """The page's HTML (nh3-cleaned, as the site renders it) and what still blocks it."""
-    _, html, problems = submissions.preview(data, datum=clock.now().date(), **site_check())
+    _, html, problems = submissions.preview(data, datum=local_date(clock.now()), **site_check())
     return Markup(html), problems  # noqa: S704 - cleaned by nh3 with Brug's allowlist
 
 

@@ -161,3 +161,61 @@ def test_reflected_head_schema_has_no_extra_tables(empty_database_url):
         assert set(reflected.tables) - {"alembic_version"} == set(models.metadata.tables)
     finally:
         engine.dispose()
+
+
+def test_0006_gives_every_volunteer_the_date_of_its_current_step(empty_database_url):
+    """status_on: the step date of the latest step to the current status; without one, the
+    Amsterdam date of status_at (23.30 UTC on 14 June is 15 June there)."""
+    url = empty_database_url
+    db.upgrade(url, "0005")
+    engine = db.make_engine(url)
+    recorded = dt.datetime(2026, 6, 14, 23, 30, tzinfo=dt.UTC)
+    common = dict(
+        programme="cosa",
+        region="utrecht",
+        name="Proef",
+        phone="",
+        postcode="3511 AA",
+        availability=[],
+        heard_via="",
+        consent_version="v",
+        consent_at=recorded,
+        created_at=recorded,
+        status_at=recorded,
+        updated_at=recorded,
+    )
+    volunteer = models.metadata.tables["volunteer"]
+    event = models.metadata.tables["volunteer_event"]
+    try:
+        with db.write_engine(engine).begin() as conn:
+            conn.execute(
+                volunteer.insert().values(
+                    [
+                        {"id": 1, "status": "intake_gepland", "email": "a@example.nl", **common},
+                        {"id": 2, "status": "aangemeld", "email": "b@example.nl", **common},
+                    ]
+                )
+            )
+            step = dict(volunteer_id=1, at=recorded, actor="user:1", note="", mailed=False)
+            conn.execute(
+                event.insert().values(
+                    [
+                        {"to_status": "intake_gepland", "step_date": dt.date(2026, 6, 2), **step},
+                        {"to_status": None, "step_date": dt.date(2026, 6, 9), **step},
+                        {"to_status": "intake_gepland", "step_date": dt.date(2026, 6, 10), **step},
+                        {"to_status": "bevestigd", "step_date": dt.date(2026, 6, 1), **step},
+                    ]
+                )
+            )
+    finally:
+        engine.dispose()
+    db.upgrade(url)
+    assert schema_diff(url) == []
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT id, status_on FROM volunteer")).all())
+    finally:
+        engine.dispose()
+    as_date = {k: dt.date.fromisoformat(v) if isinstance(v, str) else v for k, v in rows.items()}
+    assert as_date == {1: dt.date(2026, 6, 10), 2: dt.date(2026, 6, 15)}

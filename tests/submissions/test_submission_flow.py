@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from html import unescape
@@ -368,3 +369,17 @@ def test_the_queue_pages_through_every_submission_in_scope(app, client, auth, su
     found, last = pages()
     assert sorted(found) == sorted(t for t, r in titles.items() if r == "gelderland")
     assert "Inzendingen 5–5 van 5" in last and "Ingediend (5)" in last
+
+
+def test_an_approval_after_midnight_dates_the_page_in_amsterdam_time(
+    app, client, auth, submit, clock, content_dir
+):
+    submit()
+    auth.create("mod@brug.example.nl", role="coordinator", regions=["gelderland"])
+    auth.login("mod@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    clock.current = dt.datetime(2026, 3, 9, 23, 30, tzinfo=dt.UTC)  # 10 March, 00.30 there
+    assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
+    page = content_dir / "praktijken" / "buurtteam-voorbeeldstad-wonen-na-detentie.md"
+    assert "\ndatum: '2026-03-10'\n" in page.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from html import unescape
@@ -316,3 +317,40 @@ def test_the_login_page_sends_someone_logged_in_on(coordinator, client):
     assert onward.headers["Location"].endswith("/beheer/vrijwilligers/")
     elsewhere = client.get("/beheer/inloggen?next=//evil.example/")
     assert elsewhere.headers["Location"].endswith("/beheer/")  # still only back-office paths
+
+
+def test_sinds_is_the_steps_own_date_in_amsterdam_time(app, vol, auth, client, clock):
+    """A step recorded days later shows the date the coordinator gave it, in the list, on the
+    detail page and in the CSV; a sign-up at 00.30 in Amsterdam (23.30 UTC) is of that day."""
+    clock.current = dt.datetime(2026, 3, 9, 23, 30, tzinfo=dt.UTC)  # 10 March, 00.30 there
+    volunteer_id, _ = vol.signed_up_and_confirmed(email="late@example.nl", name="Lotte Laat")
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    listing = client.get("/beheer/vrijwilligers/").get_data(as_text=True)
+    assert 'data-label="Sinds">10-03-2026<' in listing
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/beheer/vrijwilligers/export.csv")
+                .get_data(as_text=True)
+                .lstrip("\ufeff")
+            ),
+            delimiter=";",
+        )
+    )
+    header = rows[0]
+    [row] = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    assert (row["sinds"], row["aangemeld op"], row["bevestigd op"]) == ("10-03-2026",) * 3
+
+    clock.current = dt.datetime(2026, 3, 13, 15, 0, tzinfo=dt.UTC)  # recorded on Friday
+    url = f"/beheer/vrijwilligers/{volunteer_id}"
+    response = client.post(
+        url + "/stap", data={"status": "intake_gepland", "step_date": "2026-03-11"}
+    )
+    assert response.status_code == 303
+    assert 'data-label="Sinds">11-03-2026<' in client.get("/beheer/vrijwilligers/").get_data(
+        as_text=True
+    )
+    assert "sinds 11-03-2026" in client.get(url).get_data(as_text=True)
+    export = client.get("/beheer/vrijwilligers/export.csv").get_data(as_text=True)
+    assert ";11-03-2026;Lotte Laat;" in export
