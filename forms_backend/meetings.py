@@ -1265,7 +1265,7 @@ def _mail(
         template,
         meeting=meeting,
         registration=registration,
-        when=describe_when(meeting),
+        when=when_of(session, meeting),
         place=meeting.location or meeting.online_url,
         meeting_url=settings.url(f"/agenda/{meeting.path}/"),
         site_name=settings.site_name,
@@ -1917,11 +1917,28 @@ def _clock_name(moment: dt.datetime) -> str:
     return "zomertijd" if moment.dst() else "wintertijd"
 
 
-def describe_when(meeting: Meeting) -> str:
-    text = describe_span(meeting.starts_at, meeting.ends_at, meeting.all_day)
-    if meeting.rrule:
-        text += f" ({REPEATS[meeting.repeat].split(' (')[0].lower()}, {meeting.repeat_count} keer)"
-    return text
+def when_of(session: Session, meeting: Meeting) -> str:
+    """``describe_when`` with the meeting's changed and cancelled dates read from the database."""
+    assert meeting.id is not None
+    return describe_when(meeting, overrides_for(session, [meeting.id]).get(meeting.id, []))
+
+
+def describe_when(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -> str:
+    """When a meeting is, in one line. A series names its first date that still takes place
+    (a skipped first date is not "when"; a moved one counts where it went) and how many of
+    its dates do: "(wekelijks, 5 keer; 1 datum vervalt)"."""
+    if not meeting.rrule:
+        return describe_span(meeting.starts_at, meeting.ends_at, meeting.all_day)
+    repeat = REPEATS[meeting.repeat].split(" (")[0].lower()
+    held = [d for d in occurrences(meeting, overrides) if not d.cancelled]
+    if meeting.cancelled or not held:  # the whole series is off: say what it was
+        span = describe_span(meeting.starts_at, meeting.ends_at, meeting.all_day)
+        return f"{span} ({repeat}, {meeting.repeat_count} keer)"
+    first = min(held, key=lambda d: d.starts_at)
+    gone = meeting.repeat_count - len(held)
+    lapsed = "" if not gone else "; 1 datum vervalt" if gone == 1 else f"; {gone} data vervallen"
+    span = describe_span(first.starts_at, first.ends_at, meeting.all_day)
+    return f"{span} ({repeat}, {len(held)} keer{lapsed})"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -451,9 +451,8 @@ def meeting_page(meeting_id: int, slug: str | None = None) -> ResponseReturnValu
     if slug != (meeting.slug or None):
         return redirect(url_for("agenda.meeting_page", **_path_args(meeting)), code=301)
     session = db.session()
-    dates = meetings.occurrences(
-        meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, [])
-    )
+    overrides = meetings.overrides_for(session, [meeting_id]).get(meeting_id, [])
+    dates = meetings.occurrences(meeting, overrides)
     taken = meetings.count_status(session, meeting_id, "aangemeld")
     base = settings().base_url.rstrip("/")
     return render_template(
@@ -461,7 +460,7 @@ def meeting_page(meeting_id: int, slug: str | None = None) -> ResponseReturnValu
         meeting=meeting,
         dates=dates,
         describe=meetings.describe_span,
-        when=meetings.describe_when(meeting),
+        when=meetings.describe_when(meeting, overrides),
         closed_reason=meetings.registration_open(meeting, clock.now()),
         free=None if meeting.capacity is None else max(meeting.capacity - taken, 0),
         description=render_markdown(meeting.description),
@@ -524,7 +523,7 @@ def register(meeting_id: int) -> ResponseReturnValue:
         form=form,
         meeting=meeting,
         closed=closed,
-        when=meetings.describe_when(meeting),
+        when=meetings.when_of(db.session(), meeting),
     ), status
 
 
@@ -550,7 +549,10 @@ def _token_page(template: str, token: str, purpose: str) -> ResponseReturnValue:
     except meetings.MeetingError as exc:
         return error_page(404, str(exc))
     return render_template(
-        template, registration=registration, meeting=meeting, when=meetings.describe_when(meeting)
+        template,
+        registration=registration,
+        meeting=meeting,
+        when=meetings.when_of(db.session(), meeting),
     )
 
 

@@ -242,6 +242,8 @@ def index() -> ResponseReturnValue:
     ]
     if not show_past:
         rows = [m for m in rows if m.last_start >= now - dt.timedelta(days=1)]
+    overrides = meetings.overrides_for(db.session(), [m.id for m in rows if m.id is not None])
+    when = {m.id: meetings.describe_when(m, overrides.get(m.id or 0, [])) for m in rows}
     counts = {}
     for m in rows:
         assert m.id is not None
@@ -253,7 +255,7 @@ def index() -> ResponseReturnValue:
         "beheer/bijeenkomsten.html",
         rows=rows,
         counts=counts,
-        describe=meetings.describe_when,
+        when=when,
         regions=REGIOS,
         statuses=meetings.STATUSES,
         show_past=show_past,

@@ -147,3 +147,21 @@ def test_a_time_on_the_night_the_clocks_go_back_names_summer_and_winter_time():
     assert text == "zondag 31 oktober 2027, 02.30 uur (zomertijd) tot 02.15 uur (wintertijd)"
     usual = meetings.describe_span(ams(2027, 10, 31, 10), ams(2027, 10, 31, 11), False)
     assert usual == "zondag 31 oktober 2027, 10.00–11.00 uur"
+
+
+def test_when_names_the_first_date_that_takes_place_and_counts_the_dates_that_do(agenda):
+    meeting_id, starts = _weekly_with_exceptions(agenda)
+    with agenda.session() as s:
+        meeting = meetings.get_meeting(s, meeting_id)
+        # skipped 24 March, cancelled 14 April: four of six dates take place
+        assert meetings.when_of(s, meeting) == (
+            "dinsdag 17 maart 2026, 10.00–11.00 uur (elke week, 4 keer; 2 data vervallen)"
+        )
+        key = meetings.occurrence_key(starts[0])
+        meetings.change_occurrence(s, meeting_id, key, action="skip", now=agenda.now, **COMMON)
+    with agenda.session() as s:
+        meeting = meetings.get_meeting(s, meeting_id)
+        # the first date skipped too: "when" is the first Tuesday that is left (31 March)
+        assert meetings.when_of(s, meeting) == (
+            "dinsdag 31 maart 2026, 10.00–11.00 uur (elke week, 3 keer; 3 data vervallen)"
+        )
