@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from mkdocs.utils.yaml import yaml_load
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work"
@@ -227,7 +228,8 @@ GZIP_HOOK = "brug_compress.py"
 
 def write_configs(folder: Path, docs: Path, bare: Path) -> tuple[Path, Path, Path]:
     """Brug's config, Brug's config without the gzip hook, and bare Material."""
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    # mkdocs' own loader: it resolves the tags mkdocs.yml uses (!ENV for site_url)
+    config = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     configs = []
     for name, hooks in (
         ("brug", config["hooks"]),
@@ -246,6 +248,8 @@ def write_configs(folder: Path, docs: Path, bare: Path) -> tuple[Path, Path, Pat
         config.pop(key, None)
     for key in ("custom_dir", "logo", "favicon"):
         config["theme"].pop(key, None)
+    if config["theme"].get("language") == "custom":  # Brug's texts live in the custom_dir
+        config["theme"]["language"] = "nl"
     config.update(docs_dir=str(bare), site_dir=str(folder / "site-bare"))
     plain = folder / "bare.yml"
     plain.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
