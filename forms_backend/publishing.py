@@ -177,6 +177,43 @@ class GitWriter(FileSystemWriter):
             )
 
 
+class UndoableWriter:
+    """A writer that remembers what it wrote and removed, so a request whose database
+    transaction fails afterwards can put the content folder back (``undo``). Without it an
+    approval whose COMMIT failed left its page behind: the next build published a page the
+    database did not know, and approving again wrote a second copy (``slug-2.md``)."""
+
+    def __init__(self, inner: ContentWriter) -> None:
+        self.inner = inner
+        self.content_dir = inner.content_dir
+        self._undo: list[Callable[[], object]] = []
+
+    def write_new(self, folder: str, slug: str, text: str, *, message: str) -> str:
+        path = self.inner.write_new(folder, slug, text, message=message)
+        self._undo.append(lambda: self.inner.remove(path, message=f"Teruggedraaid: {path}"))
+        return path
+
+    def remove(self, path: str, *, message: str) -> None:
+        target = self.content_dir / path
+        text = target.read_text(encoding="utf-8") if target.is_file() else None
+        self.inner.remove(path, message=message)
+        if text is not None:
+            folder, _, name = path.rpartition("/")
+            slug = name.removesuffix(".md")
+            self._undo.append(
+                lambda: self.inner.write_new(folder, slug, text, message=f"Teruggezet: {path}")
+            )
+
+    def undo(self) -> None:
+        """Undo every write and removal, the last one first; a step that fails is logged."""
+        while self._undo:
+            step = self._undo.pop()
+            try:
+                step()
+            except (WriteError, OSError):
+                log.exception("could not undo a content change")
+
+
 def make_writer(kind: str | ContentWriter, content_dir: str | os.PathLike[str]) -> ContentWriter:
     if not isinstance(kind, str):
         return kind

@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, Length
 from forms_backend import accounts, audit, clock, db, submissions
 from forms_backend.command_errors import CommandError
 from forms_backend.forms import BrugForm, clean_multiline
-from forms_backend.publishing import Publisher, WriteError
+from forms_backend.publishing import Publisher, UndoableWriter, WriteError
 from forms_backend.views.beheer import (
     current_user,
     list_query,
@@ -161,13 +161,28 @@ def status(submission_id: int) -> ResponseReturnValue:
     return response
 
 
-def _act(submission: submissions.Submission, done: str, action: object) -> ResponseReturnValue:
+def _act(
+    submission: submissions.Submission,
+    done: str,
+    action: object,
+    content: UndoableWriter | None = None,
+) -> ResponseReturnValue:
+    """Run a moderator's action and commit it. An action that changed the content folder
+    (``content``) has it put back when the action or the COMMIT fails: a page is on disk only
+    while the database says so."""
     try:
         action()  # type: ignore[operator]
+        db.session().commit()
     except submissions.SubmissionError as exc:
         db.session().rollback()
+        if content is not None:
+            content.undo()
         return _detail(submission, problems=exc.problems, code=409)
-    db.session().commit()
+    except BaseException:
+        db.session().rollback()
+        if content is not None:
+            content.undo()
+        raise
     flash(done, "info")
     return redirect(url_for("beheer_submissions.detail", submission_id=submission.id), code=303)
 
@@ -232,6 +247,7 @@ def take_offline(submission_id: int) -> ResponseReturnValue:
     form = OfflineForm()
     if not form.validate():
         return _detail(submission, offline=form, code=422)
+    content = UndoableWriter(writer())
     response = _act(
         submission,
         "De pagina gaat van de site. De site wordt gebouwd; de inzender krijgt de reden.",
@@ -241,9 +257,10 @@ def take_offline(submission_id: int) -> ResponseReturnValue:
             user,
             form.reason.data,
             now=clock.now(),
-            writer=writer(),
+            writer=content,
             public_url=_public_url(),
         ),
+        content,
     )
     if submission.state == "offline":
         wake_builder()
@@ -254,12 +271,14 @@ def take_offline(submission_id: int) -> ResponseReturnValue:
 @login_required
 def approve(submission_id: int) -> ResponseReturnValue:
     submission, user = _load(submission_id), current_user()
+    content = UndoableWriter(writer())
     response = _act(
         submission,
         "Goedgekeurd. De site wordt gebouwd; hieronder zie je de voortgang.",
         lambda: submissions.approve(
-            db.session(), submission, user, now=clock.now(), writer=writer(), **site_check()
+            db.session(), submission, user, now=clock.now(), writer=content, **site_check()
         ),
+        content,
     )
     if submission.state == "goedgekeurd":
         wake_builder()

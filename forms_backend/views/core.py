@@ -185,6 +185,11 @@ def _compress_html(response: Response) -> Response:
     return response
 
 
+# PostgreSQL error classes that mean "not now" rather than a fault in Brug: connection (08),
+# insufficient resources such as a full disk (53), operator intervention such as a shutdown (57)
+UNAVAILABLE_STATES = ("08", "53", "57")
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.after_request(_compress_html)
@@ -212,6 +217,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(SQLAlchemyError)
     def _db_error(error: SQLAlchemyError) -> ResponseReturnValue:
+        state = str(getattr(getattr(error, "orig", None), "sqlstate", "") or "")
+        if state == "25006" or state[:2] in UNAVAILABLE_STATES:  # read-only, full, shut down
+            log.error("database unavailable: SQLSTATE %s", state)
+            return error_page(503)
         log.error("database error: %s", type(error).__name__)
         return error_page(500)
 

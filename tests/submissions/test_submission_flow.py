@@ -8,6 +8,7 @@ import re
 from html import unescape
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from forms_backend import audit, db, outbox, submissions
@@ -383,3 +384,63 @@ def test_an_approval_after_midnight_dates_the_page_in_amsterdam_time(
     assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
     page = content_dir / "praktijken" / "buurtteam-voorbeeldstad-wonen-na-detentie.md"
     assert "\ndatum: '2026-03-10'\n" in page.read_text(encoding="utf-8")
+
+
+def _refuse_writes(app) -> None:
+    """From now on the database takes no write (a read-only disk, a replica): real refusals of
+    SQLite (query_only) and PostgreSQL (read-only transactions), not a fake."""
+    engine = db.get_engine(app)
+
+    def read_only(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+        cursor.close()
+
+    event.listen(engine, "connect", read_only)
+    engine.dispose()  # pooled connections reconnect, so the refusal applies
+
+
+def _pages(content_dir):
+    return {p.relative_to(content_dir).as_posix(): p.read_text() for p in content_dir.rglob("*.md")}
+
+
+def test_an_approval_the_database_refuses_leaves_no_page_behind(
+    app, client, auth, submit, content_dir
+):
+    """The page is written before the database records the approval; when that fails, the
+    page goes again: no build publishes it, and approving later writes it once, not twice."""
+    submit()
+    auth.create("mod@brug.example.nl", role="coordinator", regions=["gelderland"])
+    auth.login("mod@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    before = _pages(content_dir)
+    _refuse_writes(app)
+    refused = client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
+    assert refused.status_code == 503
+    assert "Traceback" not in refused.get_data(as_text=True)
+    assert _pages(content_dir) == before
+
+
+def test_taking_offline_that_the_database_refuses_puts_the_page_back(
+    app, client, auth, submit, content_dir, published_site
+):
+    submit()
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
+    assert run_builds(app) is True
+    before = _pages(content_dir)
+    _refuse_writes(app)
+    refused = client.post(
+        f"/beheer/inzendingen/{sub_id}/offline",
+        data={"reason": "Er staat een telefoonnummer in.", "sure": "y"},
+    )
+    assert refused.status_code == 503
+    assert _pages(content_dir) == before  # still on disk, as the database still says
