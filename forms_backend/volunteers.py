@@ -454,7 +454,9 @@ def sign_up(
 
     A repeat with a known address creates nothing new but still queues one mail (a new
     confirmation link, or "you were already signed up, here is your personal link"), so the
-    page and the mail traffic look the same whether or not the address was known.
+    page and the mail traffic look the same whether or not the address was known. Someone
+    whose latest sign-up for the programme has ``gestopt`` signs up anew (a new row; the old
+    one keeps its own retention term); a rejected sign-up stays the one on record.
 
     Everything a new sign-up needs (normalised values, both tokens and their digests, the
     rendered mail) is computed before the first statement, because on SQLite that statement
@@ -467,8 +469,8 @@ def sign_up(
     existing_id = _SELECT_EXISTING(
         connection, {"email": new.volunteer["email"], "programme": prog.slug}
     )
-    if existing_id is not None:
-        volunteer = session.get_one(Volunteer, existing_id)
+    volunteer = session.get_one(Volunteer, existing_id) if existing_id is not None else None
+    if volunteer is not None and volunteer.status != "gestopt":  # who stopped may come back
         if volunteer.status == "aangemeld":
             _send_confirmation(session, volunteer, now=now, settings=settings)
         else:
@@ -479,9 +481,10 @@ def sign_up(
                 kind="vrijwilliger.bekend",
                 now=now,
                 settings=settings,
+                rejected=volunteer.status == "afgewezen",
             )
         session.commit()
-        return SignupResult(existing_id, repeated=True)
+        return SignupResult(volunteer.id or 0, repeated=True)
     volunteer_id = _INSERT_VOLUNTEER.one(connection, new.volunteer)
     subject = f"volunteer:{volunteer_id}"
     _INSERT_EVENT.one(connection, {**new.event, "volunteer_id": volunteer_id})

@@ -113,6 +113,33 @@ def test_repeat_of_unconfirmed_sign_up_sends_a_new_confirmation(vol):
     assert len(vol.all()) == 1
 
 
+def test_who_stopped_can_sign_up_again_and_who_was_rejected_is_told(vol, client, app):
+    """After "Ik stop" a new sign-up is a new one (with its own confirmation); a rejected
+    sign-up stays on record, and the mail says so instead of "you were already signed up"."""
+    _id, link = vol.signed_up_and_confirmed()
+    assert client.post(link + "/intrekken").status_code == 303
+    vol.deliver()
+    assert vol.sign_up(name="Jan Terug").status_code == 303
+    [message] = vol.deliver()
+    assert message["Subject"] == "Bevestig je aanmelding als vrijwilliger"
+    assert client.post(vol.confirm_link(message)).status_code == 303
+    assert sorted((v.name, v.status) for v in vol.all()) == [
+        ("Jan Jansen", "gestopt"),
+        ("Jan Terug", "bevestigd"),
+    ]
+
+    rejected_id, _ = vol.signed_up_and_confirmed(email="piet@example.nl", name="Piet Proef")
+    with app.app_context(), db.transaction() as s:
+        s.get_one(volunteers.Volunteer, rejected_id).status = "afgewezen"
+    vol.deliver()
+    assert vol.sign_up(email="piet@example.nl", name="Piet Opnieuw").status_code == 303
+    [message] = vol.deliver()
+    body = message.get_content()
+    assert "niet met je verder te gaan" in body and "niet opgeslagen" in body
+    assert "Je was al aangemeld" not in body
+    assert [v.name for v in vol.all() if v.email == "piet@example.nl"] == ["Piet Proef"]
+
+
 def test_errors_are_dutch_and_keep_what_was_typed(vol):
     response = vol.sign_up(
         email="geen-adres",
