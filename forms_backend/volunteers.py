@@ -659,6 +659,12 @@ def confirm(session: Session, raw: str, *, now: dt.datetime) -> Volunteer:
     """Redeem a confirmation link: ``aangemeld`` → ``bevestigd``; now coordinators see it."""
     volunteer = volunteer_for_confirmation(session, raw, now=now)
     tokens.redeem(session, raw, purpose=PURPOSE_CONFIRM, now=now)
+    return confirm_own(session, volunteer, now=now)
+
+
+def confirm_own(session: Session, volunteer: Volunteer, *, now: dt.datetime) -> Volunteer:
+    """Confirm from the personal page: its link went to the same address, so it proves the
+    address as well as a confirmation link does (one whose confirmation link expired)."""
     if volunteer.status == "aangemeld":
         _set_status(
             session,
@@ -721,9 +727,14 @@ def volunteer_for_link(session: Session, raw: str, *, now: dt.datetime) -> Volun
 
 
 def request_links(session: Session, email: str, *, now: dt.datetime, settings: Settings) -> None:
-    """Mail a fresh personal link for every sign-up of this address; silent when there is none."""
+    """Mail a fresh personal link for every sign-up of this address; silent when there is none.
+    A sign-up not yet confirmed gets a fresh confirmation mail instead (it has the personal link
+    too): its first link may have expired."""
     found = _find(session, email=email)
     for volunteer in found:
+        if volunteer.status == "aangemeld":
+            _send_confirmation(session, volunteer, now=now, settings=settings)
+            continue
         _mail(
             session,
             volunteer,

@@ -482,6 +482,18 @@ def correct(token: str) -> ResponseReturnValue:
     ), 422 if request.method == "POST" else 200
 
 
+@bp.post("/mijn/<token>/bevestigen")
+def confirm_own(token: str) -> ResponseReturnValue:
+    try:
+        volunteer = _own(token)
+    except volunteers.VolunteerError as exc:
+        return _bad_link(str(exc))
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    volunteers.confirm_own(db.session(), volunteer, now=clock.now())
+    return redirect(url_for(".confirmed", programma=volunteer.programme), code=303)
+
+
 @bp.post("/mijn/<token>/intrekken")
 def withdraw(token: str) -> ResponseReturnValue:
     try:

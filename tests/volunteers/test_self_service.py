@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from sqlmodel import select
 
@@ -149,3 +150,29 @@ def test_link_request_answers_the_same_for_known_and_unknown_addresses(vol, clie
 def test_mijn_landing_page_is_the_link_form(client):
     page = client.get("/mijn/")
     assert page.status_code == 200 and "Stuur mij een link" in page.get_data(as_text=True)
+
+
+def test_an_unconfirmed_sign_up_can_still_be_confirmed_after_its_link_expired(
+    vol, client, clock, app
+):
+    """A new link for an unconfirmed sign-up is a fresh confirmation mail; and the personal
+    page, whose link went to the same address, has its own confirm button (CSRF-checked)."""
+    vol.sign_up()
+    [first] = vol.deliver()
+    clock.advance(hours=80)  # the first confirmation link has expired
+    assert client.get(vol.confirm_link(first)).status_code == 410
+    client.post("/mijn/link-aanvragen", data={**vol.guard("/mijn/"), "email": "jan@example.nl"})
+    [fresh] = vol.deliver()
+    assert fresh["Subject"] == "Bevestig je aanmelding als vrijwilliger"
+    link = vol.personal_link(fresh)
+    page = client.get(link).get_data(as_text=True)
+    assert "Je aanmelding is nog niet bevestigd" in page
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(link + "/bevestigen").status_code == 400  # no token: nothing changes
+    assert vol.all()[0].status == "aangemeld"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(link).get_data(as_text=True))
+    done = client.post(link + "/bevestigen", data={"csrf_token": token.group(1)})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/cosa/bevestigd")
+    assert vol.all()[0].status == "bevestigd"
+    assert "nog niet bevestigd" not in client.get(link).get_data(as_text=True)
