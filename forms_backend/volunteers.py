@@ -1238,9 +1238,10 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         _add_signup(session, volunteer, note="Demo")
         if demo.status == "aangemeld":
             continue
-        volunteer.confirmed_at = moment
         for step in ["bevestigd", *demo.steps]:
             moment += dt.timedelta(days=3)
+            if step == "bevestigd":
+                volunteer.confirmed_at = moment
             _set_status(
                 session,
                 volunteer,

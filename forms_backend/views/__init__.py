@@ -7,6 +7,8 @@ import datetime as dt
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
+from forms_backend.localtime import local_date
+
 # The largest row id both databases store in an INTEGER column (SQLite's is larger).
 MAX_ROW_ID = 2**31 - 1
 
@@ -48,6 +50,7 @@ def init_app(app: Flask) -> None:
     # Moments as Dutch readers expect them: local time, "maandag 2 maart 2026, 10.00 uur".
     app.jinja_env.filters["tijdstip"] = meetings.describe_moment
     app.jinja_env.filters["datum"] = _dutch_date
+    app.jinja_env.filters["dag"] = _short_date
     from forms_backend.views import (
         agenda,
         beheer,
@@ -72,6 +75,15 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # The static site is a catch-all: registered last, it never shadows a backend route.
     app.register_blueprint(core.site_bp)
+
+
+def _short_date(value: dt.date | dt.datetime | None) -> str:
+    """A date in a table or list: "04-10-2026"; a moment counts in Amsterdam time."""
+    if value is None:
+        return "-"
+    if isinstance(value, dt.datetime):
+        value = local_date(value)
+    return f"{value:%d-%m-%Y}"
 
 
 def _dutch_date(value: dt.date | dt.datetime | str) -> str:

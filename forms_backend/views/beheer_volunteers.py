@@ -150,7 +150,7 @@ def export() -> ResponseReturnValue:
         )
     body = volunteers.export_csv(db.session(), user, filters, now=clock.now())
     response = current_app.response_class(body, mimetype="text/csv")
-    stamp = clock.now().strftime("%Y%m%d")
+    stamp = f"{local_date(clock.now()):%Y%m%d}"
     response.headers["Content-Disposition"] = f'attachment; filename="vrijwilligers-{stamp}.csv"'
     return response
 

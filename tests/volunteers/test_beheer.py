@@ -341,6 +341,10 @@ def test_sinds_is_the_steps_own_date_in_amsterdam_time(app, vol, auth, client, c
     header = rows[0]
     [row] = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     assert (row["sinds"], row["aangemeld op"], row["bevestigd op"]) == ("10-03-2026",) * 3
+    detail = client.get(f"/beheer/vrijwilligers/{volunteer_id}").get_data(as_text=True)
+    assert "<dd>10-03-2026, bevestigd 10-03-2026</dd>" in detail
+    export = client.get("/beheer/vrijwilligers/export.csv")
+    assert "vrijwilligers-20260310.csv" in export.headers["Content-Disposition"]
 
     clock.current = dt.datetime(2026, 3, 13, 15, 0, tzinfo=dt.UTC)  # recorded on Friday
     url = f"/beheer/vrijwilligers/{volunteer_id}"

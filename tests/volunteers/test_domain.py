@@ -243,6 +243,12 @@ def test_demo_data(app, runner, session):
         for v in demo
     )
     assert {"bevestigd", "actief", "aangemeld"} <= {v.status for v in demo}
+    for v in demo:  # the demo tells one story: confirmed when its "Bevestigd" step says so
+        steps = {e.to_status: e for e in volunteers.events_of(session, v)}
+        if "bevestigd" in steps:
+            assert v.confirmed_at == steps["bevestigd"].at, v.name
+        else:
+            assert v.confirmed_at is None, v.name
 
 
 def test_the_duplicate_check_finds_the_address_through_its_index(tmp_path):
