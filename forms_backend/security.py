@@ -7,6 +7,7 @@ import functools
 import hashlib
 import logging
 import re
+import time
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -16,8 +17,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from forms_backend import shell
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -31,6 +38,10 @@ def init_app(app: Flask) -> None:
     app.extensions["brug.limiter"] = Limiter(
         key_func=get_remote_address, app=app, enabled=bool(app.config["RATELIMIT_ENABLED"])
     )
+    app.extensions["brug.failure_fallback"] = {
+        "strategy": FixedWindowRateLimiter(MemoryStorage()),
+        "retry_at": 0.0,
+    }
     app.after_request(_headers)
     # The embedded server (flask serve) logs every request's path on werkzeug's logger: no
     # personal link that still works may end up there. (gunicorn logs no requests; nginx's
@@ -76,6 +87,45 @@ def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:
     else:
         key_func = lambda: f"{scope}:{get_remote_address()}"  # noqa: E731
     return limiter.limit(rule, key_func=key_func, scope=scope)
+
+
+class FailureLimit:
+    """A limit that only failures count against (a wrong password): ``check()`` answers 429
+    once the failures within the rule's windows reached it, ``failed()`` counts one. Logging in
+    many times a day, or a whole office behind one address logging in each morning, never
+    locks anyone out; guessing still does.
+
+    The counters live where the app's limiter keeps its own (Redis when configured). When that
+    store fails, this process counts in memory for the next 30 seconds, then tries it again, as
+    the limiter itself does: never a 500, and the limit still holds within the process."""
+
+    RETRY_AFTER = 30.0
+
+    def __init__(self, rule: str, *, scope: str, key: str | None = None) -> None:
+        self.limiter: Limiter = current_app.extensions["brug.limiter"]
+        self.items = parse_many(rule)
+        who = keyed_hash(key.strip().lower()) if key is not None else get_remote_address()
+        self.identifiers = ("brug", "failures", scope, who)
+
+    def check(self) -> None:
+        if self.limiter.enabled and not all(
+            self._run(lambda strategy, item: strategy.test(item, *self.identifiers))
+        ):
+            raise TooManyRequests()
+
+    def failed(self) -> None:
+        if self.limiter.enabled:
+            self._run(lambda strategy, item: strategy.hit(item, *self.identifiers))
+
+    def _run(self, action: Any) -> list[bool]:
+        fallback = current_app.extensions["brug.failure_fallback"]
+        if time.monotonic() >= fallback["retry_at"]:
+            try:
+                return [action(self.limiter.limiter, item) for item in self.items]
+            except Exception as exc:  # the store is down: count in this process for a while
+                log.warning("rate-limit storage unavailable: %s", type(exc).__name__)
+                fallback["retry_at"] = time.monotonic() + self.RETRY_AFTER
+        return [action(fallback["strategy"], item) for item in self.items]
 
 
 def keyed_hash(value: str) -> str:

@@ -33,7 +33,7 @@ from wtforms.validators import DataRequired, Length
 from forms_backend import accounts, audit, clock, db
 from forms_backend.config import configured_app, number
 from forms_backend.forms import BrugForm
-from forms_backend.security import rate_limit
+from forms_backend.security import FailureLimit
 
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 
@@ -142,13 +142,19 @@ def login() -> ResponseReturnValue:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        with rate_limit("10/minute;50/hour", scope="login-ip"), rate_limit(
-            "5/minute;20/hour", scope="login-account", key=form.email.data.strip().lower()
-        ):
-            user = accounts.authenticate(
-                db.session(), email=form.email.data, password=form.password.data, now=clock.now()
-            )
+        # only wrong passwords count: an office behind one address logs in every morning
+        limits = (
+            FailureLimit("10/minute;50/hour", scope="login-ip"),
+            FailureLimit("5/minute;20/hour", scope="login-account", key=form.email.data),
+        )
+        for limit in limits:
+            limit.check()
+        user = accounts.authenticate(
+            db.session(), email=form.email.data, password=form.password.data, now=clock.now()
+        )
         if user is None:
+            for limit in limits:
+                limit.failed()
             form.password.errors = ["Deze combinatie van e-mailadres en wachtwoord kennen we niet."]
         else:
             audit.record(db.session(), actor=user.actor, action="account.ingelogd", now=clock.now())
@@ -157,7 +163,8 @@ def login() -> ResponseReturnValue:
             session.permanent = True
             session["uid"], session["v"] = user.id, user.session_version
             return redirect(safe_next(request.args.get("next")))
-    return render_template("beheer/login.html", form=form)
+    status = 422 if request.method == "POST" else 200  # a refused login is refused input
+    return render_template("beheer/login.html", form=form), status
 
 
 def _csrf_checked() -> bool:

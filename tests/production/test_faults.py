@@ -186,7 +186,7 @@ def test_redis_down_rate_limits_fall_back_without_500(config, tmp_path):
     statuses = _login_attempts(app, "iemand@example.nl", 7, addr="192.0.2.10")
     assert 500 not in statuses
     # the per-account limit (5/minute) still holds, counted in this process's memory
-    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+    assert statuses[:5] == [422] * 5 and statuses[5:] == [429, 429]
 
 
 @pytest.mark.redis
@@ -204,8 +204,8 @@ def test_real_redis_shares_the_counters_between_processes(config, tmp_path):
     first, second = create_app(settings), create_app(settings)  # like two gunicorn workers
     email = f"gedeeld-{uuid.uuid4().hex[:10]}@example.nl"
     addr = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
-    assert _login_attempts(first, email, 3, addr=addr) == [200] * 3
-    assert _login_attempts(second, email, 3, addr=addr) == [200, 200, 429]
+    assert _login_attempts(first, email, 3, addr=addr) == [422] * 3
+    assert _login_attempts(second, email, 3, addr=addr) == [422, 422, 429]
 
 
 # ---------------------------------------------------------------------------------------------
