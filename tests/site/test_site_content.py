@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,15 @@ def test_wie_is_wie_validates() -> None:
 def test_fixture_page_front_matter_validates(path: Path) -> None:
     _, meta = get_data(path.read_text(encoding="utf-8"))
     validate_front_matter(meta, str(path))
+
+
+NESTED_TOO_SHALLOW = re.compile(r"^ {1,3}(?:[-*+]|\d+\.) ")
+
+
+@pytest.mark.parametrize("path", _pages(CONTENT), ids=lambda p: p.relative_to(CONTENT).as_posix())
+def test_a_list_in_a_list_is_indented_four_spaces(path: Path) -> None:
+    """Python-Markdown nests a list only at four spaces: at three, the sub-items of step 3
+    became steps 4, 5 and 6 (praktijken/heerde-samen-starten.md)."""
+    body, _meta = get_data(path.read_text(encoding="utf-8"))
+    shallow = [line for line in body.splitlines() if NESTED_TOO_SHALLOW.match(line)]
+    assert shallow == [], f"{path.name}: spring een lijst in een lijst 4 spaties in: {shallow}"
