@@ -1021,6 +1021,7 @@ def change_status(
             kind=f"vrijwilliger.{status}",
             now=now,
             settings=settings,
+            note=note,  # the volunteer may read every note (the form says so): here, in words
         )
     audit.record(
         session,

@@ -114,7 +114,11 @@ def test_pipeline_steps_with_dates_notes_and_mail(app, confirmed, coordinator, v
         assert response.status_code == 303, response.get_data(as_text=True)
     [v] = [v for v in vol.all() if v.id == confirmed["cosa-gld"]]
     assert v.status == "actief"
-    subjects = [m["Subject"] for m in vol.deliver()]
+    sent = vol.deliver()
+    # the note goes along in the mail: the volunteer may read every note anyway
+    assert "Bericht van de coördinator:\nGesprek op kantoor" in sent[0].get_content()
+    assert "Bericht van de coördinator" not in sent[1].get_content()  # a step without a note
+    subjects = [m["Subject"] for m in sent]
     assert subjects == [
         "Je kennismakingsgesprek",
         "Je VOG is aangevraagd",
