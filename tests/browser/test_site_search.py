@@ -18,9 +18,9 @@ from .conftest import Live
 
 pytestmark = pytest.mark.browser
 
-# Material's Dutch texts in the result header (partials/languages/nl.html).
-INITIALIZING = "Zoeken initialiseren"
-READY = "Typ om te beginnen met zoeken"
+# The result header's texts (site/overrides/partials/languages/custom.html).
+INITIALIZING = "Zoeken wordt voorbereid"
+READY = "Typ een woord om te zoeken"
 
 SEARCHES = {
     "title word ending in -e": ("Heerde", "/praktijken/heerde-samen-starten/"),
