@@ -15,8 +15,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
-from forms_backend import accounts, backup, clock, db, demo, mailer, outbox, retention
+from forms_backend import accounts, backup, clock, db, demo, mailer, outbox, retention, volunteers
 from forms_backend.command_errors import CommandError, database_errors, database_failure
+from forms_backend.content import REGIOS
 
 
 def init_app(app: Flask) -> None:
@@ -68,6 +69,18 @@ def create_user(
     password: str | None,
 ) -> None:
     """Create a coordinator or administrator account."""
+    known_programmes = volunteers.programmes()
+    for slug in programmes:
+        if slug not in known_programmes:
+            raise CommandError(
+                f"Het programma {slug!r} bestaat niet (of heeft geen aanmelding voor "
+                f"vrijwilligers). Kies uit: {', '.join(sorted(known_programmes))}."
+            )
+    for slug in regions:
+        if slug not in REGIOS:
+            raise CommandError(
+                f"De regio {slug!r} bestaat niet. Kies uit: {', '.join(sorted(REGIOS))}."
+            )
     if password is None:
         password = getpass.getpass("Wachtwoord (minstens 12 tekens): ")
     try:

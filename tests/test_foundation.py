@@ -261,6 +261,20 @@ def test_create_user_command_refuses_a_short_password_in_dutch(runner):
     assert "Error" not in result.output  # not click's English prefix
 
 
+def test_create_user_command_refuses_unknown_programmes_and_regions(runner):
+    """A typo ("cossa", "mars") would make a coordinator who sees empty lists without a hint."""
+    base = ["create-user", "--email", "a@brug.example.nl", "--name", "A",
+            "--password", "een-heel-lang-wachtwoord"]
+    for extra, words in (
+        (["--programme", "cossa"], ["programma 'cossa' bestaat niet", "cosa"]),
+        (["--programme", "cosa", "--region", "mars"], ["regio 'mars' bestaat niet", "gelderland"]),
+    ):
+        result = runner.invoke(args=[*base, *extra])
+        assert result.exit_code == 1 and result.output.startswith("Fout: "), result.output
+        assert all(word in result.output for word in words), result.output
+    assert runner.invoke(args=[*base, "--programme", "cosa", "--region", "utrecht"]).exit_code == 0
+
+
 def test_one_line_fields_turn_line_breaks_into_spaces():
     from forms_backend.forms import clean_text
 

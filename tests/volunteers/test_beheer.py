@@ -310,7 +310,10 @@ def test_filter_fields_are_not_marked_optional_but_form_fields_are(confirmed, co
 
 def test_the_dashboard_names_a_coordinators_scope_in_words(coordinator, client):
     html = " ".join(client.get("/beheer/").get_data(as_text=True).split())
-    assert "Je ziet alleen gegevens van het programma COSA-cirkels in de regio Gelderland" in html
+    assert (
+        "Vrijwilligers: je ziet de aanmeldingen voor COSA-cirkels in de regio Gelderland."
+        " Bijeenkomsten en inzendingen: je ziet die in de regio Gelderland." in html
+    )
     assert "cosa" not in html.split("<h1>", 1)[1].split("</p>", 1)[0]
 
 
