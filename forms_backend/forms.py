@@ -29,6 +29,10 @@ CSRF_MESSAGE = (
     "Het formulier was verlopen of kwam niet van deze site. Wat je hebt ingevuld, staat er"
     " nog: klik nog een keer op de knop om het te versturen."
 )
+RATE_MESSAGE = (
+    "Je hebt dit te vaak geprobeerd. Wacht een paar minuten en klik dan nog een keer op de knop."
+    " Wat je hebt ingevuld, staat er nog."
+)
 SPAM_MESSAGE = (
     "Je formulier is niet verstuurd. Kijk of alles klopt en klik dan nog een keer op de knop."
 )

@@ -89,6 +89,16 @@ def rate_limit(rule: str, *, scope: str, key: str | None = None) -> Any:
     return limiter.limit(rule, key_func=key_func, scope=scope)
 
 
+def over_limit(rule: str, *, scope: str, key: str | None = None) -> bool:
+    """Count one hit as ``rate_limit`` does, but answer True instead of raising the 429 page:
+    a form that was refused for trying too often shows itself again, with what was typed."""
+    try:
+        with rate_limit(rule, scope=scope, key=key):
+            return False
+    except TooManyRequests:
+        return True
+
+
 class FailureLimit:
     """A limit that only failures count against (a wrong password): ``check()`` answers 429
     once the failures within the rule's windows reached it, ``failed()`` counts one. Logging in

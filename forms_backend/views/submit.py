@@ -32,6 +32,7 @@ from forms_backend.forms import (
     EMAIL_INVALID,
     EMAIL_MISSING,
     NAME_MISSING,
+    RATE_MESSAGE,
     BrugForm,
     MultiCheckboxField,
     SpamGuardMixin,
@@ -42,7 +43,7 @@ from forms_backend.forms import (
 )
 from forms_backend.localtime import local_date
 from forms_backend.publishing import BuildWorker, Publisher, make_writer
-from forms_backend.security import rate_limit
+from forms_backend.security import over_limit
 from forms_backend.views.core import error_page
 
 bp = Blueprint("submit", __name__, url_prefix="/inzenden")
@@ -254,37 +255,38 @@ def new(kind: str) -> ResponseReturnValue:
     form = form_class(kind, public=True)()
     preview: Markup | None = None
     problems: list[str] = []
+    limited = False
     if request.method == "GET":
         form.stamp_start()
     elif form.validate_on_submit():
         data = form_data(form, kind)
         if request.form.get("actie") == "voorbeeld":
             preview, problems = preview_of(data)
+        elif over_limit(current_app.config["SUBMIT_RATELIMIT"], scope="inzenden"):
+            limited = True
+            form.form_errors.append(RATE_MESSAGE)
         else:
-            with rate_limit(current_app.config["SUBMIT_RATELIMIT"], scope="inzenden"):
-                try:
-                    _, raw = submissions.submit(
-                        db.session(),
-                        data,
-                        submissions.Contact(
-                            name=form.contact_name.data, email=form.contact_email.data
-                        ),
-                        now=clock.now(),
-                        public_url=str(current_app.config["PUBLIC_URL"]),
-                        **site_check(),
-                    )
-                except submissions.SubmissionError as exc:
-                    problems = exc.problems
-                    preview, _ = preview_of(data)
-                else:
-                    db.session().commit()
-                    flash(
-                        "Bedankt! We hebben je inzending ontvangen. "
-                        "Je krijgt een e-mail met deze link.",
-                        "info",
-                    )
-                    return redirect(url_for("submit.status", token=raw), code=303)
-    status = 422 if form.errors or problems else 200
+            try:
+                _, raw = submissions.submit(
+                    db.session(),
+                    data,
+                    submissions.Contact(name=form.contact_name.data, email=form.contact_email.data),
+                    now=clock.now(),
+                    public_url=str(current_app.config["PUBLIC_URL"]),
+                    **site_check(),
+                )
+            except submissions.SubmissionError as exc:
+                problems = exc.problems
+                preview, _ = preview_of(data)
+            else:
+                db.session().commit()
+                flash(
+                    "Bedankt! We hebben je inzending ontvangen. "
+                    "Je krijgt een e-mail met deze link.",
+                    "info",
+                )
+                return redirect(url_for("submit.status", token=raw), code=303)
+    status = 429 if limited else 422 if form.errors or form.form_errors or problems else 200
     return render_template(
         "submit/form.html", form=form, kind=kind, preview=preview, problems=problems
     ), status

@@ -45,6 +45,7 @@ from forms_backend.forms import (
     EMAIL_INVALID,
     EMAIL_MISSING,
     NAME_MISSING,
+    RATE_MESSAGE,
     BrugForm,
     MultiCheckboxField,
     SpamGuardMixin,
@@ -52,7 +53,7 @@ from forms_backend.forms import (
     clean,
     clean_multiline,
 )
-from forms_backend.security import rate_limit
+from forms_backend.security import over_limit
 from forms_backend.views.core import error_page
 
 log = logging.getLogger(__name__)
@@ -101,14 +102,17 @@ def _setup(state: BlueprintSetupState) -> None:
     )
 
 
-def _limit(scope: str, email: str | None = None) -> None:
-    """Count one POST per IP, or per address when ``email`` is given; 429 when over the rule."""
+def _limited(form: BrugForm, scope: str, email: str | None = None) -> bool:
+    """Count one POST per IP, or per address when ``email`` is given. Over the rule, the form
+    gets the message and the view shows it again (429) with everything typed still there."""
     cfg = current_app.config
     if email is None:
-        with rate_limit(cfg["VOLUNTEER_RATELIMIT_IP"], scope=f"{scope}-ip"):
-            return
-    with rate_limit(cfg["VOLUNTEER_RATELIMIT_ADDRESS"], scope=f"{scope}-adres", key=email):
-        return
+        over = over_limit(cfg["VOLUNTEER_RATELIMIT_IP"], scope=f"{scope}-ip")
+    else:
+        over = over_limit(cfg["VOLUNTEER_RATELIMIT_ADDRESS"], scope=f"{scope}-adres", key=email)
+    if over:
+        form.form_errors.append(RATE_MESSAGE)
+    return over
 
 
 def settings(app: Flask | None = None) -> volunteers.Settings:
@@ -317,26 +321,26 @@ def signup(programma: str) -> ResponseReturnValue:
             " Kijk bij de programma's welke vrijwilligers zoeken.",
         )
     form = signup_form_class(programme)()
-    if request.method == "POST":
-        _limit("aanmelden")
-    if form.validate_on_submit():
-        _limit("aanmelden", form.email.data)
-        try:
-            volunteers.sign_up(
-                db.session(),
-                form.to_input(programme, privacy_version()),
-                now=clock.now(),
-                settings=settings(),
-            )
-        except volunteers.VolunteerError as exc:
-            form.form_errors.append(str(exc))
-        except ValueError:  # pydantic: input the form let through but the domain refuses
-            form.form_errors.append("Een van de velden klopt niet. Controleer je gegevens.")
-        else:
-            return redirect(url_for(".thanks", programma=programme.slug), code=303)
+    limited = request.method == "POST" and _limited(form, "aanmelden")
+    if not limited and form.validate_on_submit():
+        limited = _limited(form, "aanmelden", form.email.data)
+        if not limited:
+            try:
+                volunteers.sign_up(
+                    db.session(),
+                    form.to_input(programme, privacy_version()),
+                    now=clock.now(),
+                    settings=settings(),
+                )
+            except volunteers.VolunteerError as exc:
+                form.form_errors.append(str(exc))
+            except ValueError:  # pydantic: input the form let through but the domain refuses
+                form.form_errors.append("Een van de velden klopt niet. Controleer je gegevens.")
+            else:
+                return redirect(url_for(".thanks", programma=programme.slug), code=303)
     elif request.method == "GET":
         form.stamp_start()
-    status = 422 if request.method == "POST" else 200
+    status = 429 if limited else 422 if request.method == "POST" else 200
     return render_template(
         "volunteer/signup.html", form=form, programme=programme, hints=_hints(programme)
     ), status
@@ -389,19 +393,18 @@ def _bad_link(message: str) -> ResponseReturnValue:
 def request_link() -> ResponseReturnValue:
     """The same answer whether or not the address is known."""
     form = LinkRequestForm()
-    if request.method == "POST":
-        _limit("link")
-    if form.validate_on_submit():
-        _limit("link", form.email.data)
-        volunteers.request_links(
-            db.session(), form.email.data, now=clock.now(), settings=settings()
-        )
-        return redirect(url_for(".link_requested"), code=303)
+    limited = request.method == "POST" and _limited(form, "link")
+    if not limited and form.validate_on_submit():
+        limited = _limited(form, "link", form.email.data)
+        if not limited:
+            volunteers.request_links(
+                db.session(), form.email.data, now=clock.now(), settings=settings()
+            )
+            return redirect(url_for(".link_requested"), code=303)
     if request.method == "GET":
         form.stamp_start()
-    return render_template(
-        "volunteer/request_link.html", form=form
-    ), 422 if request.method == "POST" else 200
+    status = 429 if limited else 422 if request.method == "POST" else 200
+    return render_template("volunteer/request_link.html", form=form), status
 
 
 @bp.get("/mijn/link-aangevraagd")

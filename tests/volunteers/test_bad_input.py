@@ -146,8 +146,12 @@ def test_rate_limit_per_ip(app_config, vol_for):
     vol = vol_for(app)
     statuses = [vol.sign_up(email=f"p{i}@example.nl").status_code for i in range(4)]
     assert statuses == [303, 303, 303, 429]
-    page = vol.sign_up(email="q@example.nl")
-    assert "Even wachten" in page.get_data(as_text=True)
+    page = vol.sign_up(email="q@example.nl", motivation="Ik help graag mee.")
+    html = page.get_data(as_text=True)
+    # the form again, with the message and everything typed: nothing is lost
+    assert page.status_code == 429 and "te vaak geprobeerd" in html
+    assert 'value="q@example.nl"' in html and "Ik help graag mee." in html
+    assert len(vol.all()) == 3
     db.get_engine(app).dispose()
 
 
