@@ -541,7 +541,13 @@ def registered(meeting_id: int) -> ResponseReturnValue:
     return render_template("agenda/sent.html", meeting=meeting)
 
 
-def _token_page(template: str, token: str, purpose: str) -> ResponseReturnValue:
+class ButtonForm(BrugForm):
+    """The one button of a personal link's page (confirm, cancel, revoke), with its CSRF token."""
+
+
+def _token_page(
+    template: str, token: str, purpose: str, form: ButtonForm, status: int = 200
+) -> ResponseReturnValue:
     try:
         registration, meeting = meetings.peek_registration(
             db.session(), token, purpose=purpose, now=clock.now()
@@ -550,19 +556,23 @@ def _token_page(template: str, token: str, purpose: str) -> ResponseReturnValue:
         return error_page(404, str(exc))
     return render_template(
         template,
+        form=form,
         registration=registration,
         meeting=meeting,
         when=meetings.when_of(db.session(), meeting),
-    )
+    ), status
 
 
 @bp.get("/agenda/aanmelding/<token>")
 def confirm_page(token: str) -> ResponseReturnValue:
-    return _token_page("agenda/confirm.html", token, meetings.PURPOSE_CONFIRM)
+    return _token_page("agenda/confirm.html", token, meetings.PURPOSE_CONFIRM, ButtonForm())
 
 
 @bp.post("/agenda/aanmelding/<token>")
 def confirm(token: str) -> ResponseReturnValue:
+    form = ButtonForm()
+    if not form.validate_on_submit():  # the page again: its message, a fresh token, the button
+        return _token_page("agenda/confirm.html", token, meetings.PURPOSE_CONFIRM, form, 400)
     try:
         registration = meetings.confirm_registration(
             db.session(), token, now=clock.now(), settings=settings()
@@ -585,11 +595,14 @@ def confirm(token: str) -> ResponseReturnValue:
 
 @bp.get("/agenda/afmelden/<token>")
 def cancel_page(token: str) -> ResponseReturnValue:
-    return _token_page("agenda/cancel.html", token, meetings.PURPOSE_CANCEL)
+    return _token_page("agenda/cancel.html", token, meetings.PURPOSE_CANCEL, ButtonForm())
 
 
 @bp.post("/agenda/afmelden/<token>")
 def cancel(token: str) -> ResponseReturnValue:
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return _token_page("agenda/cancel.html", token, meetings.PURPOSE_CANCEL, form, 400)
     try:
         registration = meetings.cancel_registration(
             db.session(), token, now=clock.now(), settings=settings()
@@ -662,11 +675,14 @@ def private_sent() -> ResponseReturnValue:
 
 @bp.get("/agenda/prive/bevestigen/<token>")
 def private_confirm_page(token: str) -> ResponseReturnValue:
-    return render_template("agenda/private_confirm.html", token=token)
+    return render_template("agenda/private_confirm.html", token=token, form=ButtonForm())
 
 
 @bp.post("/agenda/prive/bevestigen/<token>")
 def private_confirm(token: str) -> ResponseReturnValue:
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template("agenda/private_confirm.html", token=token, form=form), 400
     try:
         _feed, raw = meetings.confirm_partner_feed(
             db.session(), token, now=clock.now(), settings=settings()
@@ -684,9 +700,16 @@ def private_manage(token: str) -> ResponseReturnValue:
     feed = meetings.find_partner_feed(db.session(), token)
     if feed is None:
         return error_page(404, "Deze privé-agenda bestaat niet of is ingetrokken.")
+    return _manage_page(feed, token, ButtonForm())
+
+
+def _manage_page(
+    feed: meetings.PartnerFeed, token: str, form: ButtonForm, status: int = 200
+) -> ResponseReturnValue:
     url = settings().url(f"/agenda/prive/{token}.ics")
     return render_template(
         "agenda/private_manage.html",
+        form=form,
         feed=feed,
         token=token,
         subscribe=subscribe_links(url),
@@ -694,7 +717,7 @@ def private_manage(token: str) -> ResponseReturnValue:
         themes=LEEFGEBIEDEN,
         audiences=PUBLIEK,
         local=meetings.local,
-    )
+    ), status
 
 
 @bp.post("/agenda/prive/<token>/intrekken")
@@ -702,6 +725,9 @@ def private_revoke(token: str) -> ResponseReturnValue:
     feed = meetings.find_partner_feed(db.session(), token)
     if feed is None:
         return error_page(404, "Deze privé-agenda bestaat niet of is al ingetrokken.")
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return _manage_page(feed, token, form, 400)
     meetings.revoke_partner_feed(
         db.session(), feed, actor=f"partnerfeed:{feed.id}", now=clock.now()
     )

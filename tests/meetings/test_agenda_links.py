@@ -1,0 +1,200 @@
+"""The personal links of the agenda (confirm, cancel, private feed): CSRF on every public POST,
+what a used, expired or unknown link answers, and texts that fit a seat or a waitlist place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from meeting_helpers import SETTINGS, Agenda, body_of, link_in
+from sqlalchemy import text
+
+from forms_backend import db, meetings
+from forms_backend.forms import CSRF_MESSAGE
+
+# What a POST may change: if any of these rows differ afterwards, the POST did something.
+WATCHED = {
+    "meeting_registration": "id, status, confirmed_at, cancelled_at",
+    "partner_feed": "id, token_digest, confirmed_at, revoked_at",
+    "token": "id, used_at",
+    "outbox_message": "id",
+}
+
+
+def snapshot(app) -> dict[str, list[tuple]]:
+    with db.get_engine(app).connect() as conn:
+        return {
+            table: [
+                tuple(row)
+                for row in conn.execute(text(f"SELECT {columns} FROM {table} ORDER BY id"))
+            ]
+            for table, columns in WATCHED.items()
+        }
+
+
+def hidden(html: str, name: str) -> str | None:
+    found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
+    return found.group(1) if found else None
+
+
+def heading(html: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert found, html[:500]
+    return found.group(1).strip()
+
+
+def flashes(client) -> list[str]:
+    with client.session_transaction() as session:
+        return [message for _category, message in session.get("_flashes", [])]
+
+
+def confirm_link(agenda: Agenda, mail, meeting_id: int, email: str = "zoe@example.nl") -> str:
+    """A first-time address registers: the path of the confirmation link in its mail."""
+    agenda.register(meeting_id, email)
+    [message] = agenda.deliver(mail)
+    return link_in(message, "/agenda/aanmelding/")
+
+
+def placed(agenda: Agenda, mail, meeting_id: int, email: str) -> tuple[str, str]:
+    """A known address registers (seat or waitlist): (cancel path, body of its mail)."""
+    agenda.known(email)
+    agenda.register(meeting_id, email)
+    [message] = agenda.deliver(mail)
+    return link_in(message, "/agenda/afmelden/"), body_of(message)
+
+
+def private_confirm_link(agenda: Agenda, mail) -> str:
+    with agenda.session() as s:
+        meetings.request_partner_feed(
+            s,
+            name="Sanne",
+            email="sanne@example.nl",
+            organisation="PI",
+            regions=[],
+            themes=[],
+            audiences=["open"],
+            now=agenda.now,
+            settings=SETTINGS,
+        )
+    [message] = agenda.deliver(mail)
+    return link_in(message, "/agenda/prive/bevestigen/")
+
+
+def private_feed(agenda: Agenda) -> str:
+    with agenda.session() as s:
+        _feed, raw = meetings.create_partner_feed(
+            s,
+            name="Partner",
+            email="partner@example.nl",
+            organisation="Reclassering",
+            regions=[],
+            themes=[],
+            audiences=["open"],
+            groups=[],
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+            send_mail=False,
+        )
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# CSRF on every public POST of the agenda
+
+
+@dataclass(frozen=True)
+class Post:
+    """How to reach one POST: ``setup`` returns (page that shows the form, path it posts to,
+    the fields besides the CSRF token); ``refused`` are the statuses of a refusal."""
+
+    setup: Callable[[Agenda, object], tuple[str, str, dict]]
+    refused: int
+
+
+def _register(agenda, _mail):
+    meeting_id = agenda.create(capacity=5)
+    page = f"/agenda/{meeting_id}/aanmelden"
+    return page, page, {"name": "Zoë", "email": "zoe@example.nl", "organisation": "PI"}
+
+
+def _confirm(agenda, mail):
+    path = confirm_link(agenda, mail, agenda.create(capacity=5))
+    return path, path, {}
+
+
+def _cancel(agenda, mail):
+    path, _body = placed(agenda, mail, agenda.create(capacity=5), "piet@example.nl")
+    return path, path, {}
+
+
+def _private_request(_agenda, _mail):
+    return (
+        "/agenda/prive/",
+        "/agenda/prive/",
+        {
+            "name": "Sanne",
+            "email": "sanne@example.nl",
+            "audiences": ["open"],
+        },
+    )
+
+
+def _private_confirm(agenda, mail):
+    path = private_confirm_link(agenda, mail)
+    return path, path, {}
+
+
+def _private_revoke(agenda, _mail):
+    raw = private_feed(agenda)
+    return f"/agenda/prive/{raw}/", f"/agenda/prive/{raw}/intrekken", {}
+
+
+AGENDA_POSTS = {
+    "agenda.register": Post(_register, 422),
+    "agenda.confirm": Post(_confirm, 400),
+    "agenda.cancel": Post(_cancel, 400),
+    "agenda.private_request": Post(_private_request, 422),
+    "agenda.private_confirm": Post(_private_confirm, 400),
+    "agenda.private_revoke": Post(_private_revoke, 400),
+}
+
+
+def test_every_public_agenda_post_is_in_the_csrf_test(app):
+    posts = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("agenda.") and "POST" in (rule.methods or ())
+    }
+    assert posts == set(AGENDA_POSTS)
+
+
+@pytest.mark.parametrize("endpoint", sorted(AGENDA_POSTS))
+def test_an_agenda_post_without_a_valid_csrf_token_changes_nothing(
+    app, agenda, client, mail, endpoint
+):
+    post = AGENDA_POSTS[endpoint]
+    page, path, fields = post.setup(agenda, mail)
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get(page).get_data(as_text=True)
+    token = hidden(html, "csrf_token")
+    assert token, "the page shows no CSRF token"
+    started = hidden(html, "started")
+    data = {**fields, **({"started": started} if started else {})}
+    before = snapshot(app)
+    for forged in ({}, {"csrf_token": ""}, {"csrf_token": "IjEyMyI.vervalst.token"}):
+        response = client.post(path, data={**data, **forged})
+        body = response.get_data(as_text=True)
+        assert response.status_code == post.refused, body[:500]
+        assert CSRF_MESSAGE in body.replace("\n", " ")
+        assert snapshot(app) == before, f"{endpoint} changed data without a CSRF token"
+        # the page that says "klik nog een keer" has a fresh token and the button
+        assert hidden(body, "csrf_token") and 'type="submit"' in body
+    # the token the page gave works: the refusals above were about the token alone
+    response = client.post(path, data={**data, "csrf_token": token})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    assert snapshot(app) != before
