@@ -1484,6 +1484,7 @@ def register(
         raw = tokens.issue(
             session, purpose=PURPOSE_CONFIRM, subject=registration.subject, now=now, ttl=CONFIRM_TTL
         )
+        deadline = meeting.registration_deadline
         _mail(
             session,
             meeting,
@@ -1494,6 +1495,10 @@ def register(
             settings=settings,
             confirm_link=settings.url(f"/agenda/aanmelding/{raw}"),
             confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600),
+            # the deadline, when it ends registration before the link expires
+            deadline=describe_moment(deadline)
+            if deadline is not None and deadline < now + CONFIRM_TTL
+            else "",
         )
     return RegistrationResult(registration.id, registration.status)  # type: ignore[arg-type]
 

@@ -560,7 +560,16 @@ def _token_page(
         registration=registration,
         meeting=meeting,
         when=meetings.when_of(db.session(), meeting),
+        closed=meetings.registration_open(meeting, clock.now()),
+        back=_back_to(meeting),
     ), status
+
+
+def _back_to(meeting: meetings.Meeting) -> str:
+    """The meeting's page, or the agenda when the meeting is not public (any more)."""
+    if meeting.audience not in meetings.PUBLIC_AUDIENCES:
+        return url_for("agenda.index")
+    return url_for("agenda.meeting_page", **_path_args(meeting))
 
 
 @bp.get("/agenda/aanmelding/<token>")
@@ -614,9 +623,7 @@ def cancel(token: str) -> ResponseReturnValue:
     meeting = meetings.get_meeting(db.session(), registration.meeting_id)
     assert meeting is not None
     flash("Je bent afgemeld. Je krijgt een e-mail die de afspraak uit je agenda haalt.", "info")
-    if meeting.audience not in meetings.PUBLIC_AUDIENCES:
-        return redirect(url_for("agenda.index"))
-    return redirect(url_for("agenda.meeting_page", **_path_args(meeting)))
+    return redirect(_back_to(meeting))
 
 
 # ---------------------------------------------------------------------------------------------

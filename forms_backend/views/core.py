@@ -43,6 +43,10 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Dat kan hier niet",
         "Deze pagina werkt niet op deze manier. Ga terug en probeer het opnieuw.",
     ),
+    409: (
+        "Dit kan nu niet",
+        "Er is intussen iets veranderd, waardoor dit niet meer kan. Kijk hoe het nu is.",
+    ),
     410: ("Niet meer beschikbaar", "Deze pagina of link is ingetrokken."),
     413: (
         "Te veel tekst",

@@ -3,6 +3,7 @@ what a used, expired or unknown link answers, and texts that fit a seat or a wai
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,3 +199,47 @@ def test_an_agenda_post_without_a_valid_csrf_token_changes_nothing(
     response = client.post(path, data={**data, "csrf_token": token})
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
     assert snapshot(app) != before
+
+
+# ---------------------------------------------------------------------------------------------
+# the registration deadline on the confirmation page, its 409 and the confirmation mail
+
+DEADLINE = dt.datetime(2026, 3, 4, 12, 0)  # Amsterdam; the clock starts 2026-03-02 10.00 there
+
+
+def test_a_confirmation_after_the_deadline_says_so_under_a_fitting_heading(
+    agenda, client, mail, clock
+):
+    meeting_id = agenda.create(capacity=5, registration_deadline=DEADLINE)
+    path = confirm_link(agenda, mail, meeting_id)
+    assert "Ja, ik meld me aan" in client.get(path).get_data(as_text=True)
+    clock.advance(days=2, hours=3)  # past the deadline, the link still works
+    page = client.get(path)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "De aanmeldtermijn is voorbij." in html
+    assert "Ja, ik meld me aan" not in html and 'type="submit"' not in html
+    answer = client.post(path)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    assert heading(html) == "Dit kan nu niet"
+    assert "De aanmeldtermijn is voorbij." in html and "Er ging iets mis" not in html
+    assert agenda.statuses(meeting_id)["aangemeld"] == 0
+
+
+@pytest.mark.parametrize(
+    ("deadline", "mentioned"),
+    [
+        (DEADLINE, True),  # before the link's 72 hours are over
+        (dt.datetime(2026, 3, 10, 12, 0), False),  # after: the link's own limit comes first
+        (None, False),
+    ],
+)
+def test_the_confirmation_mail_names_a_deadline_that_comes_before_the_link_expires(
+    agenda, mail, deadline, mentioned
+):
+    agenda.register(agenda.create(registration_deadline=deadline), "zoe@example.nl")
+    [message] = agenda.deliver(mail)
+    body = " ".join(body_of(message).split())
+    assert ("Aanmelden kan tot woensdag 4 maart 2026, 12.00 uur" in body) is mentioned
+    assert ("Bevestig je aanmelding voor die tijd." in body) is mentioned

@@ -217,6 +217,24 @@ def test_a_published_page_can_be_taken_off_the_site(
     assert again.status_code == 409
 
 
+def test_an_answer_sent_twice_gets_a_409_under_its_own_heading(app, client, auth, submit):
+    token = _status_token(submit())
+    auth.create("mod@brug.example.nl", role="coordinator", regions=["gelderland"])
+    auth.login("mod@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    assert client.post(f"/beheer/inzendingen/{sub_id}/behandelen").status_code == 303
+    question = client.post(f"/beheer/inzendingen/{sub_id}/vraag", data={"body": "Hoeveel?"})
+    assert question.status_code == 303
+    answer = {"body": "Twaalf mensen."}
+    assert client.post(f"/inzenden/status/{token}", data=answer).status_code == 303
+    again = client.post(f"/inzenden/status/{token}", data=answer)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "<h1>Dit kan nu niet</h1>" in html and "Er ging iets mis" not in html
+    assert "Er staat geen vraag open bij deze inzending." in html
+
+
 def test_failed_build_keeps_the_old_site_and_marks_mislukt(
     app, client, auth, submit, published_site, content_dir
 ):
