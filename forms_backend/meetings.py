@@ -1543,6 +1543,12 @@ def confirm_registration(
     return registration
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    registration: Registration
+    was: str  # the status before: a seat ("aangemeld"), "wachtlijst", ...; "afgemeld": no change
+
+
 def cancel_registration(
     session: Session,
     raw: str | None,
@@ -1551,7 +1557,7 @@ def cancel_registration(
     settings: Settings,
     registration_id: int | None = None,
     actor: str | None = None,
-) -> Registration:
+) -> Cancellation:
     """Deregister (by the link in the e-mail, or by an organiser): METHOD:CANCEL to the person,
     and the first on the waitlist moves up."""
     if raw is not None:
@@ -1566,9 +1572,10 @@ def cancel_registration(
     meeting = lock_meeting(session, registration.meeting_id)
     assert meeting is not None
     session.refresh(registration)
-    if registration.status == "afgemeld":
-        return registration
-    had_seat = registration.status == "aangemeld"
+    was = registration.status
+    if was == "afgemeld":
+        return Cancellation(registration, was)
+    had_seat = was == "aangemeld"
     registration.status = "afgemeld"
     registration.cancelled_at = now
     if had_seat:
@@ -1596,7 +1603,7 @@ def cancel_registration(
         )
     if had_seat:
         _promote(session, meeting, now=now, settings=settings)
-    return registration
+    return Cancellation(registration, was)
 
 
 def mail_registrants(

@@ -613,17 +613,26 @@ def cancel(token: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _token_page("agenda/cancel.html", token, meetings.PURPOSE_CANCEL, form, 400)
     try:
-        registration = meetings.cancel_registration(
+        done = meetings.cancel_registration(
             db.session(), token, now=clock.now(), settings=settings()
         )
         db.session().commit()
     except meetings.MeetingError as exc:
         db.session().rollback()
         return error_page(404, str(exc))
-    meeting = meetings.get_meeting(db.session(), registration.meeting_id)
+    meeting = meetings.get_meeting(db.session(), done.registration.meeting_id)
     assert meeting is not None
-    flash("Je bent afgemeld. Je krijgt een e-mail die de afspraak uit je agenda haalt.", "info")
+    flash(CANCELLED.get(done.was, "Je bent afgemeld."), "info")
     return redirect(_back_to(meeting))
+
+
+# What a person hears after the cancel button, by the status they had: only a seat had an
+# invitation in their calendar.
+CANCELLED = {
+    "aangemeld": "Je bent afgemeld. Je krijgt een e-mail die de afspraak uit je agenda haalt.",
+    "wachtlijst": "Je bent afgemeld. Je staat niet meer op de wachtlijst.",
+    "afgemeld": "Je bent al afgemeld. Je hoeft niets meer te doen.",
+}
 
 
 # ---------------------------------------------------------------------------------------------

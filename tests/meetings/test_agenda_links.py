@@ -49,8 +49,9 @@ def heading(html: str) -> str:
 
 
 def flashes(client) -> list[str]:
+    """The messages waiting for the next page, taken (as that page would)."""
     with client.session_transaction() as session:
-        return [message for _category, message in session.get("_flashes", [])]
+        return [message for _category, message in session.pop("_flashes", [])]
 
 
 def confirm_link(agenda: Agenda, mail, meeting_id: int, email: str = "zoe@example.nl") -> str:
@@ -243,3 +244,51 @@ def test_the_confirmation_mail_names_a_deadline_that_comes_before_the_link_expir
     body = " ".join(body_of(message).split())
     assert ("Aanmelden kan tot woensdag 4 maart 2026, 12.00 uur" in body) is mentioned
     assert ("Bevestig je aanmelding voor die tijd." in body) is mentioned
+
+
+# ---------------------------------------------------------------------------------------------
+# cancelling: a seat or a waitlist place
+
+SEAT_GOES = "Je plek gaat dan naar de eerste op de wachtlijst."
+AGENDA_MAIL = "Je krijgt een e-mail die de afspraak uit je agenda haalt."
+SOMEONE_ELSE = "Dan krijgt iemand anders je plek"
+
+
+def test_cancelling_a_seat_and_a_waitlist_place_each_say_what_happens(agenda, client, mail):
+    meeting_id = agenda.create(capacity=1)
+    seat, seat_mail = placed(agenda, mail, meeting_id, "a@example.nl")
+    waiting, waitlist_mail = placed(agenda, mail, meeting_id, "b@example.nl")
+    assert "Je staat op de wachtlijst" in waitlist_mail
+    # the mails
+    assert SOMEONE_ELSE in " ".join(seat_mail.split())
+    assert SOMEONE_ELSE not in " ".join(waitlist_mail.split())
+    assert "Wil je niet meer op de wachtlijst staan? Meld je af met deze link:" in waitlist_mail
+    # the pages
+    seat_page = client.get(seat).get_data(as_text=True)
+    waiting_page = client.get(waiting).get_data(as_text=True)
+    assert SEAT_GOES in seat_page and SEAT_GOES not in waiting_page
+    assert "Je staat dan niet meer op de wachtlijst." in waiting_page
+    # and what they hear after the button
+    assert client.post(waiting).status_code == 302
+    [message] = flashes(client)
+    assert AGENDA_MAIL not in message and "wachtlijst" in message
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 1,
+        "wachtlijst": 0,
+        "afgemeld": 1,
+    }
+    assert client.post(seat).status_code == 302
+    [message] = flashes(client)
+    assert AGENDA_MAIL in message
+
+
+def test_cancelling_twice_says_you_were_already_cancelled(agenda, client, mail):
+    meeting_id = agenda.create(capacity=1)
+    seat, _body = placed(agenda, mail, meeting_id, "a@example.nl")
+    assert client.post(seat).status_code == 302
+    assert len(flashes(client)) == 1
+    again = client.post(seat)
+    assert again.status_code in (200, 302)
+    text = again.get_data(as_text=True) + " ".join(flashes(client))
+    assert "Je bent al afgemeld" in text and AGENDA_MAIL not in text
