@@ -93,6 +93,31 @@ class MeetingError(ValueError):
         self.field = field
 
 
+class LinkError(MeetingError):
+    """A personal link that does not work: unknown (404), or used or expired (410)."""
+
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
+
+    @property
+    def status(self) -> int:
+        return 410 if self.gone else 404
+
+
+LINK_USED = "Deze link is al gebruikt."
+LINK_EXPIRED = "Deze link is verlopen."
+LINK_UNKNOWN = "Deze link kennen we niet. Misschien is hij niet helemaal gekopieerd."
+
+
+def _link_error(exc: tokens.TokenError, used: str = LINK_USED) -> LinkError:
+    if exc.reason == "used":
+        return LinkError(used, gone=True)
+    if exc.reason == "expired":
+        return LinkError(LINK_EXPIRED, gone=True)
+    return LinkError(LINK_UNKNOWN)
+
+
 # ---------------------------------------------------------------------------------------------
 # tables
 
@@ -1506,20 +1531,42 @@ def register(
 def _registration_for(
     session: Session, raw: str, *, purpose: str, now: dt.datetime, redeem: bool
 ) -> Registration:
+    """The registration of a link (LinkError if it does not work). A used confirmation link
+    still gives its registration while that has a seat or a waitlist place: the person
+    confirmed, and the page can say so."""
     try:
         token = (tokens.redeem if redeem else tokens.peek)(session, raw, purpose=purpose, now=now)
         registration_id = tokens.subject_id(token, "registration")
     except tokens.TokenError as exc:
-        raise MeetingError(f"Deze link werkt niet: {exc}.") from None
+        if exc.reason == "used" and purpose == PURPOSE_CONFIRM:
+            placed = _placed_by(session, raw)
+            if placed is not None:
+                return placed
+        raise _link_error(exc) from None
     registration = session.get(Registration, registration_id)
     if registration is None:
-        raise MeetingError("Deze link werkt niet: onbekende link.")
+        raise LinkError(LINK_UNKNOWN)
+    return registration
+
+
+def _placed_by(session: Session, raw: str) -> Registration | None:
+    """The registration of a used confirmation link, if it has a seat or waitlist place."""
+    token = tokens.find(session, raw, purpose=PURPOSE_CONFIRM)
+    if token is None:
+        return None
+    try:
+        registration = session.get(Registration, tokens.subject_id(token, "registration"))
+    except tokens.TokenError:
+        return None
+    if registration is None or registration.status not in ("aangemeld", "wachtlijst"):
+        return None
     return registration
 
 
 def peek_registration(
     session: Session, raw: str, *, purpose: str, now: dt.datetime
 ) -> tuple[Registration, Meeting]:
+    """A link's registration and meeting without using the link up (LinkError otherwise)."""
     registration = _registration_for(session, raw, purpose=purpose, now=now, redeem=False)
     meeting = session.get(Meeting, registration.meeting_id)
     assert meeting is not None
@@ -1764,18 +1811,52 @@ def _send_feed_link(
     )
 
 
+FEED_ALREADY_MADE = (
+    "Deze link is al gebruikt. Je privé-agenda is al gemaakt. Het adres staat in de e-mail die"
+    " je daarna van ons kreeg."
+)
+
+
+def _requested_feed(session: Session, raw: str, *, now: dt.datetime, redeem: bool) -> PartnerFeed:
+    try:
+        token = (tokens.redeem if redeem else tokens.peek)(
+            session, raw, purpose=PURPOSE_FEED_CONFIRM, now=now
+        )
+        feed_id = tokens.subject_id(token, "partnerfeed")
+    except tokens.TokenError as exc:
+        made = exc.reason == "used" and _made_by(session, raw) is not None
+        raise _link_error(exc, FEED_ALREADY_MADE if made else LINK_USED) from None
+    feed = session.get(PartnerFeed, feed_id)
+    if feed is None:
+        raise LinkError(LINK_UNKNOWN)
+    if feed.revoked_at is not None:
+        raise LinkError("Deze privé-agenda is ingetrokken.", gone=True)
+    return feed
+
+
+def _made_by(session: Session, raw: str) -> PartnerFeed | None:
+    """The feed a used confirmation link made, while it is active."""
+    token = tokens.find(session, raw, purpose=PURPOSE_FEED_CONFIRM)
+    if token is None:
+        return None
+    try:
+        feed = session.get(PartnerFeed, tokens.subject_id(token, "partnerfeed"))
+    except tokens.TokenError:
+        return None
+    return feed if feed is not None and feed.active else None
+
+
+def peek_partner_feed(session: Session, raw_confirm: str, *, now: dt.datetime) -> PartnerFeed:
+    """The requested feed of a confirmation link, without using the link (LinkError if it
+    does not work): the page shows its button only for a link that works."""
+    return _requested_feed(session, raw_confirm, now=now, redeem=False)
+
+
 def confirm_partner_feed(
     session: Session, raw_confirm: str, *, now: dt.datetime, settings: Settings
 ) -> tuple[PartnerFeed, str]:
     """Activate a requested feed; returns it with the raw feed token (shown once, e-mailed)."""
-    try:
-        token = tokens.redeem(session, raw_confirm, purpose=PURPOSE_FEED_CONFIRM, now=now)
-        feed_id = tokens.subject_id(token, "partnerfeed")
-    except tokens.TokenError as exc:
-        raise MeetingError(f"Deze link werkt niet: {exc}.") from None
-    feed = session.get(PartnerFeed, feed_id)
-    if feed is None or feed.revoked_at is not None:
-        raise MeetingError("Deze link werkt niet: onbekende link.")
+    feed = _requested_feed(session, raw_confirm, now=now, redeem=True)
     feed.confirmed_at = now
     raw = _new_feed_token(feed)
     session.add(feed)

@@ -29,6 +29,15 @@ class Token(SQLModel, table=True):
 class TokenError(Exception):
     """The link is unknown, used, expired or meant for something else."""
 
+    def __init__(self, message: str, *, reason: str = "unknown") -> None:
+        super().__init__(message)
+        self.reason = reason  # "unknown" (or meant for something else), "used" or "expired"
+
+    @property
+    def gone(self) -> bool:
+        """The link was real but works no more (used, expired): 410 rather than 404."""
+        return self.reason != "unknown"
+
 
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
@@ -64,17 +73,23 @@ def issue(
     return raw
 
 
+def find(session: Session, raw: str, *, purpose: str) -> Token | None:
+    """The token for ``raw`` and ``purpose`` whatever its state (used, expired), or None."""
+    if not raw or len(raw) > 200:
+        return None
+    token = session.exec(select(Token).where(Token.digest == _digest(raw))).first()
+    return token if token is not None and token.purpose == purpose else None
+
+
 def peek(session: Session, raw: str, *, purpose: str, now: dt.datetime) -> Token:
     """The valid token for ``raw`` without using it up; TokenError otherwise."""
-    if not raw or len(raw) > 200:
-        raise TokenError("onbekende link")
-    token = session.exec(select(Token).where(Token.digest == _digest(raw))).first()
-    if token is None or token.purpose != purpose:
+    token = find(session, raw, purpose=purpose)
+    if token is None:
         raise TokenError("onbekende link")
     if token.single_use and token.used_at is not None:
-        raise TokenError("deze link is al gebruikt")
+        raise TokenError("deze link is al gebruikt", reason="used")
     if now >= token.expires_at:
-        raise TokenError("deze link is verlopen")
+        raise TokenError("deze link is verlopen", reason="expired")
     return token
 
 

@@ -545,6 +545,11 @@ class ButtonForm(BrugForm):
     """The one button of a personal link's page (confirm, cancel, revoke), with its CSRF token."""
 
 
+def _bad_link(exc: meetings.LinkError, kind: str) -> ResponseReturnValue:
+    """As for the volunteers' links: 410 for a used or expired link, 404 for an unknown one."""
+    return render_template("agenda/bad_link.html", message=str(exc), kind=kind), exc.status
+
+
 def _token_page(
     template: str, token: str, purpose: str, form: ButtonForm, status: int = 200
 ) -> ResponseReturnValue:
@@ -552,8 +557,18 @@ def _token_page(
         registration, meeting = meetings.peek_registration(
             db.session(), token, purpose=purpose, now=clock.now()
         )
-    except meetings.MeetingError as exc:
-        return error_page(404, str(exc))
+    except meetings.LinkError as exc:
+        return _bad_link(exc, purpose)
+    return _registration_page(template, registration, meeting, form, status)
+
+
+def _registration_page(
+    template: str,
+    registration: meetings.Registration,
+    meeting: meetings.Meeting,
+    form: ButtonForm,
+    status: int = 200,
+) -> ResponseReturnValue:
     return render_template(
         template,
         form=form,
@@ -580,18 +595,28 @@ def confirm_page(token: str) -> ResponseReturnValue:
 @bp.post("/agenda/aanmelding/<token>")
 def confirm(token: str) -> ResponseReturnValue:
     form = ButtonForm()
+    purpose = meetings.PURPOSE_CONFIRM
+    try:
+        registration, meeting = meetings.peek_registration(
+            db.session(), token, purpose=purpose, now=clock.now()
+        )
+    except meetings.LinkError as exc:
+        return _bad_link(exc, purpose)
+    if registration.status != "bevestigen":  # confirmed before: the page says so
+        return _registration_page("agenda/confirm.html", registration, meeting, form)
     if not form.validate_on_submit():  # the page again: its message, a fresh token, the button
-        return _token_page("agenda/confirm.html", token, meetings.PURPOSE_CONFIRM, form, 400)
+        return _registration_page("agenda/confirm.html", registration, meeting, form, 400)
     try:
         registration = meetings.confirm_registration(
             db.session(), token, now=clock.now(), settings=settings()
         )
         db.session().commit()
-    except meetings.MeetingError as exc:
+    except meetings.LinkError as exc:
         db.session().rollback()
-        return error_page(404 if "link" in str(exc) else 409, str(exc))
-    meeting = meetings.get_meeting(db.session(), registration.meeting_id)
-    assert meeting is not None
+        return _bad_link(exc, purpose)
+    except meetings.MeetingError as exc:  # closed meanwhile: deadline, cancelled, begun
+        db.session().rollback()
+        return error_page(409, str(exc))
     flash(
         "Je bent aangemeld. De uitnodiging voor je agenda staat in je mail."
         if registration.status == "aangemeld"
@@ -599,7 +624,7 @@ def confirm(token: str) -> ResponseReturnValue:
         "als er een plek vrijkomt.",
         "info",
     )
-    return redirect(url_for("agenda.meeting_page", **_path_args(meeting)))
+    return redirect(_back_to(meeting))
 
 
 @bp.get("/agenda/afmelden/<token>")
@@ -610,18 +635,23 @@ def cancel_page(token: str) -> ResponseReturnValue:
 @bp.post("/agenda/afmelden/<token>")
 def cancel(token: str) -> ResponseReturnValue:
     form = ButtonForm()
+    purpose = meetings.PURPOSE_CANCEL
+    try:
+        registration, meeting = meetings.peek_registration(
+            db.session(), token, purpose=purpose, now=clock.now()
+        )
+    except meetings.LinkError as exc:
+        return _bad_link(exc, purpose)
     if not form.validate_on_submit():
-        return _token_page("agenda/cancel.html", token, meetings.PURPOSE_CANCEL, form, 400)
+        return _registration_page("agenda/cancel.html", registration, meeting, form, 400)
     try:
         done = meetings.cancel_registration(
             db.session(), token, now=clock.now(), settings=settings()
         )
         db.session().commit()
-    except meetings.MeetingError as exc:
+    except meetings.LinkError as exc:
         db.session().rollback()
-        return error_page(404, str(exc))
-    meeting = meetings.get_meeting(db.session(), done.registration.meeting_id)
-    assert meeting is not None
+        return _bad_link(exc, purpose)
     flash(CANCELLED.get(done.was, "Je bent afgemeld."), "info")
     return redirect(_back_to(meeting))
 
@@ -691,12 +721,20 @@ def private_sent() -> ResponseReturnValue:
 
 @bp.get("/agenda/prive/bevestigen/<token>")
 def private_confirm_page(token: str) -> ResponseReturnValue:
+    try:
+        meetings.peek_partner_feed(db.session(), token, now=clock.now())
+    except meetings.LinkError as exc:
+        return _bad_link(exc, meetings.PURPOSE_FEED_CONFIRM)
     return render_template("agenda/private_confirm.html", token=token, form=ButtonForm())
 
 
 @bp.post("/agenda/prive/bevestigen/<token>")
 def private_confirm(token: str) -> ResponseReturnValue:
     form = ButtonForm()
+    try:
+        meetings.peek_partner_feed(db.session(), token, now=clock.now())
+    except meetings.LinkError as exc:
+        return _bad_link(exc, meetings.PURPOSE_FEED_CONFIRM)
     if not form.validate_on_submit():
         return render_template("agenda/private_confirm.html", token=token, form=form), 400
     try:
@@ -704,9 +742,9 @@ def private_confirm(token: str) -> ResponseReturnValue:
             db.session(), token, now=clock.now(), settings=settings()
         )
         db.session().commit()
-    except meetings.MeetingError as exc:
+    except meetings.LinkError as exc:
         db.session().rollback()
-        return error_page(404, str(exc))
+        return _bad_link(exc, meetings.PURPOSE_FEED_CONFIRM)
     flash("Je privé-agenda is klaar. We hebben het adres ook naar je gemaild.", "info")
     return redirect(url_for("agenda.private_manage", token=raw))
 

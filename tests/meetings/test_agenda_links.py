@@ -292,3 +292,99 @@ def test_cancelling_twice_says_you_were_already_cancelled(agenda, client, mail):
     assert again.status_code in (200, 302)
     text = again.get_data(as_text=True) + " ".join(flashes(client))
     assert "Je bent al afgemeld" in text and AGENDA_MAIL not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# used, expired and unknown links: 410, 410 and 404, like the volunteers' links
+
+BUTTON = 'type="submit"'
+
+
+def answer(client, method: str, path: str) -> tuple[int, str, str]:
+    response = client.open(path, method=method)
+    html = response.get_data(as_text=True)
+    return response.status_code, heading(html), html
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_used_confirmation_link_says_you_are_already_registered(agenda, client, mail, method):
+    meeting_id = agenda.create(capacity=1)
+    first = confirm_link(agenda, mail, meeting_id, "a@example.nl")
+    second = confirm_link(agenda, mail, meeting_id, "b@example.nl")
+    assert client.post(first).status_code == 302
+    assert client.post(second).status_code == 302
+    agenda.deliver(mail)
+    before = snapshot(agenda.app)
+    status, title, html = answer(client, method, first)
+    assert (status, title) == (200, "Je bent al aangemeld"), html[:800]
+    assert BUTTON not in html and "Deze link werkt niet" not in html
+    status, title, html = answer(client, method, second)
+    assert (status, title) == (200, "Je staat al op de wachtlijst")
+    assert BUTTON not in html
+    assert snapshot(agenda.app) == before
+    assert agenda.deliver(mail) == []
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_used_expired_or_unknown_confirmation_link_answers_410_or_404(
+    agenda, client, mail, clock, method
+):
+    meeting_id = agenda.create(capacity=5)
+    used = confirm_link(agenda, mail, meeting_id, "a@example.nl")
+    assert client.post(used).status_code == 302
+    [invite] = agenda.deliver(mail)
+    assert client.post(link_in(invite, "/agenda/afmelden/")).status_code == 302  # no seat now
+    agenda.deliver(mail)
+    expired = confirm_link(agenda, mail, meeting_id, "b@example.nl")
+    clock.advance(hours=73)
+    for path, status, message in (
+        (used, 410, "Deze link is al gebruikt."),
+        (expired, 410, "Deze link is verlopen."),
+        ("/agenda/aanmelding/bestaat-niet", 404, "Deze link kennen we niet."),
+    ):
+        got, title, html = answer(client, method, path)
+        assert (got, title) == (status, "Deze link werkt niet"), (path, html[:800])
+        assert message in html and BUTTON not in html
+    assert agenda.statuses(meeting_id)["bevestigen"] == 1  # the expired one, untouched
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_expired_cancel_link_answers_410(agenda, client, mail, clock, method):
+    path, _body = placed(agenda, mail, agenda.create(capacity=5), "a@example.nl")
+    clock.advance(days=30)  # the meeting was on 12 March; its cancel link works a day after
+    got, title, html = answer(client, method, path)
+    assert (got, title) == (410, "Deze link werkt niet")
+    assert "Deze link is verlopen." in html and BUTTON not in html
+    got, title, _html = answer(client, method, "/agenda/afmelden/bestaat-niet")
+    assert (got, title) == (404, "Deze link werkt niet")
+
+
+def test_the_private_feed_confirmation_page_checks_its_link_before_showing_the_button(
+    agenda, client, mail, clock
+):
+    path = private_confirm_link(agenda, mail)
+    page = client.get(path)
+    assert page.status_code == 200 and "Ja, maak mijn agenda" in page.get_data(as_text=True)
+    for made_up in (
+        "/agenda/prive/bevestigen/bestaat-niet",
+        "/agenda/prive/bevestigen/" + "x" * 300,
+    ):
+        for method in ("GET", "POST"):
+            got, title, html = answer(client, method, made_up)
+            assert (got, title) == (404, "Deze link werkt niet")
+            assert "Ja, maak mijn agenda" not in html and BUTTON not in html
+    assert client.post(path).status_code == 302
+    [_feed_link] = agenda.deliver(mail)
+    before = snapshot(agenda.app)
+    for method in ("GET", "POST"):
+        got, title, html = answer(client, method, path)
+        assert (got, title) == (410, "Deze link werkt niet")
+        assert "Deze link is al gebruikt." in html and "al gemaakt" in html
+        assert "Ja, maak mijn agenda" not in html
+    assert snapshot(agenda.app) == before
+    expired = private_confirm_link(agenda, mail)
+    clock.advance(hours=73)
+    for method in ("GET", "POST"):
+        got, title, html = answer(client, method, expired)
+        assert (got, title) == (410, "Deze link werkt niet")
+        assert "Deze link is verlopen." in html and "Ja, maak mijn agenda" not in html
