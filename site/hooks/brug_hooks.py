@@ -33,6 +33,7 @@ from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.structure.files import File, Files  # noqa: E402
 from mkdocs.structure.nav import Navigation  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
+from mkdocs.structure.toc import AnchorLink, TableOfContents  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
 
 from forms_backend.content import (  # noqa: E402
@@ -148,6 +149,10 @@ def on_page_context(
         # __config.base and __md_scope come from base_url; the shell is served at every depth.
         context["base_url"] = "/"
         page.canonical_url = None
+        # Material draws its "Ga naar inhoud" link to the page's first heading; a backend page
+        # has none at build time, so the shell gets one entry that points at the backend's
+        # content (layout.html: id="inhoud"). The table of contents itself stays hidden.
+        page.toc = TableOfContents([AnchorLink("Inhoud", shell.CONTENT_ID, 1)])
         return context
     overview = _state().plan.overviews.get(src_uri)
     if overview is not None and page.content:

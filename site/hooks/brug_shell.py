@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 SRC_URI = "_shell.md"
+CONTENT_ID = "inhoud"  # the backend's content (forms_backend/templates/layout.html)
 
 TITLE = "<!--BRUG:TITLE-->"
 HEAD = "<!--BRUG:HEAD-->"

@@ -111,6 +111,17 @@ def test_shell_has_markers_root_absolute_urls_and_no_content(built_site: Path) -
     assert re.search(r'src="/assets/javascripts/bundle\.[0-9a-f]+\.min\.js"', shell)
 
 
+def test_backend_pages_get_the_skip_link_to_their_content(built_site: Path) -> None:
+    """Keyboard users skip the header on backend pages too: the shell's "Ga naar inhoud" link
+    points at the element the backend's layout wraps its content in."""
+    shell = (built_site / "_shell" / "index.html").read_text(encoding="utf-8")
+    link = re.search(r'<a href="#([\w-]+)" class="md-skip">\s*Ga naar inhoud\s*</a>', shell)
+    assert link, "no skip link in the shell"
+    layout = (ROOT / "forms_backend" / "templates" / "layout.html").read_text(encoding="utf-8")
+    assert f'id="{link[1]}" tabindex="-1"' in layout
+    assert re.search(r'md-sidebar--secondary"[^>]*hidden', shell)  # the toc itself stays hidden
+
+
 def test_shell_is_not_in_search_or_sitemap(built_site: Path) -> None:
     index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert not [d for d in index["docs"] if d["location"].startswith("_shell")]
