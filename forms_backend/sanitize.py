@@ -333,3 +333,59 @@ def check_markdown(
 def inline_text(value: str) -> str:
     """A one-line value (a title) safe to put in a Markdown heading."""
     return escape_text(" ".join(value.split()))
+
+
+# ---------------------------------------------------------------------------------------------
+# plain text (calendar DESCRIPTION: CALENDAR.md asks for plain text)
+
+_HEADINGS = frozenset(f"h{n}" for n in range(1, 7))
+_BLOCKS = _HEADINGS | {"p", "div", "ul", "ol", "pre", "blockquote", "table", "tr", "dl", "details"}
+
+
+class _PlainText(HTMLParser):
+    def __init__(self, base_url: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base_url = base_url
+        self.parts: list[str] = []
+        self.links: list[tuple[str, int]] = []  # (href, index of the link text's first part)
+        self.pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS:
+            self.parts.append("\n\n")
+            self.pre += tag == "pre"
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in ("br", "dt", "dd"):
+            self.parts.append("\n")
+        elif tag == "a":
+            self.links.append((dict(attrs).get("href") or "", len(self.parts)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self.parts.append("\n\n")
+            self.pre -= tag == "pre"
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            text = "".join(self.parts[start:]).strip()
+            if href.startswith("/"):
+                href = self.base_url.rstrip("/") + href
+            if href and not href.startswith("#") and href not in (text, f"mailto:{text}"):
+                self.parts.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        if not self.pre and not data.strip() and "\n" in data:
+            return  # the markup's own line breaks between tags
+        # line breaks as typed stay (a calendar shows them); runs of spaces become one
+        self.parts.append(data if self.pre else re.sub(r"[ \t\r\f\v]+", " ", data))
+
+
+def plain_text(source: str, *, base_url: str = "") -> str:
+    """Markdown as plain text for places that show no HTML (a calendar's DESCRIPTION): no
+    ``**``, paragraphs and typed line breaks kept, list items as "- ", a link as
+    "tekst (adres)" with site paths made absolute."""
+    parser = _PlainText(base_url)
+    parser.feed(clean_html(render_markdown(source)))
+    parser.close()
+    text = re.sub(r" *\n *", "\n", "".join(parser.parts))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -206,6 +206,22 @@ def test_empty_feed_is_a_valid_calendar_for_real_parsers():
     assert Calendar.from_ical(data).to_ical() == data
 
 
+def test_the_description_is_plain_text_not_markdown():
+    """CALENDAR.md: DESCRIPTION in plain text. A calendar shows "**wonen**" as it is."""
+    meeting = feed_meeting(
+        description=(
+            "Wat werkt bij **wonen na detentie**?\n\n- Sprekers uit [Ede](/regios/gelderland/)\n"
+            "- <b>Koffie</b> en `thee`"
+        )
+    )
+    parsed = ical_js(render(meeting))["events"][0]
+    assert parsed["description"].startswith(
+        "Wat werkt bij wonen na detentie?\n\n"
+        "- Sprekers uit Ede (http://brug.test/regios/gelderland/)\n- Koffie en thee\n\n"
+        "Meer informatie en aanmelden: http://brug.test/agenda/"
+    ), parsed["description"]
+
+
 def test_event_fields_url_location_geo_description_organiser():
     meeting = feed_meeting(
         geo=(52.04, 5.66), description="Voor casemanagers.\nWelkom!", organiser=None
