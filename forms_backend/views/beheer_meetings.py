@@ -108,12 +108,13 @@ class MeetingForm(BrugForm):
 
 
 class OccurrenceForm(BrugForm):
-    """One date of a series: skip, cancel or restore (the button says which)."""
+    """One date of a series: skip, cancel or restore (the button says which). Its prefix is
+    ``o<key>``, so the CSRF field of each date on the page has its own name and id."""
 
 
 class MoveForm(BrugForm):
-    """One date of a series to another time or place. Each date's form has its own prefix, so
-    the fields of the dates on one page keep their own ids."""
+    """One date of a series to another time or place. Each date's form has its own prefix
+    (``d<key>``), so the fields of the dates on one page keep their own ids."""
 
     start = DateTimeLocalField(
         "Nieuw begin",
@@ -141,6 +142,32 @@ def move_form(occ: meetings.Occurrence | None, key: str) -> MoveForm:
             "location": occ.location if occ.changed else "",
         },
     )
+
+
+class DateForms:
+    """The forms of each date on the edit page. The one just posted and refused stands in for
+    its fresh copy, with its errors and what the person typed, and its date's form is open."""
+
+    def __init__(self, posted: tuple[str, BrugForm] | None = None) -> None:
+        self.posted_key: str | None = posted[0] if posted else None
+        self.posted: BrugForm | None = posted[1] if posted else None
+
+    def _posted(self, key: str, kind: type[BrugForm]) -> BrugForm | None:
+        if self.posted_key == key and isinstance(self.posted, kind):
+            return self.posted
+        return None
+
+    def move(self, occ: meetings.Occurrence) -> BrugForm:
+        posted = self._posted(occ.key, MoveForm)
+        return posted if posted is not None else move_form(occ, occ.key)
+
+    def change(self, key: str) -> BrugForm:
+        posted = self._posted(key, OccurrenceForm)
+        return posted if posted is not None else OccurrenceForm(formdata=None, prefix=f"o{key}")
+
+    def is_open(self, key: str, kind: str) -> bool:
+        wanted = MoveForm if kind == "move" else OccurrenceForm
+        return self._posted(key, wanted) is not None
 
 
 class MessageForm(BrugForm):
@@ -328,23 +355,37 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         except meetings.MeetingError as exc:
             db.session().rollback()
             form_error(form, exc)
+    return _edit_page(meeting, form, status=422 if request.method == "POST" else 200)
+
+
+def _edit_page(
+    meeting: meetings.Meeting,
+    form: MeetingForm,
+    *,
+    status: int,
+    posted: tuple[str, BrugForm] | None = None,
+) -> ResponseReturnValue:
+    """The edit page of a meeting. ``posted`` is a refused form of one date (key, form): the
+    page shows it again with its errors, in the error summary at the top as well."""
+    assert meeting.id is not None
     session = db.session()
     dates = meetings.occurrences(
-        meeting, meetings.overrides_for(session, [meeting_id]).get(meeting_id, [])
+        meeting, meetings.overrides_for(session, [meeting.id]).get(meeting.id, [])
     )
     skipped = [dt.datetime.fromisoformat(value) for value in meeting.exdates]
-    status = 422 if request.method == "POST" else 200
     return render_template(
         "beheer/bijeenkomst_form.html",
         form=form,
+        summary_form=posted[1] if posted else form,
         meeting=meeting,
         dates=dates if meeting.rrule else [],
         skipped=skipped,
         describe=meetings.describe_span,
-        move_form=move_form,
-        taken=meetings.count_status(session, meeting_id, "aangemeld"),
+        key_of=meetings.occurrence_key,
+        date_forms=DateForms(posted),
+        taken=meetings.count_status(session, meeting.id, "aangemeld"),
         deletable=meetings.deletable(session, meeting, now=clock.now()),
-        waiting=meetings.count_status(session, meeting_id, "wachtlijst"),
+        waiting=meetings.count_status(session, meeting.id, "wachtlijst"),
     ), status
 
 
@@ -394,35 +435,40 @@ def delete(meeting_id: int) -> ResponseReturnValue:
 @bp.post("/<int:meeting_id>/datum/<key>")
 @login_required
 def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
-    _meeting_in_scope(meeting_id)
+    meeting = _meeting_in_scope(meeting_id)
     action = request.form.get("action", "")
-    form: OccurrenceForm | MoveForm = move_form(None, key) if action == "move" else OccurrenceForm()
-    if not form.validate():
-        flash(
-            "De datum is niet veranderd: " + " ".join(str(e) for f in form for e in f.errors),
-            "error",
-        )
-        return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
-    moved = form if isinstance(form, MoveForm) else None
-    try:
-        meetings.change_occurrence(
-            db.session(),
-            meeting_id,
-            key,
-            action=action,
-            actor=_user().actor,
-            now=clock.now(),
-            settings=settings(),
-            start=moved.start.data if moved else None,
-            end=moved.end.data if moved else None,
-            location=(moved.location.data or "") if moved else "",
-        )
-        db.session().commit()
-        flash("De datum is bijgewerkt.", "info")
-    except meetings.MeetingError as exc:
-        db.session().rollback()
-        flash(str(exc), "error")
-    return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+    form: OccurrenceForm | MoveForm = (
+        move_form(None, key) if action == "move" else OccurrenceForm(prefix=f"o{key}")
+    )
+    if form.validate():
+        moved = form if isinstance(form, MoveForm) else None
+        try:
+            meetings.change_occurrence(
+                db.session(),
+                meeting_id,
+                key,
+                action=action,
+                actor=_user().actor,
+                now=clock.now(),
+                settings=settings(),
+                start=moved.start.data if moved else None,
+                end=moved.end.data if moved else None,
+                location=(moved.location.data or "") if moved else "",
+            )
+            db.session().commit()
+            flash("De datum is bijgewerkt.", "info")
+            return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+        except meetings.MeetingError as exc:
+            db.session().rollback()
+            if not isinstance(form, MoveForm):  # nothing typed that could be lost
+                flash(str(exc), "error")
+                return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
+            form_error(form, exc)
+    # Refused: the page again, with this date's form as it was sent and what is wrong with it.
+    page_form = MeetingForm(formdata=None)
+    page_form.region.choices = _region_choices()
+    _fill(page_form, meeting)
+    return _edit_page(meeting, page_form, status=422, posted=(key, form))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""The back office's meeting pages with CSRF protection on, as in production: every form on a
+page is posted with exactly the fields the page renders. And what the pages say to a
+coordinator: confirmations before what cannot be undone, messages that match what happened."""
+
+from __future__ import annotations
+
+import pytest
+from meeting_helpers import SETTINGS
+from page_forms import PageForm, post_forms
+from werkzeug.datastructures import MultiDict
+
+from forms_backend import meetings
+from forms_backend.forms import CSRF_MESSAGE
+
+PASSWORD = "een-lang-wachtwoord"
+ADMIN = "beheer@brug.example.nl"
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+def log_in(auth, client) -> None:
+    auth.create(ADMIN, role="admin", password=PASSWORD)
+    (form,) = post_forms(client.get("/beheer/inloggen").data.decode())
+    data = dict(form.data())
+    data.update(email=ADMIN, password=PASSWORD)
+    response = client.post("/beheer/inloggen", data=data)
+    assert response.status_code == 302, response.data.decode()
+
+
+def weekly_series(agenda) -> int:
+    """Three weekly dates: the first as planned, the second cancelled, the third skipped."""
+    meeting_id = agenda.create(repeat="weekly", repeat_count=3)
+    with agenda.session() as s:
+        starts = meetings.series_starts(meetings.get_meeting(s, meeting_id))
+        for start, action in zip(starts[1:], ("cancel", "skip"), strict=True):
+            meetings.change_occurrence(
+                s,
+                meeting_id,
+                meetings.occurrence_key(start),
+                action=action,
+                actor="user:1",
+                now=agenda.now,
+                settings=SETTINGS,
+            )
+    return meeting_id
+
+
+def submissions(html: str) -> list[tuple[PageForm, str]]:
+    """(form, button text) for every button of every POST form on the page but logging out."""
+    return [
+        (form, button.label)
+        for form in post_forms(html)
+        if "uitloggen" not in form.action
+        for button in form.buttons
+    ]
+
+
+def press(client, path: str, index: int):
+    """Load the page afresh, press the index-th button as a person would, follow the answer."""
+    form, label = submissions(client.get(path).data.decode())[index]
+    button = next(b for b in form.buttons if b.label == label)
+    response = client.post(
+        form.action or path, data=MultiDict(form.data(button)), follow_redirects=True
+    )
+    return label, response
+
+
+def test_every_form_on_a_series_page_is_accepted_as_the_page_renders_it(auth, client, agenda):
+    log_in(auth, client)
+    path = f"/beheer/bijeenkomsten/{weekly_series(agenda)}"
+    buttons = [label for _form, label in submissions(client.get(path).data.decode())]
+    for expected in (
+        "Opslaan",
+        "Gaat niet door",
+        "Weglaten",
+        "Verplaatsen",
+        "Terugzetten",
+        "Bijeenkomst verwijderen",
+        "Bijeenkomst annuleren",
+    ):
+        assert expected in buttons, (expected, buttons)
+    for index in range(len(buttons)):
+        path = f"/beheer/bijeenkomsten/{weekly_series(agenda)}"  # every button on a fresh series
+        label, response = press(client, path, index)
+        html = response.data.decode()
+        assert response.status_code == 200, (label, response.status_code)
+        assert CSRF_MESSAGE not in html, label
+        assert "brug-flash--error" not in html and "brug-error" not in html, (label, html)
+
+
+def with_registrations(agenda) -> str:
+    """A meeting with five seats, two people registered: its registrations page."""
+    meeting_id = agenda.create(capacity=5)
+    for person in ("a", "b"):
+        agenda.known(f"{person}@example.nl")
+        agenda.register(meeting_id, f"{person}@example.nl", name=f"Persoon {person}")
+    return f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen"
+
+
+def test_every_form_on_the_registrations_page_is_accepted_as_the_page_renders_it(
+    auth, client, agenda
+):
+    log_in(auth, client)
+    buttons = [
+        label for _f, label in submissions(client.get(with_registrations(agenda)).data.decode())
+    ]
+    assert buttons.count("Afmelden") == 2 and "Versturen" in buttons, buttons
+    for index in range(len(buttons)):
+        label, response = press(client, with_registrations(agenda), index)
+        html = response.data.decode()
+        assert response.status_code == 200, (label, response.status_code)
+        assert CSRF_MESSAGE not in html, label
+        assert "brug-flash--error" not in html, (label, html)
+
+
+def move_form_of(html: str, key: str) -> PageForm:
+    return next(
+        f
+        for f in post_forms(html)
+        if f.action.endswith(f"/datum/{key}") and any(b.value == "move" for b in f.buttons)
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ({"end": "2026-03-19T09:00"}, "De bijeenkomst moet eindigen na het begin."),
+        ({"end": ""}, "Geef een nieuwe eindtijd."),
+    ],
+)
+def test_a_move_that_fails_keeps_what_was_typed(auth, client, agenda, typed, message):
+    log_in(auth, client)
+    meeting_id = agenda.create(repeat="weekly", repeat_count=3)
+    path = f"/beheer/bijeenkomsten/{meeting_id}"
+    with agenda.session() as s:
+        second = meetings.series_starts(meetings.get_meeting(s, meeting_id))[1]
+    key = meetings.occurrence_key(second)
+    form = move_form_of(client.get(path).data.decode(), key)
+    data = MultiDict(form.data(next(b for b in form.buttons if b.value == "move")))
+    values = {"start": "2026-03-19T15:00", "location": "Buurthuis De Brug, Ede", **typed}
+    for name, value in values.items():
+        data[f"d{key}-{name}"] = value
+    response = client.post(form.action, data=data)
+    html = response.data.decode()
+    assert response.status_code == 422
+    assert message in html
+    again = move_form_of(html, key)  # the same form again, with what was typed
+    shown = dict(again.data())
+    assert shown[f"d{key}-start"] == "2026-03-19T15:00"
+    assert shown[f"d{key}-location"] == "Buurthuis De Brug, Ede"
+    assert f'<details open id="datum-{key}"' in html  # open, so the person sees the error
+    with agenda.session() as s:
+        assert not meetings.overrides_for(s, [meeting_id])  # nothing moved
