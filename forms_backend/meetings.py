@@ -929,6 +929,10 @@ def delete_unpublished(session: Session, meeting_id: int, *, actor: str, now: dt
         select(MeetingOccurrence).where(MeetingOccurrence.meeting_id == meeting_id)
     ):
         session.delete(override)
+    # The single dates first: the unit of work knows no relationship between the two tables
+    # and deleted the meeting first, whose ON DELETE CASCADE took the dates along, so that
+    # their own DELETE then matched nothing (a SAWarning on every such delete).
+    session.flush()
     session.delete(meeting)
     _bump(session, now)
     audit.record(

@@ -12,6 +12,9 @@ from werkzeug.datastructures import MultiDict
 from forms_backend import meetings
 from forms_backend.forms import CSRF_MESSAGE
 
+# A write that SQLAlchemy finds suspect (a DELETE that matched no row) fails the test.
+pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
+
 PASSWORD = "een-lang-wachtwoord"
 ADMIN = "beheer@brug.example.nl"
 
