@@ -1596,8 +1596,11 @@ def confirm_registration(
 
 @dataclass(frozen=True)
 class Cancellation:
+    """What a deregistration did, for the page, the flash and the mail that say so."""
+
     registration: Registration
     was: str  # the status before: a seat ("aangemeld"), "wachtlijst", ...; "afgemeld": no change
+    promoted: tuple[Registration, ...] = ()  # who moved up from the waitlist into the seat
 
 
 def cancel_registration(
@@ -1610,7 +1613,7 @@ def cancel_registration(
     actor: str | None = None,
 ) -> Cancellation:
     """Deregister (by the link in the e-mail, or by an organiser): METHOD:CANCEL to the person,
-    and the first on the waitlist moves up."""
+    and the first on the waitlist moves up if a seat came free."""
     if raw is not None:
         registration = _registration_for(
             session, raw, purpose=PURPOSE_CANCEL, now=now, redeem=False
@@ -1652,9 +1655,8 @@ def cancel_registration(
             subject=registration.subject,
             now=now,
         )
-    if had_seat:
-        _promote(session, meeting, now=now, settings=settings)
-    return Cancellation(registration, was)
+    promoted = _promote(session, meeting, now=now, settings=settings) if had_seat else []
+    return Cancellation(registration, was, tuple(promoted))
 
 
 def mail_registrants(

@@ -520,14 +520,55 @@ def export(meeting_id: int) -> ResponseReturnValue:
     )
 
 
+def places(count: int) -> str:
+    return "1 plaats" if count == 1 else f"{count} plaatsen"
+
+
+def _deregistered(meeting: meetings.Meeting, result: meetings.Cancellation) -> str:
+    """What deregistering did, in the organiser's words: who got the seat, or why nobody."""
+    name = result.registration.name
+    if result.was == "afgemeld":
+        return f"{name} was al afgemeld. Er is niets veranderd."
+    message = f"{name} is afgemeld en krijgt daarover een e-mail."
+    if result.was == "wachtlijst":
+        return f"{message} {name} stond op de wachtlijst: er komt geen plaats vrij."
+    if result.was != "aangemeld" or meeting.cancelled:
+        return message
+    if result.promoted:
+        names = meetings.dutch_list([r.name for r in result.promoted])
+        if len(result.promoted) == 1:
+            return f"{message} {names} stond bovenaan de wachtlijst en krijgt de plaats."
+        return f"{message} {names} stonden bovenaan de wachtlijst en krijgen een plaats."
+    if meeting.capacity is None:
+        return message
+    assert meeting.id is not None
+    taken = meetings.count_status(db.session(), meeting.id, "aangemeld")
+    free = meeting.capacity - taken
+    if free > 0:
+        return f"{message} Er {'is' if free == 1 else 'zijn'} nu {places(free)} vrij."
+    waiting = meetings.count_status(db.session(), meeting.id, "wachtlijst")
+    nobody = (
+        "Niemand van de wachtlijst krijgt een plaats" if waiting else "Er komt geen plaats vrij"
+    )
+    if free == 0:
+        return (
+            f"{message} {nobody}: alle plaatsen zijn nog bezet "
+            f"({taken} aangemeld, {places(meeting.capacity)})."
+        )
+    return (
+        f"{message} {nobody}: er zijn nog steeds meer aanmeldingen dan plaatsen "
+        f"({taken} aangemeld, {places(meeting.capacity)})."
+    )
+
+
 @bp.post("/<int:meeting_id>/aanmeldingen/<int:registration_id>/afmelden")
 @login_required
 def deregister(meeting_id: int, registration_id: int) -> ResponseReturnValue:
-    _meeting_in_scope(meeting_id)
+    meeting = _meeting_in_scope(meeting_id)
     found = db.session().get(meetings.Registration, registration_id)
     if found is None or found.meeting_id != meeting_id:
         abort(404)
-    meetings.cancel_registration(
+    result = meetings.cancel_registration(
         db.session(),
         None,
         registration_id=registration_id,
@@ -535,8 +576,9 @@ def deregister(meeting_id: int, registration_id: int) -> ResponseReturnValue:
         now=clock.now(),
         settings=settings(),
     )
+    message = _deregistered(meeting, result)
     db.session().commit()
-    flash("De aanmelding is afgemeld. Wie bovenaan de wachtlijst stond, krijgt de plek.", "info")
+    flash(message, "info")
     return redirect(url_for("beheer_meetings.registrations", meeting_id=meeting_id))
 
 

@@ -4,6 +4,9 @@ coordinator: confirmations before what cannot be undone, messages that match wha
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from meeting_helpers import SETTINGS
 from page_forms import PageForm, post_forms
@@ -157,3 +160,95 @@ def test_a_move_that_fails_keeps_what_was_typed(auth, client, agenda, typed, mes
     assert f'<details open id="datum-{key}"' in html  # open, so the person sees the error
     with agenda.session() as s:
         assert not meetings.overrides_for(s, [meeting_id])  # nothing moved
+
+
+def flashes(html: str) -> list[str]:
+    return [unescape(text) for text in re.findall(r'<p class="brug-flash--\w+">(.*?)</p>', html)]
+
+
+def deregister(client, meeting_id: int, registration_id: int) -> str:
+    """Press "Afmelden" for one registration as the page renders it; the message shown."""
+    path = f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen"
+    form = next(
+        f
+        for f in post_forms(client.get(path).data.decode())
+        if f.action.endswith(f"/aanmeldingen/{registration_id}/afmelden")
+    )
+    response = client.post(form.action, data=MultiDict(form.data(form.buttons[0])))
+    assert response.status_code == 302, response.data.decode()
+    return " ".join(flashes(client.get(response.location).data.decode()))
+
+
+def registered(agenda, meeting_id: int, *people: str) -> list[int]:
+    ids = []
+    for person in people:
+        agenda.known(f"{person}@example.nl")
+        ids.append(agenda.register(meeting_id, f"{person}@example.nl", name=person).registration_id)
+    return ids
+
+
+def test_deregistering_a_seat_names_who_gets_it_from_the_waitlist(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create(capacity=1)
+    anna, _bram = registered(agenda, meeting_id, "Anna", "Bram")
+    message = deregister(client, meeting_id, anna)
+    assert message == (
+        "Anna is afgemeld en krijgt daarover een e-mail. "
+        "Bram stond bovenaan de wachtlijst en krijgt de plaats."
+    )
+    assert agenda.statuses(meeting_id)["aangemeld"] == 1
+
+
+def test_deregistering_someone_on_the_waitlist_gives_no_place_away(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create(capacity=1)
+    _anna, bram, _cor = registered(agenda, meeting_id, "Anna", "Bram", "Cor")
+    message = deregister(client, meeting_id, bram)
+    assert message == (
+        "Bram is afgemeld en krijgt daarover een e-mail. "
+        "Bram stond op de wachtlijst: er komt geen plaats vrij."
+    )
+    assert agenda.statuses(meeting_id) == {
+        "bevestigen": 0,
+        "aangemeld": 1,
+        "wachtlijst": 1,
+        "afgemeld": 1,
+    }
+
+
+def test_deregistering_from_an_overbooked_meeting_says_nobody_moves_up(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create(capacity=3)
+    anna, *_others = registered(agenda, meeting_id, "Anna", "Bram", "Cor", "Dirk")
+    with agenda.session() as s:  # fewer places than people, as the organiser acknowledged
+        s.get(meetings.Meeting, meeting_id).capacity = 1
+    message = deregister(client, meeting_id, anna)
+    assert message == (
+        "Anna is afgemeld en krijgt daarover een e-mail. Niemand van de wachtlijst krijgt een "
+        "plaats: er zijn nog steeds meer aanmeldingen dan plaatsen (2 aangemeld, 1 plaats)."
+    )
+    assert agenda.statuses(meeting_id)["wachtlijst"] == 1
+
+
+def test_deregistering_when_places_are_left_says_a_place_is_free(auth, client, agenda):
+    log_in(auth, client)
+    limited = agenda.create(capacity=5)
+    (anna,) = registered(agenda, limited, "Anna")
+    assert deregister(client, limited, anna) == (
+        "Anna is afgemeld en krijgt daarover een e-mail. Er zijn nu 5 plaatsen vrij."
+    )
+    unlimited = agenda.create(title="Zonder grens")
+    (bram,) = registered(agenda, unlimited, "Bram")
+    assert deregister(client, unlimited, bram) == "Bram is afgemeld en krijgt daarover een e-mail."
+
+
+def test_deregistering_one_too_many_says_every_place_is_still_taken(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create(capacity=2)
+    anna, *_others = registered(agenda, meeting_id, "Anna", "Bram", "Cor")
+    with agenda.session() as s:
+        s.get(meetings.Meeting, meeting_id).capacity = 1
+    assert deregister(client, meeting_id, anna) == (
+        "Anna is afgemeld en krijgt daarover een e-mail. Niemand van de wachtlijst krijgt een "
+        "plaats: alle plaatsen zijn nog bezet (1 aangemeld, 1 plaats)."
+    )
