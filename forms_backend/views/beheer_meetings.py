@@ -7,7 +7,7 @@ partner feeds, which may carry closed-group meetings, are for administrators onl
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -108,8 +108,89 @@ class MeetingForm(BrugForm):
 
 
 class OccurrenceForm(BrugForm):
-    """One date of a series: skip, cancel or restore (the button says which). Its prefix is
+    """One date of a series back as the series has it ("Terugzetten"). Its prefix is
     ``o<key>``, so the CSRF field of each date on the page has its own name and id."""
+
+
+NOTHING_CHANGED = "Er is nog niets veranderd."
+
+
+class DateChangeForm(OccurrenceForm):
+    """One date of a series cancelled or left out (the button says which): everyone
+    registered gets a mail at once, so the person ticks first. The label says who
+    (``date_change_form``)."""
+
+    zeker = BooleanField(
+        "Ja, ik weet het zeker.",
+        validators=[DataRequired(f"Vink aan dat je het zeker weet. {NOTHING_CHANGED}")],
+    )
+    summary_labels: ClassVar[dict[str, str]] = {"zeker": "Gaat niet door of weglaten"}
+
+
+class CancelForm(BrugForm):
+    """The whole meeting cancelled: everyone registered or waiting gets a mail."""
+
+    reason = StringField("Reden (gaat mee in de e-mail)", validators=[Length(max=500)])
+    zeker = BooleanField(
+        "Ja, annuleer deze bijeenkomst.",
+        validators=[
+            DataRequired(
+                "Vink aan dat je de bijeenkomst echt wilt annuleren. Ze is nog niet geannuleerd."
+            )
+        ],
+    )
+    summary_labels: ClassVar[dict[str, str]] = {"zeker": "Bijeenkomst annuleren"}
+
+
+class DeleteForm(BrugForm):
+    """A meeting made by mistake removed altogether (only while nobody registered)."""
+
+    zeker = BooleanField(
+        "Ja, verwijder deze bijeenkomst. Er is nog niemand aangemeld, dus niemand krijgt een "
+        "e-mail. Dit kan niet ongedaan worden gemaakt.",
+        validators=[
+            DataRequired(
+                "Vink aan dat je de bijeenkomst echt wilt verwijderen. Ze is nog niet verwijderd."
+            )
+        ],
+    )
+    summary_labels: ClassVar[dict[str, str]] = {"zeker": "Bijeenkomst verwijderen"}
+
+
+class DeregisterForm(BrugForm):
+    """One registration deregistered by the organiser: the person gets a mail and their seat
+    goes to the waitlist. Prefix ``r<id>``; the label names the person
+    (``deregister_form``)."""
+
+    zeker = BooleanField(
+        "Ja, meld deze persoon af.",
+        validators=[
+            DataRequired(f"Vink aan dat je deze aanmelding echt wilt afmelden. {NOTHING_CHANGED}")
+        ],
+    )
+    summary_labels: ClassVar[dict[str, str]] = {"zeker": "Afmelden"}
+
+
+def who_gets_mail(taken: int, waiting: int = 0) -> str:
+    """Who gets a mail: "Dan krijgen 3 aangemelde mensen en 1 persoon op de wachtlijst
+    meteen een e-mail." """
+    parts = []
+    if taken:
+        parts.append("1 aangemelde persoon" if taken == 1 else f"{taken} aangemelde mensen")
+    if waiting:
+        parts.append(
+            "1 persoon op de wachtlijst" if waiting == 1 else f"{waiting} mensen op de wachtlijst"
+        )
+    if not parts:
+        return "Er is nog niemand aangemeld, dus niemand krijgt een e-mail."
+    verb = "krijgt" if taken + waiting == 1 else "krijgen"
+    return f"Dan {verb} {meetings.dutch_list(parts)} meteen een e-mail."
+
+
+def date_change_form(key: str, taken: int) -> DateChangeForm:
+    form = DateChangeForm(formdata=None, prefix=f"o{key}")
+    form.zeker.label.text = f"Ja, ik weet het zeker. {who_gets_mail(taken)}"
+    return form
 
 
 class MoveForm(BrugForm):
@@ -148,26 +229,40 @@ class DateForms:
     """The forms of each date on the edit page. The one just posted and refused stands in for
     its fresh copy, with its errors and what the person typed, and its date's form is open."""
 
-    def __init__(self, posted: tuple[str, BrugForm] | None = None) -> None:
+    KINDS: ClassVar[dict[str, type[BrugForm]]] = {
+        "move": MoveForm,
+        "change": DateChangeForm,
+        "restore": OccurrenceForm,
+    }
+
+    def __init__(self, taken: int, posted: tuple[str, BrugForm] | None = None) -> None:
+        self.taken = taken
         self.posted_key: str | None = posted[0] if posted else None
         self.posted: BrugForm | None = posted[1] if posted else None
 
-    def _posted(self, key: str, kind: type[BrugForm]) -> BrugForm | None:
-        if self.posted_key == key and isinstance(self.posted, kind):
+    def _posted(self, key: str, kind: str) -> Any:
+        if self.posted_key == key and type(self.posted) is self.KINDS[kind]:
             return self.posted
         return None
 
-    def move(self, occ: meetings.Occurrence) -> BrugForm:
-        posted = self._posted(occ.key, MoveForm)
+    def move(self, occ: meetings.Occurrence) -> MoveForm:
+        posted = self._posted(occ.key, "move")
         return posted if posted is not None else move_form(occ, occ.key)
 
-    def change(self, key: str) -> BrugForm:
-        posted = self._posted(key, OccurrenceForm)
+    def change(self, key: str) -> DateChangeForm:
+        """Cancel or leave out: with a tick-box that says who gets a mail."""
+        posted = self._posted(key, "change")
+        if posted is not None:
+            posted.zeker.label.text = date_change_form(key, self.taken).zeker.label.text
+            return posted
+        return date_change_form(key, self.taken)
+
+    def restore(self, key: str) -> OccurrenceForm:
+        posted = self._posted(key, "restore")
         return posted if posted is not None else OccurrenceForm(formdata=None, prefix=f"o{key}")
 
     def is_open(self, key: str, kind: str) -> bool:
-        wanted = MoveForm if kind == "move" else OccurrenceForm
-        return self._posted(key, wanted) is not None
+        return self._posted(key, kind) is not None
 
 
 class MessageForm(BrugForm):
@@ -363,50 +458,73 @@ def _edit_page(
     form: MeetingForm,
     *,
     status: int,
-    posted: tuple[str, BrugForm] | None = None,
+    posted: BrugForm | None = None,
+    posted_key: str = "",
 ) -> ResponseReturnValue:
-    """The edit page of a meeting. ``posted`` is a refused form of one date (key, form): the
-    page shows it again with its errors, in the error summary at the top as well."""
+    """The edit page of a meeting. ``posted`` is a refused form of the page other than the
+    meeting's own (of one date: ``posted_key``): the page shows it again with its errors, in
+    the error summary at the top as well."""
     assert meeting.id is not None
     session = db.session()
     dates = meetings.occurrences(
         meeting, meetings.overrides_for(session, [meeting.id]).get(meeting.id, [])
     )
     skipped = [dt.datetime.fromisoformat(value) for value in meeting.exdates]
+    taken = meetings.count_status(session, meeting.id, "aangemeld")
+    waiting = meetings.count_status(session, meeting.id, "wachtlijst")
+    cancel_form = (
+        posted if isinstance(posted, CancelForm) else CancelForm(formdata=None, prefix="annuleren")
+    )
+    cancel_form.zeker.label.text = (
+        f"Ja, annuleer deze bijeenkomst. {who_gets_mail(taken, waiting)} "
+        "Dit kan niet ongedaan worden gemaakt."
+    )
+    delete_form = (
+        posted
+        if isinstance(posted, DeleteForm)
+        else DeleteForm(formdata=None, prefix="verwijderen")
+    )
     return render_template(
         "beheer/bijeenkomst_form.html",
         form=form,
-        summary_form=posted[1] if posted else form,
+        summary_form=posted if posted is not None else form,
         meeting=meeting,
         dates=dates if meeting.rrule else [],
         skipped=skipped,
         describe=meetings.describe_span,
         key_of=meetings.occurrence_key,
-        date_forms=DateForms(posted),
-        taken=meetings.count_status(session, meeting.id, "aangemeld"),
+        date_forms=DateForms(taken, (posted_key, posted) if posted_key and posted else None),
+        cancel_form=cancel_form,
+        delete_form=delete_form,
+        taken=taken,
         deletable=meetings.deletable(session, meeting, now=clock.now()),
-        waiting=meetings.count_status(session, meeting.id, "wachtlijst"),
+        waiting=waiting,
     ), status
+
+
+def _refused(meeting: meetings.Meeting, posted: BrugForm, key: str = "") -> ResponseReturnValue:
+    """A form of the edit page that was refused: the page again, 422, the meeting's own form
+    as it is stored."""
+    form = MeetingForm(formdata=None)
+    form.region.choices = _region_choices()
+    _fill(form, meeting)
+    return _edit_page(meeting, form, status=422, posted=posted, posted_key=key)
 
 
 @bp.post("/<int:meeting_id>/annuleren")
 @login_required
 def cancel(meeting_id: int) -> ResponseReturnValue:
-    _meeting_in_scope(meeting_id)
-    if request.form.get("zeker") != "ja":  # cancelling mails everyone and cannot be undone
-        flash(
-            "De bijeenkomst is niet geannuleerd: vink aan dat je haar echt wilt annuleren.",
-            "error",
-        )
-        return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
-    reason = (request.form.get("reason") or "").strip()[:500]
+    meeting = _meeting_in_scope(meeting_id)
+    form = CancelForm(prefix="annuleren")
+    if not form.validate():  # cancelling mails everyone and cannot be undone: ticked first
+        return _refused(meeting, form)
     meetings.cancel_meeting(
         db.session(),
         meeting_id,
         actor=_user().actor,
         now=clock.now(),
         settings=settings(),
-        reason=reason,
+        reason=(form.reason.data or "").strip(),
     )
     db.session().commit()
     flash(
@@ -420,7 +538,10 @@ def cancel(meeting_id: int) -> ResponseReturnValue:
 @bp.post("/<int:meeting_id>/verwijderen")
 @login_required
 def delete(meeting_id: int) -> ResponseReturnValue:
-    _meeting_in_scope(meeting_id)
+    meeting = _meeting_in_scope(meeting_id)
+    form = DeleteForm(prefix="verwijderen")
+    if not form.validate():
+        return _refused(meeting, form)
     try:
         meetings.delete_unpublished(db.session(), meeting_id, actor=_user().actor, now=clock.now())
         db.session().commit()
@@ -437,9 +558,13 @@ def delete(meeting_id: int) -> ResponseReturnValue:
 def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
     meeting = _meeting_in_scope(meeting_id)
     action = request.form.get("action", "")
-    form: OccurrenceForm | MoveForm = (
-        move_form(None, key) if action == "move" else OccurrenceForm(prefix=f"o{key}")
-    )
+    form: BrugForm
+    if action == "move":
+        form = move_form(None, key)
+    elif action in ("cancel", "skip"):  # mails everyone registered: ticked first
+        form = DateChangeForm(prefix=f"o{key}")
+    else:
+        form = OccurrenceForm(prefix=f"o{key}")
     if form.validate():
         moved = form if isinstance(form, MoveForm) else None
         try:
@@ -465,10 +590,7 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
                 return redirect(url_for("beheer_meetings.edit", meeting_id=meeting_id))
             form_error(form, exc)
     # Refused: the page again, with this date's form as it was sent and what is wrong with it.
-    page_form = MeetingForm(formdata=None)
-    page_form.region.choices = _region_choices()
-    _fill(page_form, meeting)
-    return _edit_page(meeting, page_form, status=422, posted=(key, form))
+    return _refused(meeting, form, key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,9 +605,39 @@ def _record_access(meeting: meetings.Meeting, action: str) -> None:
     db.session().commit()
 
 
+def deregister_form(
+    registration: meetings.Registration, posted: DeregisterForm | None = None
+) -> DeregisterForm:
+    """The "Afmelden" form of one registration, with a tick-box that says who gets a mail."""
+    form = (
+        posted
+        if posted is not None
+        else DeregisterForm(formdata=None, prefix=f"r{registration.id}")
+    )
+    name = registration.name
+    label = f"Ja, meld {name} af. {name} krijgt daarover een e-mail."
+    if registration.status == "aangemeld":
+        label += (
+            " Komt er een plaats vrij? Dan krijgt de eerste op de wachtlijst die plaats, "
+            "en ook een e-mail."
+        )
+    form.zeker.label.text = label
+    return form
+
+
 def _registrations_page(
-    meeting: meetings.Meeting, rows: list[meetings.Registration], form: MessageForm
+    meeting: meetings.Meeting,
+    rows: list[meetings.Registration],
+    form: MessageForm,
+    refused: tuple[int, DeregisterForm] | None = None,
 ) -> str:
+    """The registrations of a meeting; ``refused`` is a deregistration that was not ticked
+    (registration id, form): the page shows it open, with its error."""
+
+    def afmelden(registration: meetings.Registration) -> DeregisterForm:
+        mine = refused is not None and refused[0] == registration.id
+        return deregister_form(registration, refused[1] if refused and mine else None)
+
     return render_template(
         "beheer/bijeenkomst_aanmeldingen.html",
         meeting=meeting,
@@ -493,6 +645,8 @@ def _registrations_page(
         labels=meetings.REGISTRATION_STATUSES,
         local=meetings.local,
         form=form,
+        deregister_form=afmelden,
+        refused=refused,
     )
 
 
@@ -568,6 +722,12 @@ def deregister(meeting_id: int, registration_id: int) -> ResponseReturnValue:
     found = db.session().get(meetings.Registration, registration_id)
     if found is None or found.meeting_id != meeting_id:
         abort(404)
+    form = DeregisterForm(prefix=f"r{registration_id}")
+    if not form.validate():  # mails the person and gives their place away: ticked first
+        rows = meetings.registrations(db.session(), meeting_id)
+        return _registrations_page(
+            meeting, rows, MessageForm(formdata=None), (registration_id, form)
+        ), 422
     result = meetings.cancel_registration(
         db.session(),
         None,

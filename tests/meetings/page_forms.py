@@ -32,16 +32,16 @@ class PageForm:
     def buttons(self) -> list[Control]:
         return [c for c in self.controls if c.tag == "button" or c.type == "submit"]
 
-    def data(self, button: Control | None = None) -> list[tuple[str, str]]:
+    def data(self, button: Control | None = None, *, tick: bool = True) -> list[tuple[str, str]]:
         """The fields a browser sends when this button is pressed. A required checkbox is
-        ticked and an empty required text field filled in, as a person must do before the
-        browser sends the form."""
+        ticked (unless ``tick`` is false) and an empty required text field filled in, as a
+        person must do before the browser sends the form."""
         sent = []
         for c in self.controls:
             if not c.name or c in self.buttons:
                 continue
             if c.type in ("checkbox", "radio"):
-                if c.checked or (c.type == "checkbox" and c.required):
+                if c.checked or (tick and c.type == "checkbox" and c.required):
                     sent.append((c.name, c.value or "on"))
             elif c.required and not c.value and c.type in ("text", "textarea"):
                 sent.append((c.name, "Ingevuld"))

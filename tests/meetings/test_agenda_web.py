@@ -353,10 +353,12 @@ def test_organiser_creates_edits_and_cancels_a_meeting(auth, client, agenda):
         == 302
     )
     assert agenda.get(meeting_id).sequence == 1
-    unsure = client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren", follow_redirects=True)
-    assert "De bijeenkomst is niet geannuleerd" in unsure.data.decode()
+    unsure = client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren")
+    assert unsure.status_code == 422 and "Ze is nog niet geannuleerd" in unsure.data.decode()
     assert agenda.get(meeting_id).status != "geannuleerd"
-    cancel = client.post(f"/beheer/bijeenkomsten/{meeting_id}/annuleren", data={"zeker": "ja"})
+    cancel = client.post(
+        f"/beheer/bijeenkomsten/{meeting_id}/annuleren", data={"annuleren-zeker": "y"}
+    )
     assert cancel.status_code == 302
     assert agenda.get(meeting_id).status == "geannuleerd"
 
@@ -392,10 +394,8 @@ def test_each_date_of_a_series_has_its_own_move_form(auth, client, agenda):
     ).data.decode()
     assert "De datum is bijgewerkt." in moved
     assert "donderdag 9 april 2026, 14.00–15.30 uur (gewijzigd: PI Zutphen)" in moved
-    client.post(
-        url.replace(key, meetings.occurrence_key(second + dt.timedelta(days=7))),
-        data={"action": "skip"},
-    )
+    third = meetings.occurrence_key(second + dt.timedelta(days=7))
+    client.post(url.replace(key, third), data={"action": "skip", f"o{third}-zeker": "y"})
     page = client.get(f"/beheer/bijeenkomsten/{meeting_id}").data.decode()
     assert "donderdag 16 april 2026, 10.00–12.00 uur (weggelaten)" in page
 
@@ -411,7 +411,11 @@ def test_a_meeting_made_by_mistake_can_be_deleted_in_its_first_hour(auth, client
     later = client.post("/beheer/bijeenkomsten/nieuw", data=_form(title="Tweede"))
     later_id = int(later.headers["Location"].rstrip("/").split("/")[-1])
 
-    deleted = client.post(f"/beheer/bijeenkomsten/{meeting_id}/verwijderen", follow_redirects=True)
+    deleted = client.post(
+        f"/beheer/bijeenkomsten/{meeting_id}/verwijderen",
+        data={"verwijderen-zeker": "y"},
+        follow_redirects=True,
+    )
     assert "De bijeenkomst is verwijderd." in deleted.data.decode()
     assert client.get(f"/beheer/bijeenkomsten/{meeting_id}").status_code == 404
 
@@ -556,7 +560,8 @@ def test_registrations_list_csv_message_and_deregister(auth, client, agenda, mai
         first = next(r for r in meetings.registrations(s, meeting_id) if r.status == "aangemeld")
     assert (
         client.post(
-            f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen/{first.id}/afmelden"
+            f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen/{first.id}/afmelden",
+            data={f"r{first.id}-zeker": "y"},
         ).status_code
         == 302
     )

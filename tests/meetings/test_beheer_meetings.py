@@ -252,3 +252,100 @@ def test_deregistering_one_too_many_says_every_place_is_still_taken(auth, client
         "Anna is afgemeld en krijgt daarover een e-mail. Niemand van de wachtlijst krijgt een "
         "plaats: alle plaatsen zijn nog bezet (1 aangemeld, 1 plaats)."
     )
+
+
+def untick(client, path: str, label: str):
+    """Press a button without ticking the checkbox the form asks for."""
+    form, _label = next(
+        item for item in submissions(client.get(path).data.decode()) if item[1] == label
+    )
+    assert any(c.type == "checkbox" and c.required for c in form.controls), (
+        f"{label}: no checkbox to tick first"
+    )
+    button = next(b for b in form.buttons if b.label == label)
+    return client.post(form.action, data=MultiDict(form.data(button, tick=False)))
+
+
+def state(agenda, meeting_id: int) -> tuple:
+    with agenda.session() as s:
+        meeting = meetings.get_meeting(s, meeting_id)
+        if meeting is None:
+            return ("verwijderd",)
+        overrides = [
+            (o.recurrence_id, o.cancelled)
+            for o in meetings.overrides_for(s, [meeting_id]).get(meeting_id, [])
+        ]
+        return (meeting.status, meeting.sequence, tuple(meeting.exdates), tuple(overrides))
+
+
+@pytest.mark.parametrize(
+    ("button", "registrants", "label", "message"),
+    [
+        (
+            "Gaat niet door",
+            1,
+            "Ja, ik weet het zeker. Dan krijgt 1 aangemelde persoon meteen een e-mail.",
+            "Vink aan dat je het zeker weet. Er is nog niets veranderd.",
+        ),
+        (
+            "Weglaten",
+            2,
+            "Ja, ik weet het zeker. Dan krijgen 2 aangemelde mensen meteen een e-mail.",
+            "Vink aan dat je het zeker weet. Er is nog niets veranderd.",
+        ),
+        (
+            "Bijeenkomst annuleren",
+            2,
+            "Ja, annuleer deze bijeenkomst. Dan krijgen 2 aangemelde mensen meteen een e-mail. "
+            "Dit kan niet ongedaan worden gemaakt.",
+            "Vink aan dat je de bijeenkomst echt wilt annuleren. Ze is nog niet geannuleerd.",
+        ),
+        (
+            "Bijeenkomst verwijderen",
+            0,
+            "Ja, verwijder deze bijeenkomst. Er is nog niemand aangemeld, dus niemand krijgt een "
+            "e-mail. Dit kan niet ongedaan worden gemaakt.",
+            "Vink aan dat je de bijeenkomst echt wilt verwijderen. Ze is nog niet verwijderd.",
+        ),
+    ],
+)
+def test_what_cannot_be_undone_asks_for_a_tick_first(
+    auth, client, agenda, mail, button, registrants, label, message
+):
+    log_in(auth, client)
+    meeting_id = agenda.create(repeat="weekly", repeat_count=3, capacity=5)
+    registered(agenda, meeting_id, *["Anna", "Bram"][:registrants])
+    agenda.deliver(mail)
+    path = f"/beheer/bijeenkomsten/{meeting_id}"
+    assert label in unescape(client.get(path).data.decode())
+    before = state(agenda, meeting_id)
+    response = untick(client, path, button)
+    html = unescape(response.data.decode())
+    assert response.status_code == 422
+    assert message in html
+    assert label in html  # the form is there again, to tick and send
+    assert state(agenda, meeting_id) == before
+    assert agenda.deliver(mail) == []
+
+
+def test_deregistering_asks_for_a_tick_first(auth, client, agenda, mail):
+    log_in(auth, client)
+    meeting_id = agenda.create(capacity=1)
+    registered(agenda, meeting_id, "Anna", "Bram")
+    agenda.deliver(mail)
+    path = f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen"
+    html = unescape(client.get(path).data.decode())
+    assert (
+        "Ja, meld Anna af. Anna krijgt daarover een e-mail. Komt er een plaats vrij? Dan krijgt "
+        "de eerste op de wachtlijst die plaats, en ook een e-mail." in html
+    )
+    assert "Ja, meld Bram af. Bram krijgt daarover een e-mail." in html
+    before = agenda.statuses(meeting_id)
+    response = untick(client, path, "Afmelden")
+    assert response.status_code == 422
+    assert (
+        "Vink aan dat je deze aanmelding echt wilt afmelden. Er is nog niets veranderd."
+        in unescape(response.data.decode())
+    )
+    assert agenda.statuses(meeting_id) == before
+    assert agenda.deliver(mail) == []
