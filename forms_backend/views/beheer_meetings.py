@@ -345,6 +345,23 @@ def _fill(form: MeetingForm, meeting: meetings.Meeting) -> None:
     form.registration_deadline.data = _local_naive(meeting.registration_deadline)
 
 
+def places(count: int) -> str:
+    return "1 plaats" if count == 1 else f"{count} plaatsen"
+
+
+def seats(taken: int, capacity: int | None, waiting: int = 0) -> str:
+    """How full a meeting is, in words: "3 aangemeld, 5 plaatsen (2 vrij)", "2 aangemeld,
+    1 plaats (1 te veel)", "5 aangemeld, 5 plaatsen (vol), 1 op de wachtlijst"."""
+    text = f"{taken} aangemeld"
+    if capacity is not None:
+        free = capacity - taken
+        state = f"{free} vrij" if free > 0 else "vol" if free == 0 else f"{-free} te veel"
+        text += f", {places(capacity)} ({state})"
+    if waiting:
+        text += f", {waiting} op de wachtlijst"
+    return text
+
+
 # ---------------------------------------------------------------------------------------------
 # meetings
 
@@ -380,6 +397,7 @@ def index() -> ResponseReturnValue:
         when=when,
         regions=REGIOS,
         statuses=meetings.STATUSES,
+        seats=seats,
         show_past=show_past,
     )
 
@@ -496,9 +514,9 @@ def _edit_page(
         date_forms=DateForms(taken, (posted_key, posted) if posted_key and posted else None),
         cancel_form=cancel_form,
         delete_form=delete_form,
-        taken=taken,
+        seats=seats(taken, meeting.capacity, waiting),
+        status_label=meetings.STATUSES.get(meeting.status, meeting.status),
         deletable=meetings.deletable(session, meeting, now=clock.now()),
-        waiting=waiting,
     ), status
 
 
@@ -672,10 +690,6 @@ def export(meeting_id: int) -> ResponseReturnValue:
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="aanmeldingen-{meeting_id}.csv"'},
     )
-
-
-def places(count: int) -> str:
-    return "1 plaats" if count == 1 else f"{count} plaatsen"
 
 
 def _deregistered(meeting: meetings.Meeting, result: meetings.Cancellation) -> str:

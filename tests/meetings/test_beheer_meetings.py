@@ -349,3 +349,43 @@ def test_deregistering_asks_for_a_tick_first(auth, client, agenda, mail):
     )
     assert agenda.statuses(meeting_id) == before
     assert agenda.deliver(mail) == []
+
+
+def header(client, meeting_id: int) -> str:
+    html = client.get(f"/beheer/bijeenkomsten/{meeting_id}").data.decode()
+    found = re.search(r"<h1>.*?</h1>\s*<p>(.*?)</p>", html, re.S)
+    assert found, "no line under the title"
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
+
+
+def listing(client, meeting_id: int) -> str:
+    html = client.get("/beheer/bijeenkomsten/").data.decode()
+    link = f'<a href="/beheer/bijeenkomsten/{meeting_id}"'
+    row = re.search(rf'<tr>\s*<td data-label="Bijeenkomst">{link}.*?</tr>', html, re.S)
+    assert row, "meeting not listed"
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", row.group(0))).split())
+
+
+def test_the_meeting_page_says_its_status_and_places_in_words(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create(capacity=3)
+    assert header(client, meeting_id).startswith(
+        "Status: Gepland · 0 aangemeld, 3 plaatsen (3 vrij)"
+    )
+    registered(agenda, meeting_id, "Anna", "Bram", "Cor", "Dirk")
+    assert header(client, meeting_id).startswith(
+        "Status: Gepland · 3 aangemeld, 3 plaatsen (vol), 1 op de wachtlijst"
+    )
+    with agenda.session() as s:  # fewer places than people, as the organiser acknowledged
+        meeting = s.get(meetings.Meeting, meeting_id)
+        meeting.capacity, meeting.status, meeting.sequence = 1, "gewijzigd", 4
+    line = header(client, meeting_id)
+    assert line.startswith(
+        "Status: Gewijzigd · 3 aangemeld, 1 plaats (2 te veel), 1 op de wachtlijst"
+    )
+    assert "versie" not in line and "gewijzigd ·" not in line
+    assert "3 aangemeld, 1 plaats (2 te veel), 1 op de wachtlijst" in listing(client, meeting_id)
+    unlimited = agenda.create(title="Zonder grens")
+    registered(agenda, unlimited, "Eva")
+    assert header(client, unlimited).startswith("Status: Gepland · 1 aangemeld ·")
+    assert "1 aangemeld" in listing(client, unlimited)
