@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.forms import (
+    EMAIL_INVALID,
     BrugForm,
     DecimalCommaField,
     MultiCheckboxField,
@@ -53,22 +54,34 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class MeetingForm(BrugForm):
-    title = StringField("Titel", validators=[DataRequired(), Length(max=200), single_line])
+    title = StringField(
+        "Titel", validators=[DataRequired("Vul een titel in."), Length(max=200), single_line]
+    )
     description = TextAreaField("Beschrijving", validators=[Length(max=10_000)])
     all_day = BooleanField("Hele dag (of meerdere hele dagen)")
-    start = DateTimeLocalField("Begin", format=DATETIME_FORMATS, validators=[DataRequired()])
-    end = DateTimeLocalField("Einde", format=DATETIME_FORMATS, validators=[DataRequired()])
+    start = DateTimeLocalField(
+        "Begin",
+        format=DATETIME_FORMATS,
+        validators=[DataRequired("Kies de begindatum en -tijd.")],
+    )
+    end = DateTimeLocalField(
+        "Einde",
+        format=DATETIME_FORMATS,
+        validators=[DataRequired("Kies de einddatum en -tijd.")],
+    )
     location = StringField("Adres", validators=[Length(max=300), single_line])
     online_url = StringField("Online link", validators=[Length(max=500), single_line])
-    region = SelectField("Regio", choices=[], validators=[DataRequired()])
+    region = SelectField("Regio", choices=[], validators=[DataRequired("Kies een regio.")])
     theme = SelectField("Leefgebied", choices=choices([("", "Geen"), *LEEFGEBIEDEN.items()]))
     audience = SelectField(
-        "Voor wie", choices=choices(meetings.AUDIENCES), validators=[DataRequired()]
+        "Voor wie",
+        choices=choices(meetings.AUDIENCES),
+        validators=[DataRequired("Kies voor wie de bijeenkomst is.")],
     )
     group = StringField("Besloten groep", validators=[Length(max=60), single_line])
     organiser_mailbox = EmailField(
         "Functioneel e-mailadres van de organisator",
-        validators=[Optional(), Email(), Length(max=320)],
+        validators=[Optional(), Email(EMAIL_INVALID), Length(max=320)],
     )
     organiser_name = StringField(
         "Naam van de organisator", validators=[Length(max=120), single_line]
@@ -266,8 +279,13 @@ class DateForms:
 
 
 class MessageForm(BrugForm):
-    subject = StringField("Onderwerp", validators=[DataRequired(), Length(max=150), single_line])
-    body = TextAreaField("Bericht", validators=[DataRequired(), Length(max=10_000)])
+    subject = StringField(
+        "Onderwerp",
+        validators=[DataRequired("Vul een onderwerp in."), Length(max=150), single_line],
+    )
+    body = TextAreaField(
+        "Bericht", validators=[DataRequired("Schrijf je bericht."), Length(max=10_000)]
+    )
     statuses = MultiCheckboxField(
         "Aan",
         choices=choices([("aangemeld", "Aangemeld"), ("wachtlijst", "Wachtlijst")]),
@@ -277,8 +295,17 @@ class MessageForm(BrugForm):
 
 
 class PartnerFeedForm(BrugForm):
-    name = StringField("Naam", validators=[DataRequired(), Length(max=120), single_line])
-    email = EmailField("E-mailadres", validators=[DataRequired(), Email(), Length(max=320)])
+    name = StringField(
+        "Naam", validators=[DataRequired("Vul de naam in."), Length(max=120), single_line]
+    )
+    email = EmailField(
+        "E-mailadres",
+        validators=[
+            DataRequired("Vul het e-mailadres in."),
+            Email(EMAIL_INVALID),
+            Length(max=320),
+        ],
+    )
     organisation = StringField("Organisatie", validators=[Length(max=200), single_line])
     regions = MultiCheckboxField("Regio's", choices=choices(REGIOS))
     themes = MultiCheckboxField("Leefgebieden", choices=choices(LEEFGEBIEDEN))

@@ -389,3 +389,51 @@ def test_the_meeting_page_says_its_status_and_places_in_words(auth, client, agen
     registered(agenda, unlimited, "Eva")
     assert header(client, unlimited).startswith("Status: Gepland · 1 aangemeld ·")
     assert "1 aangemeld" in listing(client, unlimited)
+
+
+def test_the_meeting_form_says_what_to_fill_in(auth, client):
+    log_in(auth, client)
+    (form, *_rest) = [
+        f
+        for f in post_forms(client.get("/beheer/bijeenkomsten/nieuw").data.decode())
+        if "uitloggen" not in f.action
+    ]
+    data = MultiDict(form.data())
+    for name in ("title", "start", "end", "region", "audience"):
+        data[name] = ""
+    response = client.post("/beheer/bijeenkomsten/nieuw", data=data)
+    html = unescape(response.data.decode())
+    assert response.status_code == 422
+    summary = re.findall(r'<li><a href="#\w+">(.*?)</a></li>', html)
+    assert summary == [
+        "Titel: Vul een titel in.",
+        "Begin: Kies de begindatum en -tijd.",
+        "Einde: Kies de einddatum en -tijd.",
+        "Regio: Kies een regio.",
+        "Voor wie: Kies voor wie de bijeenkomst is.",
+    ]
+    assert "Dit veld is vereist" not in html
+
+
+def test_the_other_meeting_forms_say_what_to_fill_in_too(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create()
+    path = f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen"
+    (message,) = [f for f in post_forms(client.get(path).data.decode()) if "/bericht" in f.action]
+    data = MultiDict(message.data())
+    data["subject"], data["body"] = "", ""
+    html = unescape(client.post(message.action, data=data).data.decode())
+    assert "Onderwerp: Vul een onderwerp in." in html and "Bericht: Schrijf je bericht." in html
+    data = MultiDict(
+        next(iter(post_forms(client.get("/beheer/bijeenkomsten/nieuw").data.decode()))).data()
+    )
+    data["organiser_mailbox"] = "geen-adres"
+    html = unescape(client.post("/beheer/bijeenkomsten/nieuw", data=data).data.decode())
+    assert "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl." in html
+    feeds = "/beheer/bijeenkomsten/prive-agendas"
+    (feed,) = [f for f in post_forms(client.get(feeds).data.decode()) if f.action in ("", feeds)]
+    data = MultiDict(feed.data())
+    data["name"], data["email"] = "", ""
+    html = unescape(client.post(feeds, data=data).data.decode())
+    assert "Naam: Vul de naam in." in html and "E-mailadres: Vul het e-mailadres in." in html
+    assert "Dit veld is vereist" not in html
