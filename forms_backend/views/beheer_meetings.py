@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from forms_backend import audit, clock, db, meetings
 from forms_backend.content import LEEFGEBIEDEN, REGIOS
 from forms_backend.forms import (
+    CSRF_MESSAGE,
     EMAIL_INVALID,
     BrugForm,
     DecimalCommaField,
@@ -41,6 +42,7 @@ from forms_backend.views.beheer import (
     login_required,
     register_section,
 )
+from forms_backend.views.core import error_page
 
 bp = Blueprint("beheer_meetings", __name__, url_prefix="/beheer/bijeenkomsten")
 
@@ -859,6 +861,8 @@ def revoke_feed(feed_id: int) -> ResponseReturnValue:
     feed = db.session().get(meetings.PartnerFeed, feed_id)
     if feed is None:
         abort(404)
+    if not BrugForm().validate_on_submit():  # a cross-site post carries no token
+        return error_page(400, CSRF_MESSAGE)
     meetings.revoke_partner_feed(db.session(), feed, actor=_user().actor, now=clock.now())
     db.session().commit()
     flash("De privé-agenda is ingetrokken.", "info")

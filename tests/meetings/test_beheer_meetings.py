@@ -437,3 +437,38 @@ def test_the_other_meeting_forms_say_what_to_fill_in_too(auth, client, agenda):
     html = unescape(client.post(feeds, data=data).data.decode())
     assert "Naam: Vul de naam in." in html and "E-mailadres: Vul het e-mailadres in." in html
     assert "Dit veld is vereist" not in html
+
+
+def test_revoking_a_private_feed_needs_the_pages_token(auth, client, agenda):
+    """Withdrawing a partner's private agenda cannot be undone: a post without the page's
+    token (another site's form) changes nothing; the page's own button works."""
+    log_in(auth, client)
+    with agenda.session() as s:
+        feed, _raw = meetings.create_partner_feed(
+            s,
+            name="Reclassering Arnhem",
+            email="rec@example.nl",
+            organisation="",
+            regions=["gelderland"],
+            themes=[],
+            audiences=["open"],
+            groups=[],
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+            send_mail=False,
+        )
+        feed_id = feed.id
+    revoke = f"/beheer/bijeenkomsten/prive-agendas/{feed_id}/intrekken"
+    refused = client.post(revoke)
+    assert refused.status_code == 400 and CSRF_MESSAGE in unescape(refused.data.decode())
+    with agenda.session() as s:
+        assert s.get(meetings.PartnerFeed, feed_id).revoked_at is None
+    (button,) = [
+        f
+        for f in post_forms(client.get("/beheer/bijeenkomsten/prive-agendas").data.decode())
+        if f.action.endswith(f"/{feed_id}/intrekken")
+    ]
+    assert client.post(revoke, data=MultiDict(button.data())).status_code == 302
+    with agenda.session() as s:
+        assert s.get(meetings.PartnerFeed, feed_id).revoked_at is not None
