@@ -896,6 +896,8 @@ def status(session: Session, submission: Submission) -> dict[str, Any]:
         phase = "mislukt"
     elif submission.state == "offline":
         phase = "offline"
+    elif submission.state == "afgewezen":
+        phase = "afgewezen"
     else:
         phase = "geen"
     labels = {
@@ -905,6 +907,7 @@ def status(session: Session, submission: Submission) -> dict[str, Any]:
         "mislukt": "Publiceren is mislukt. De oude site blijft online.",
         "geen": "Nog niet goedgekeurd.",
         "offline": "Offline gehaald: de pagina staat niet meer op de site.",
+        "afgewezen": "Afgewezen: deze inzending komt niet op de site.",
     }
     return {
         "state": submission.state,

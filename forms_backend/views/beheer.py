@@ -34,6 +34,7 @@ from forms_backend import accounts, audit, clock, db
 from forms_backend.config import configured_app, number
 from forms_backend.forms import BrugForm
 from forms_backend.security import FailureLimit
+from forms_backend.views.core import error_page
 
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 
@@ -119,7 +120,11 @@ def admin_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         user = current_user()
         if user is None or not user.is_admin:
-            abort(403)
+            return error_page(
+                403,
+                "Deze pagina is alleen voor beheerders. Heb je hier iets nodig? Vraag het een"
+                " beheerder.",
+            )
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -289,6 +289,11 @@ def test_reject_sends_the_reason(app, client, auth, submit, mail):
     rejected = [m for m in _deliver(app, mail) if "komt niet op de site" in m["Subject"]]
     assert len(rejected) == 1 and "Dit staat al op de site." in rejected[0].get_content()
     assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 409
+    status = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()
+    assert (status["phase"], status["label"]) == (
+        "afgewezen",
+        "Afgewezen: deze inzending komt niet op de site.",
+    )  # not "Nog niet goedgekeurd."
 
 
 def test_coordinator_sees_only_own_region(app, client, auth, submit):

@@ -365,3 +365,13 @@ def test_sinds_is_the_steps_own_date_in_amsterdam_time(app, vol, auth, client, c
     assert "sinds 11-03-2026" in client.get(url).get_data(as_text=True)
     export = client.get("/beheer/vrijwilligers/export.csv").get_data(as_text=True)
     assert ";11-03-2026;Lotte Laat;" in export
+
+
+def test_a_back_office_refusal_says_why_and_leads_back_to_the_back_office(coordinator, client):
+    refused = client.get("/beheer/bijeenkomsten/prive-agendas")  # for administrators only
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "alleen voor beheerders" in html
+    assert '<a href="/beheer/">Terug naar het beheer</a>' in html
+    missing = client.get("/beheer/vrijwilligers/999999")
+    assert missing.status_code == 404 and "Terug naar het beheer" in missing.get_data(as_text=True)
+    assert "Terug naar het beheer" not in client.get("/bestaat-niet").get_data(as_text=True)
