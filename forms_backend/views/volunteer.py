@@ -485,26 +485,32 @@ def correct(token: str) -> ResponseReturnValue:
     ), 422 if request.method == "POST" else 200
 
 
-@bp.post("/mijn/<token>/bevestigen")
-def confirm_own(token: str) -> ResponseReturnValue:
+def _own_button(token: str) -> volunteers.Volunteer | ResponseReturnValue:
+    """The volunteer behind a personal page's button (POST with its CSRF token), or the page
+    that says why not: a bad link, or a post without the page's token (400)."""
     try:
         volunteer = _own(token)
     except volunteers.VolunteerError as exc:
         return _bad_link(str(exc))
     if not ConfirmForm().validate_on_submit():
         return error_page(400)
+    return volunteer
+
+
+@bp.post("/mijn/<token>/bevestigen")
+def confirm_own(token: str) -> ResponseReturnValue:
+    volunteer = _own_button(token)
+    if not isinstance(volunteer, volunteers.Volunteer):
+        return volunteer
     volunteers.confirm_own(db.session(), volunteer, now=clock.now())
     return redirect(url_for(".confirmed", programma=volunteer.programme), code=303)
 
 
 @bp.post("/mijn/<token>/intrekken")
 def withdraw(token: str) -> ResponseReturnValue:
-    try:
-        volunteer = _own(token)
-    except volunteers.VolunteerError as exc:
-        return _bad_link(str(exc))
-    if not ConfirmForm().validate_on_submit():
-        return error_page(400)
+    volunteer = _own_button(token)
+    if not isinstance(volunteer, volunteers.Volunteer):
+        return volunteer
     volunteers.withdraw(db.session(), volunteer, now=clock.now())
     flash(
         "Je aanmelding is gestopt. Wil je ook dat we je gegevens nu wissen? Dat kan hieronder.",
