@@ -30,7 +30,7 @@ class RowIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     from forms_backend import meetings, volunteers
-    from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
+    from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, PAGE_TYPES, REGIOS
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
 
@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
         ("leefgebied", LEEFGEBIEDEN),
         ("fase", FASEN),
         ("organisatietype", ORGANISATIETYPES),
+        ("paginatype", PAGE_TYPES),
     ):
         app.jinja_env.filters[name] = (
             lambda slug, labels=labels: labels.get(slug, slug) if slug else ""

@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from markupsafe import Markup
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -38,6 +37,7 @@ from forms_backend.views.beheer import (
     register_section,
 )
 from forms_backend.views.submit import (
+    Preview,
     form_class,
     form_data,
     preview_of,
@@ -143,7 +143,6 @@ def _detail(
         log=log,
         actions=submissions.ACTIONS,
         actors=accounts.actor_names(db.session(), (entry.actor for entry in log)),
-        sources=submissions.format_sources(submission.bronnen),
     ), code
 
 
@@ -296,7 +295,7 @@ def edit(submission_id: int) -> ResponseReturnValue:
     form = form_type(obj=submission) if request.method == "GET" else form_type()
     if request.method == "GET":
         form.bronnen.data = submissions.format_sources(submission.bronnen)
-    preview: Markup | None = None
+    preview: Preview | None = None
     problems: list[str] = []
     if form.validate_on_submit():
         data = form_data(form, submission.kind)

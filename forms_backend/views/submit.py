@@ -7,7 +7,7 @@ previews the page exactly as the site will render it, and sends it. The status l
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from flask import (
     Blueprint,
@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
 from forms_backend.config import configured_app, number
-from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS
+from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS, PageMeta
 from forms_backend.forms import (
     EMAIL_INVALID,
     EMAIL_MISSING,
@@ -235,10 +235,17 @@ def form_data(form: Any, kind: str) -> submissions.SubmissionData:
     )
 
 
-def preview_of(data: submissions.SubmissionData) -> tuple[Markup, list[str]]:
-    """The page's HTML (nh3-cleaned, as the site renders it) and what still blocks it."""
-    _, html, problems = submissions.preview(data, datum=local_date(clock.now()), **site_check())
-    return Markup(html), problems  # noqa: S704 - cleaned by nh3 with Brug's allowlist
+class Preview(NamedTuple):
+    """What submit/_preview.html shows: the page's body and the front matter the site adds."""
+
+    page: Markup  # nh3-cleaned, as the site renders it
+    meta: PageMeta | None  # None while the form's values do not yet fit the site's schema
+
+
+def preview_of(data: submissions.SubmissionData) -> tuple[Preview, list[str]]:
+    """The page as the site will show it, and what still blocks it."""
+    meta, html, problems = submissions.preview(data, datum=local_date(clock.now()), **site_check())
+    return Preview(Markup(html), meta), problems  # noqa: S704 - cleaned by nh3 (Brug's allowlist)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +260,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/<any(praktijk, werkbezoek):kind>", methods=["GET", "POST"])
 def new(kind: str) -> ResponseReturnValue:
     form = form_class(kind, public=True)()
-    preview: Markup | None = None
+    preview: Preview | None = None
     problems: list[str] = []
     limited = False
     if request.method == "GET":

@@ -80,6 +80,33 @@ def test_preview_renders_like_the_site_and_neutralises_html(client, submit):
     assert "<script>alert" not in text and "&lt;script&gt;alert" in text
 
 
+def test_preview_shows_what_the_site_adds_to_the_page(client, submit):
+    """The page template adds the werkbezoek facts, the sources and the topic chips."""
+    response = submit("werkbezoek", actie="voorbeeld")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    preview = text[text.index('class="brug-preview"') :]
+    facts = re.sub(r"\s+", " ", preview)
+    assert "<dt>Soort</dt><dd>Aanbod voor een werkbezoek</dd>" in facts
+    assert "<dt>Plaats</dt><dd>Voorbeeldstad</dd>" in facts
+    assert "<dt>Contact</dt><dd>werkbezoek@voorbeeldstad.example.nl</dd>" in facts
+    assert '<a href="https://voorbeeldstad.example.nl/jaarverslag" rel="noopener">' in preview
+    assert "Jaarverslag buurtteam</a>, Gemeente Voorbeeldstad" in preview
+    chips = re.findall(r'<span class="brug-chip[^"]*">([^<]+)</span>', preview)
+    assert chips == ["Werkbezoek", "Werk en dagbesteding", "Gelderland", "Tijdens detentie",
+                     "Na detentie", "Gemeente"]  # fmt: skip
+    assert "Je contactgegevens staan er niet op" in preview
+    assert "Kom kijken hoe (ex-)gedetineerden" in preview  # the summary, shown apart
+
+
+def test_preview_of_a_refused_link_shows_the_page_and_the_problem(client, submit):
+    response = submit(actie="voorbeeld", body="Zie [hier](javascript:alert(1)) en lees verder.")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "is niet toegestaan" in text
+    preview = text[text.index('class="brug-preview"') :]
+    assert "lees verder" in preview and '<span class="brug-chip">Wonen</span>' in preview
+
+
 def test_honeypot_rejects_without_storing(app, client, submit, session):
     response = submit(website="http://spam.example")
     assert response.status_code == 422
