@@ -428,15 +428,20 @@ def mine(token: str) -> ResponseReturnValue:
         volunteer = _own(token)
     except volunteers.VolunteerError as exc:
         return _bad_link(str(exc))
-    data = volunteers.data_export(db.session(), volunteer)
+    return _mine_page(volunteer, token, ConfirmForm())
+
+
+def _mine_page(
+    volunteer: volunteers.Volunteer, token: str, form: ConfirmForm, status: int = 200
+) -> ResponseReturnValue:
     return render_template(
         "volunteer/mine.html",
         volunteer=volunteer,
-        data=data,
+        data=volunteers.data_export(db.session(), volunteer),
         token=token,
-        form=ConfirmForm(),
+        form=form,
         ended=volunteer.status in volunteers.ENDED,
-    )
+    ), status
 
 
 @bp.get("/mijn/<token>/gegevens.<fmt>")
@@ -452,9 +457,7 @@ def download(token: str, fmt: str) -> ResponseReturnValue:
         body = json.dumps(volunteers.data_export(session, volunteer), ensure_ascii=False, indent=2)
         mimetype = "application/json"
     else:
-        body = volunteers.data_export_csv(
-            session, volunteer
-        )  # BOM: spreadsheets read UTF-8
+        body = volunteers.data_export_csv(session, volunteer)  # BOM: spreadsheets read UTF-8
         mimetype = "text/csv"
     response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="mijn-gegevens-brug.{fmt}"'
@@ -487,13 +490,15 @@ def correct(token: str) -> ResponseReturnValue:
 
 def _own_button(token: str) -> volunteers.Volunteer | ResponseReturnValue:
     """The volunteer behind a personal page's button (POST with its CSRF token), or the page
-    that says why not: a bad link, or a post without the page's token (400)."""
+    that says why not: a bad link, or the personal page again with the form's message and a
+    fresh token when the post lacks the page's token (400)."""
     try:
         volunteer = _own(token)
     except volunteers.VolunteerError as exc:
         return _bad_link(str(exc))
-    if not ConfirmForm().validate_on_submit():
-        return error_page(400)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _mine_page(volunteer, token, form, 400)
     return volunteer
 
 

@@ -169,9 +169,13 @@ def test_an_unconfirmed_sign_up_can_still_be_confirmed_after_its_link_expired(
     assert "Je aanmelding is nog niet bevestigd" in page
 
     app.config["WTF_CSRF_ENABLED"] = True
-    assert client.post(link + "/bevestigen").status_code == 400  # no token: nothing changes
+    refused = client.post(link + "/bevestigen")  # no token: nothing changes
+    assert refused.status_code == 400 and vol.all()[0].status == "aangemeld"
+    page = refused.get_data(as_text=True)  # the personal page again, saying why, new token
+    assert "Het formulier was verlopen" in page and "Ja, ik bevestig mijn aanmelding" in page
+    assert client.post(link + "/intrekken").status_code == 400
     assert vol.all()[0].status == "aangemeld"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(link).get_data(as_text=True))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     done = client.post(link + "/bevestigen", data={"csrf_token": token.group(1)})
     assert done.status_code == 303 and done.headers["Location"].endswith("/cosa/bevestigd")
     assert vol.all()[0].status == "bevestigd"
