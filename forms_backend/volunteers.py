@@ -27,7 +27,7 @@ from forms_backend import audit, db, outbox, tokens
 from forms_backend.accounts import User
 from forms_backend.content import REGIOS
 from forms_backend.db import UTCDateTime
-from forms_backend.localtime import local_date
+from forms_backend.localtime import local, local_date
 from forms_backend.spreadsheet import to_csv
 
 PACKAGE = Path(__file__).resolve().parent
@@ -752,16 +752,22 @@ def events_of(session: Session, volunteer: Volunteer) -> list[VolunteerEvent]:
 
 
 def data_export(session: Session, volunteer: Volunteer) -> dict[str, Any]:
-    """Everything Brug holds about this volunteer (AVG art. 15 and 20)."""
+    """Everything Brug holds about this volunteer (AVG art. 15 and 20), in the words the
+    personal page uses: names instead of codes, moments in Amsterdam time with their offset
+    (ISO 8601, so a program reads them too)."""
     prog = programmes().get(volunteer.programme)
     questions = {q.id: q for q in prog.questions} if prog else {}
+
+    def moment(value: dt.datetime | None) -> str | None:
+        return local(value).isoformat(timespec="seconds") if value else None
+
     return {
-        "programma": volunteer.programme,
+        "programma": volunteer.programme_label,
         "naam": volunteer.name,
         "e-mailadres": volunteer.email,
         "telefoon": volunteer.phone,
         "postcode": volunteer.postcode,
-        "regio": volunteer.region,
+        "regio": volunteer.region_label,
         "motivatie": volunteer.motivation,
         "beschikbaarheid": [AVAILABILITY.get(a, a) for a in volunteer.availability],
         "hoe_gehoord": HEARD_VIA.get(volunteer.heard_via, volunteer.heard_via),
@@ -774,12 +780,12 @@ def data_export(session: Session, volunteer: Volunteer) -> dict[str, Any]:
         "status": STATUSES.get(volunteer.status, volunteer.status),
         "status_sinds": volunteer.status_on.isoformat(),
         "toestemming_privacyverklaring_versie": volunteer.consent_version,
-        "toestemming_gegeven_op": volunteer.consent_at.isoformat(),
-        "aangemeld_op": volunteer.created_at.isoformat(),
-        "bevestigd_op": volunteer.confirmed_at.isoformat() if volunteer.confirmed_at else None,
+        "toestemming_gegeven_op": moment(volunteer.consent_at),
+        "aangemeld_op": moment(volunteer.created_at),
+        "bevestigd_op": moment(volunteer.confirmed_at),
         "stappen": [
             {
-                "moment": event.at.isoformat(),
+                "moment": moment(event.at),
                 "datum": event.step_date.isoformat(),
                 "van": STATUSES.get(event.from_status or "", event.from_status),
                 "naar": STATUSES.get(event.to_status or "", event.to_status),

@@ -40,11 +40,15 @@ def test_download_json_and_csv(vol, client):
     assert data["e-mailadres"] == "jan@example.nl"
     assert data["antwoorden"]["Kun je ongeveer tweeënhalf jaar meedoen in een cirkel?"] == "Ja"
     assert [s["naar"] for s in data["stappen"]] == ["Aangemeld (niet bevestigd)", "Bevestigd"]
+    # names, not codes; moments in Amsterdam time with their offset (the clock: 09.00 UTC, winter)
+    assert (data["programma"], data["regio"]) == ("COSA-cirkels", "Gelderland")
+    assert data["aangemeld_op"] == "2026-03-02T10:00:00+01:00"
+    assert data["stappen"][0]["moment"] == "2026-03-02T10:00:00+01:00"
     as_csv = client.get(link + "/gegevens.csv")
     rows = dict(
         csv.reader(io.StringIO(as_csv.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
     )
-    assert rows["naam"] == "Jan Jansen"
+    assert rows["naam"] == "Jan Jansen" and rows["programma"] == "COSA-cirkels"
     assert rows["motivatie"].startswith("'=HYPERLINK")
     assert client.get(link + "/gegevens.xml").status_code == 404
 
