@@ -235,7 +235,8 @@ def move_form(occ: meetings.Occurrence | None, key: str) -> MoveForm:
         data={
             "start": _local_naive(occ.starts_at),
             "end": _local_naive(occ.ends_at),
-            "location": occ.location if occ.changed else "",
+            # only a date's own address: the series' one, typed in here, would stop following it
+            "location": occ.location if occ.location != occ.meeting.location else "",
         },
     )
 

@@ -162,6 +162,33 @@ def test_a_move_that_fails_keeps_what_was_typed(auth, client, agenda, typed, mes
         assert not meetings.overrides_for(s, [meeting_id])  # nothing moved
 
 
+def test_a_moved_date_keeps_following_the_series_address(auth, client, agenda):
+    """Moving a moved date again, as its form is filled in, does not copy the series' address
+    into the date: "Ander adres" stays empty, so a later change of the address reaches it."""
+    log_in(auth, client)
+    meeting_id = agenda.create(repeat="weekly", repeat_count=3)
+    path = f"/beheer/bijeenkomsten/{meeting_id}"
+    with agenda.session() as s:
+        meeting = meetings.get_meeting(s, meeting_id)
+        second, series_address = meetings.series_starts(meeting)[1], meeting.location
+    key = meetings.occurrence_key(second)
+    for start, end in (
+        ("2026-03-19T15:00", "2026-03-19T16:00"),
+        ("2026-03-19T16:00", "2026-03-19T17:00"),
+    ):  # move, then move the moved date
+        form = move_form_of(client.get(path).data.decode(), key)
+        data = MultiDict(form.data(next(b for b in form.buttons if b.value == "move")))
+        assert data[f"d{key}-location"] == ""  # not the series' address
+        data[f"d{key}-start"], data[f"d{key}-end"] = start, end
+        assert client.post(form.action, data=data).status_code in (302, 303)
+    with agenda.session() as s:
+        [override] = meetings.overrides_for(s, [meeting_id])[meeting_id]
+        assert override.location == "" and series_address
+        [occ] = [o for o in meetings.occurrences(meetings.get_meeting(s, meeting_id), [override])
+                 if o.changed]  # fmt: skip
+        assert occ.location == series_address
+
+
 def flashes(html: str) -> list[str]:
     return [unescape(text) for text in re.findall(r'<p class="brug-flash--\w+">(.*?)</p>', html)]
 
