@@ -263,6 +263,9 @@ def test_agenda_page_lists_meetings_with_plain_link_filters(agenda, client):
     assert "Gelderse middag" in html and "Hollandse avond" in html
     assert 'href="/agenda/?regio=gelderland"' in html
     assert "Maart 2026" in html and "April 2026" in html
+    # each filter row starts with "Alle" (no filter), not "Iedereen" beside "Open voor iedereen"
+    rows = re.findall(r"<strong>(Regio|Leefgebied|Voor wie):</strong>\s*<a [^>]*>([^<]+)</a>", html)
+    assert rows == [("Regio", "Alle"), ("Leefgebied", "Alle"), ("Voor wie", "Alle")]
     filtered = client.get("/agenda/?regio=gelderland").data.decode()
     assert "Gelderse middag" in filtered and "Hollandse avond" not in filtered
     assert "/agenda/regio/gelderland.ics" in filtered  # subscribe to what you see
