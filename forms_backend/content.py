@@ -90,6 +90,7 @@ PAGE_TYPES: dict[str, str] = {
 THEME_KEYS = frozenset({"hide", "icon", "status", "template", "search", "description"})
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_HTML_SPECIAL = re.compile(r'[<>"]')
 
 
 def _choices(name: str, allowed: Mapping[str, str] | tuple[str, ...]) -> str:
@@ -152,6 +153,17 @@ class PageMeta(BaseModel):
     template: str | None = None
     search: dict[str, Any] | None = None
     description: str | None = None
+
+    @field_validator("title", "summary")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        # Material writes title and summary into the page unescaped (MkDocs' Jinja has no
+        # autoescape): in <title>, the header and <meta content="...">. Submitted pages too.
+        if _HTML_SPECIAL.search(value):
+            raise ValueError(
+                'gebruik geen < > of " (wel „Nederlandse” of ‘enkele’ aanhalingstekens)'
+            )
+        return value
 
     @field_validator("leefgebieden")
     @classmethod

@@ -494,3 +494,18 @@ def test_taking_offline_that_the_database_refuses_puts_the_page_back(
     )
     assert refused.status_code == 503
     assert _pages(content_dir) == before  # still on disk, as the database still says
+
+
+def test_html_in_title_or_summary_is_refused_before_it_reaches_the_site(client, submit, session):
+    """Material writes title and summary into <title>, the header and <meta content="...">
+    without escaping; a submitted page must not be able to run a script there."""
+    for field, value in (
+        ("title", 'Test <script>alert("t")</script>'),
+        ("summary", 'Goed idee"><script>alert("s")</script>'),
+    ):
+        response = submit(**{field: value})
+        assert response.status_code == 422, field
+        assert "gebruik geen &lt; &gt; of &#34;" in response.get_data(as_text=True), field
+    assert submit(title="Wonen na detentie: ‘samen’ en „snel”").status_code == 303
+    stored = session.exec(select(submissions.Submission.title)).all()
+    assert stored == ["Wonen na detentie: ‘samen’ en „snel”"]  # only the one without HTML
