@@ -348,6 +348,8 @@ def _personal_data_problems(data: SubmissionData, contact: Contact | None) -> li
 def slugify(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].rstrip("-")
+    if slug in ("index", "readme"):  # MkDocs makes index.md/README.md the section's own page
+        return f"{slug}-inzending"
     return slug or "inzending"
 
 

@@ -213,3 +213,18 @@ def test_git_writer_commits_with_a_neutral_author_and_no_personal_data(tmp_path)
         ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout
     assert status == ""
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Index", "index-inzending"),
+        ("README", "readme-inzending"),
+        ("Index van zorg", "index-van-zorg"),
+    ],
+)
+def test_a_title_never_becomes_a_sections_own_page(title, slug):
+    """MkDocs turns index.md (and README.md) into the overview page of its folder."""
+    from forms_backend.submissions import slugify
+
+    assert slugify(title) == slug
