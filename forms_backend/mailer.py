@@ -7,10 +7,12 @@ transport keeps messages in memory for tests; the console transport prints them 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import smtplib
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from email import utils as email_utils
 from email.message import EmailMessage
 from typing import Any
 
@@ -28,6 +30,7 @@ def build_email(message: Outgoing, *, sender: str, domain: str) -> EmailMessage:
     email["Subject"] = message.subject
     # A stable Message-ID per outbox row lets receivers drop a duplicate after a retry.
     email["Message-ID"] = f"<outbox-{message.id}@{domain}>"
+    email["Date"] = email_utils.format_datetime(dt.datetime.now(dt.UTC))  # RFC 5322 asks one
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body, charset="utf-8")
     if message.ical:

@@ -29,3 +29,21 @@ def test_a_mail_greets_with_beste_and_ends_with_the_no_reply_footer(path: Path):
     assert included or "Je kunt er niet op antwoorden" in text
     assert all("Je kunt er niet op antwoorden" in FOOTERS[name] for name in included)
     assert "Groet," not in text and "Hallo " not in text
+
+
+def test_every_mail_carries_a_date_header() -> None:
+    """RFC 5322 requires Date; receivers' spam filters count a missing one against a message."""
+    import datetime as dt
+    from email.utils import parsedate_to_datetime
+
+    from forms_backend.mailer import build_email
+    from forms_backend.outbox import Outgoing
+
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    email = build_email(
+        Outgoing(1, "a@example.nl", "Onderwerp", "Tekst", None, None),
+        sender="Brug <no-reply@example.nl>",
+        domain="example.nl",
+    )
+    sent = parsedate_to_datetime(email["Date"])
+    assert sent.tzinfo is not None and before <= sent <= dt.datetime.now(dt.UTC)
