@@ -221,7 +221,10 @@ class Registration(SQLModel, table=True):
         default=None, sa_type=UTCDateTime
     )  # seat or waitlist since
     cancelled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    itip_offset: int = 0  # raised per deregistration so a later invitation outranks the CANCEL
+    # Added to the meeting's SEQUENCE in this person's iTIP mail. A deregistration raises it
+    # twice: once for its CANCEL, and once more so that a later REQUEST (registering again, or
+    # moving up from the waitlist) outranks that CANCEL; clients ignore one that does not rise.
+    itip_offset: int = 0
 
     @property
     def subject(self) -> str:
@@ -1647,6 +1650,9 @@ def cancel_registration(
         method="CANCEL" if had_seat else None,
         had_seat=had_seat,
     )
+    if had_seat:
+        registration.itip_offset += 1  # past the CANCEL, for the next REQUEST
+        session.add(registration)
     if actor:
         audit.record(
             session,

@@ -89,19 +89,54 @@ def test_full_meeting_waitlists_and_cancel_promotes_the_first_waiting(agenda, cl
     assert agenda.statuses(meeting_id)["aangemeld"] == 2
 
 
+def _sequences(agenda, mail) -> list[tuple[str, int]]:
+    sent = [ical_of(m) for m in agenda.deliver(mail)]
+    return [
+        (method, int(text.split("SEQUENCE:")[1].split("\r\n")[0]))
+        for method, text in (found for found in sent if found is not None)
+    ]
+
+
 def test_reregistering_after_cancel_sends_a_request_that_outranks_the_cancel(agenda, mail):
+    """Clients ignore an update whose SEQUENCE did not rise (CALENDAR.md): a REQUEST after the
+    person's own CANCEL must carry a higher SEQUENCE, or the event stays cancelled for them."""
     agenda.known("a@example.nl")
     meeting_id = agenda.create(capacity=2)
-    registration_id = agenda.register(meeting_id, "a@example.nl").registration_id
+    for _ in range(2):
+        registration_id = agenda.register(meeting_id, "a@example.nl").registration_id
+        with agenda.session() as s:
+            meetings.cancel_registration(
+                s, None, registration_id=registration_id, now=agenda.now, settings=SETTINGS
+            )
+    agenda.register(meeting_id, "a@example.nl")
+    assert _sequences(agenda, mail) == [
+        ("REQUEST", 0),
+        ("CANCEL", 1),
+        ("REQUEST", 2),
+        ("CANCEL", 3),
+        ("REQUEST", 4),
+    ]
+
+
+def test_reregistered_person_promoted_from_the_waitlist_outranks_their_cancel(agenda, mail):
+    for person in ("a", "b"):
+        agenda.known(f"{person}@example.nl")
+    meeting_id = agenda.create(capacity=1)
+    first = agenda.register(meeting_id, "a@example.nl").registration_id
     with agenda.session() as s:
         meetings.cancel_registration(
-            s, None, registration_id=registration_id, now=agenda.now, settings=SETTINGS
+            s, None, registration_id=first, now=agenda.now, settings=SETTINGS
         )
-    agenda.register(meeting_id, "a@example.nl")
-    sequences = [
-        int(ical_of(m)[1].split("SEQUENCE:")[1].split("\r\n")[0]) for m in agenda.deliver(mail)
-    ]
-    assert sequences == [0, 1, 1]  # REQUEST, CANCEL (raised for this person), REQUEST again
+    holder = agenda.register(meeting_id, "b@example.nl").registration_id
+    assert agenda.register(meeting_id, "a@example.nl").status == "wachtlijst"
+    with agenda.session() as s:
+        meetings.cancel_registration(
+            s, None, registration_id=holder, now=agenda.now, settings=SETTINGS
+        )
+    to_a = [m for m in agenda.deliver(mail) if m["To"] == "a@example.nl" and ical_of(m)]
+    assert [(ical_of(m)[0], m["Subject"].split(":")[0]) for m in to_a][-1][0] == "REQUEST"
+    sequences = [int(ical_of(m)[1].split("SEQUENCE:")[1].split("\r\n")[0]) for m in to_a]
+    assert sequences == [0, 1, 2]  # REQUEST, CANCEL, REQUEST on promotion
 
 
 def test_change_raises_sequence_and_reinvites_registrants(agenda, mail):
