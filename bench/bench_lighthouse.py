@@ -96,7 +96,7 @@ def live_app(site: Path) -> Iterator[str]:
         }
     )
     with app.app_context(), db.transaction() as session:
-        demo.seed(session, now=clock.now())
+        demo.seed(session, now=clock.now(), config=app.config)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

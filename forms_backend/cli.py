@@ -44,7 +44,7 @@ def demo_data(if_empty: bool) -> None:
         if if_empty and demo.present(session):
             click.echo("Demogegevens staan er al.")
             return
-        lines = demo.seed(session, now=clock.now())
+        lines = demo.seed(session, now=clock.now(), config=current_app.config)
     for line in lines:
         click.echo(line)
 

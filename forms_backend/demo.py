@@ -1,13 +1,15 @@
 """Demo data for `make serve`: clearly marked, invented, never real people.
 
-Each domain module may define ``seed_demo(session, now) -> list[str]``; ``seed`` runs them in
+Each domain module defines ``seed_demo(session, now) -> list[str]``; ``seed`` runs them in
 order inside one transaction and returns the lines to print.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -45,9 +47,15 @@ def _seed_accounts(session: Session, now: dt.datetime) -> list[str]:
     ]
 
 
-def seeders() -> list[Seeder]:
-    found = [getattr(module, "seed_demo", None) for module in (volunteers, meetings, submissions)]
-    return [_seed_accounts, *(seeder for seeder in found if seeder is not None)]
+def seeders(config: Mapping[str, Any] | None = None) -> list[Seeder]:
+    """The seeders in order; ``config`` (the app's) gives the agenda its links and UID domain."""
+    settings = meetings.Settings.from_config(config) if config else meetings.Settings()
+    return [
+        _seed_accounts,
+        volunteers.seed_demo,
+        functools.partial(meetings.seed_demo, settings=settings),
+        submissions.seed_demo,
+    ]
 
 
 def present(session: Session) -> bool:
@@ -55,8 +63,10 @@ def present(session: Session) -> bool:
     return session.exec(query).first() is not None
 
 
-def seed(session: Session, *, now: dt.datetime) -> list[str]:
+def seed(
+    session: Session, *, now: dt.datetime, config: Mapping[str, Any] | None = None
+) -> list[str]:
     lines: list[str] = []
-    for seeder in seeders():
+    for seeder in seeders(config):
         lines += seeder(session, now)
     return lines

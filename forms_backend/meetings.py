@@ -19,7 +19,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -281,6 +281,15 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     mail_domain: str = "brug.example.nl"
     site_name: str = "Brug"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings of an app's configuration (PUBLIC_URL, MAIL_DOMAIN, SITE_NAME)."""
+        return cls(
+            base_url=config["PUBLIC_URL"],
+            mail_domain=config["MAIL_DOMAIN"],
+            site_name=config["SITE_NAME"],
+        )
 
     @property
     def organiser(self) -> str:
@@ -2091,11 +2100,12 @@ RETENTION_RULES = {
 }
 
 
-def seed_demo(session: Session, now: dt.datetime) -> list[str]:
-    """Demo meetings over a year, on both sides of both DST changes, all marked "(demo)"."""
+def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = None) -> list[str]:
+    """Demo meetings over a year, on both sides of both DST changes, all marked "(demo)".
+    ``settings`` are the app's, so demo invitations carry the feed's UIDs and this site's links."""
     from forms_backend.demo import DEMO_DOMAIN
 
-    settings = Settings(mail_domain=DEMO_DOMAIN)
+    settings = settings or Settings()
     today = local(now).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
 
     def at(days: int, hour: int, minute: int = 0, *, base: dt.datetime = today) -> dt.datetime:

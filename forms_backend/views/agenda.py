@@ -78,10 +78,7 @@ PUBLIEK = {"open": "Open voor iedereen", "partners": "Voor partners"}
 
 
 def settings() -> meetings.Settings:
-    cfg = current_app.config
-    return meetings.Settings(
-        base_url=cfg["PUBLIC_URL"], mail_domain=cfg["MAIL_DOMAIN"], site_name=cfg["SITE_NAME"]
-    )
+    return meetings.Settings.from_config(current_app.config)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ def live(
     })
     # The same demo data as `make serve`: accounts, volunteers, meetings, submissions.
     with app.app_context(), db.transaction() as session:
-        demo.seed(session, now=clock.now())
+        demo.seed(session, now=clock.now(), config=app.config)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", port, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, name="brug-live", daemon=True)

@@ -9,8 +9,10 @@ from urllib.parse import unquote
 
 import pytest
 from meeting_helpers import SETTINGS, ams, ical_js, link_in, recorded_statements, z
+from sqlmodel import select
 
 from forms_backend import db, meetings
+from forms_backend.outbox import OutboxMessage
 from forms_backend.views.agenda import feed_cache
 
 
@@ -613,6 +615,23 @@ def test_demo_data_seeds_a_year_of_meetings_that_parse(app, client):
     assert any(e["recurrence_id"] for e in parsed["events"])
     private = re.search(r"/agenda/prive/\S+\.ics", "\n".join(lines)).group(0)
     assert any("Intervisie" in e["summary"] for e in ical_js(client.get(private).data)["events"])
+
+
+def test_demo_invitations_match_the_feed_and_link_to_this_site(app, client):
+    """The demo's iTIP mails carry the same UIDs as the app's feed (a client that subscribed and
+    was invited sees one event), and every link in a demo mail points at PUBLIC_URL."""
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    feed_uids = {e["uid"] for e in ical_js(client.get("/agenda.ics").data)["events"]}
+    with db.new_session(db.get_engine(app), write=False) as s:
+        sent = s.exec(select(OutboxMessage)).all()
+    invitations = [m for m in sent if m.ical]
+    assert invitations
+    for message in invitations:
+        uid = re.search(r"^UID:(\S+)", message.ical, re.M).group(1)
+        assert uid in feed_uids, uid
+    links = [link for m in sent for link in re.findall(r"https?://[^\s>]+", m.body)]
+    assert links and all(link.startswith("http://brug.test/") for link in links), links
 
 
 def test_version_is_read_at_most_once_per_ttl_under_a_storm_of_polls():
