@@ -13,6 +13,8 @@ No Flask in this module: views pass ``now``, ``public_url``, the writer and the 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -23,6 +25,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 from sqlalchemy import JSON, Text, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, outbox, tokens
@@ -127,6 +130,9 @@ class Submission(SQLModel, table=True):
     build_message: str | None = Field(default=None, sa_type=Text)
     published_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_demo: bool = False
+    # A digest of the form page's start stamp and everything sent: the same page sent twice (a
+    # double click, a retry after a timeout) finds its first submission instead of a second.
+    form_key: str | None = Field(default=None, max_length=64, unique=True)
 
     @property
     def subject(self) -> str:
@@ -429,13 +435,22 @@ def submit(
     public_url: str,
     site_dir: str | Path | None = None,
     backend_prefixes: Iterable[str] = (),
+    form_stamp: str | None = None,
 ) -> tuple[Submission, str]:
-    """Store a submission with its confirmation mail; returns it and the raw status token."""
+    """Store a submission with its confirmation mail; returns it and the raw status token.
+
+    ``form_stamp`` is the form page's signed start stamp. The same page sent again with the same
+    content within RESEND_WINDOW gives the first submission and a fresh status link, without a
+    second mail; later it is refused, so an old page in the history makes no copy either."""
     page_meta(data, datum=local_date(now))
     page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
     problems = _personal_data_problems(data, contact)
     if problems:
         raise SubmissionError(problems[0], problems)
+    key = form_key(form_stamp, data, contact) if form_stamp else None
+    earlier = _sent_before(session, key, now=now, public_url=public_url)
+    if earlier is not None:
+        return earlier
     submission = Submission(
         **data.model_dump(exclude={"bronnen"}),
         bronnen=[b.model_dump(mode="json", exclude_none=True) for b in data.bronnen],
@@ -444,9 +459,20 @@ def submit(
         consent_at=now,
         created_at=now,
         updated_at=now,
+        form_key=key,
     )
-    session.add(submission)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(submission)
+            session.flush()
+    except IntegrityError:
+        # The same page, sent at the same moment by a second click (PostgreSQL lets both look
+        # before either stores; the unique key stops the second): answer as for a resend. The
+        # savepoint's rollback took the new row out of the session again.
+        earlier = _sent_before(session, key, now=now, public_url=public_url)
+        if earlier is None:
+            raise
+        return earlier
     raw = _mail_submitter(
         session, submission, "received", kind="inzending.ontvangen", now=now, public_url=public_url
     )
@@ -454,6 +480,38 @@ def submit(
         session, actor="inzender", action="inzending.ingediend", subject=submission.subject, now=now
     )
     return submission, raw
+
+
+RESEND_WINDOW = dt.timedelta(hours=1)
+ALREADY_RECEIVED = (
+    "Deze inzending hebben we al ontvangen. De link om haar te volgen staat in de e-mail die "
+    "je toen kreeg. Wil je nog een inzending doen? Open het formulier dan opnieuw."
+)
+
+
+def form_key(stamp: str, data: SubmissionData, contact: Contact) -> str:
+    """The digest of one form page (its start stamp) with everything that was sent from it."""
+    sent = json.dumps(
+        [stamp, data.model_dump(mode="json"), contact.model_dump(mode="json")],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(sent.encode()).hexdigest()
+
+
+def _sent_before(
+    session: Session, key: str | None, *, now: dt.datetime, public_url: str
+) -> tuple[Submission, str] | None:
+    """The submission this form page already made, with a fresh status link; None if none."""
+    if key is None:
+        return None
+    earlier = session.exec(select(Submission).where(Submission.form_key == key)).first()
+    if earlier is None:
+        return None
+    if now - earlier.created_at > RESEND_WINDOW:
+        raise SubmissionError(ALREADY_RECEIVED, [ALREADY_RECEIVED])
+    raw, _ = _status_link(session, earlier, now=now, public_url=public_url)
+    return earlier, raw
 
 
 def by_token(session: Session, raw: str, *, now: dt.datetime) -> Submission:
@@ -937,6 +995,7 @@ def erase_old_contacts(session: Session, now: dt.datetime) -> int:
     ).all()
     for submission in old:
         submission.contact_name = submission.contact_email = None
+        submission.form_key = None  # it was made from the contact details too
         submission.contact_erased_at = now
         session.add(submission)
         for message in messages(session, submission):

@@ -280,6 +280,7 @@ def new(kind: str) -> ResponseReturnValue:
                     submissions.Contact(name=form.contact_name.data, email=form.contact_email.data),
                     now=clock.now(),
                     public_url=str(current_app.config["PUBLIC_URL"]),
+                    form_stamp=form.started.data,
                     **site_check(),
                 )
             except submissions.SubmissionError as exc:

@@ -509,3 +509,71 @@ def test_html_in_title_or_summary_is_refused_before_it_reaches_the_site(client, 
     assert submit(title="Wonen na detentie: ‘samen’ en „snel”").status_code == 303
     stored = session.exec(select(submissions.Submission.title)).all()
     assert stored == ["Wonen na detentie: ‘samen’ en „snel”"]  # only the one without HTML
+
+
+def _one_form(client, kind: str = "praktijk", **overrides):
+    """A filled form as the browser holds it: one page load, one start stamp."""
+    from .conftest import praktijk_form, werkbezoek_form
+
+    form = praktijk_form(**overrides) if kind == "praktijk" else werkbezoek_form(**overrides)
+    page = client.get(f"/inzenden/{kind}").get_data(as_text=True)
+    form["started"] = re.search(r'name="started"[^>]*value="([^"]+)"', page).group(1)
+    return form
+
+
+def _submission_count(app) -> int:
+    with db.new_session(db.get_engine(app), write=False) as s:
+        return len(s.exec(select(submissions.Submission)).all())
+
+
+def test_a_double_click_stores_one_submission_and_both_answers_lead_to_it(app, client, mail):
+    """The browser shows the answer to the second click: it too leads to the status page."""
+    form = _one_form(client)
+    first = client.post("/inzenden/praktijk", data=form)
+    second = client.post("/inzenden/praktijk", data=form)
+    assert first.status_code == second.status_code == 303
+    assert _submission_count(app) == 1
+    for response in (first, second):
+        page = client.get(f"/inzenden/status/{_status_token(response)}")
+        assert page.status_code == 200 and form["title"] in page.get_data(as_text=True)
+    assert len(_deliver(app, mail)) == 1  # one confirmation mail, not two
+
+
+def test_the_same_page_sent_again_with_changes_is_a_new_submission(app, client):
+    form = _one_form(client)
+    assert client.post("/inzenden/praktijk", data=form).status_code == 303
+    form["title"] = "Een ander voorbeeld uit Voorbeeldstad"
+    assert client.post("/inzenden/praktijk", data=form).status_code == 303
+    assert _submission_count(app) == 2
+
+
+def test_the_same_post_much_later_makes_no_second_submission_and_gives_no_link(app, client):
+    form = _one_form(client)
+    assert client.post("/inzenden/praktijk", data=form).status_code == 303
+    app.extensions["brug.clock"].advance(days=2)
+    again = client.post("/inzenden/praktijk", data=form)
+    assert again.status_code == 422 and "Location" not in again.headers
+    assert "al ontvangen" in again.get_data(as_text=True)
+    assert _submission_count(app) == 1
+
+
+def test_concurrent_double_submit_stores_one(app):
+    """Two clicks in flight at once (both databases): the unique form key decides."""
+    import threading
+
+    form = _one_form(app.test_client())
+    barrier = threading.Barrier(4)
+    codes: list[int] = []
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait()
+        codes.append(client.post("/inzenden/praktijk", data=form).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [303] * 4
+    assert _submission_count(app) == 1

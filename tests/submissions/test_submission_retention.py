@@ -13,8 +13,11 @@ def test_contact_and_messages_are_erased_after_the_term(session, clock):
     data = submissions.SubmissionData(kind="praktijk", title="T", summary="S", body="B",
                                       leefgebieden=["wonen"], regio="utrecht", organisatie="Org")
     contact = submissions.Contact(name="Anna de Vries", email="anna@example.nl")
-    sub, raw = submissions.submit(session, data, contact, now=clock(), public_url="http://x")
+    sub, raw = submissions.submit(
+        session, data, contact, now=clock(), public_url="http://x", form_stamp="stamp"
+    )
     session.flush()
+    assert sub.form_key == submissions.form_key("stamp", data, contact)
     user = type("U", (), {"actor": "user:1", "id": 1})()
     submissions.ask(session, sub, user, "Vraag?", now=clock(), public_url="http://x")
     submissions.reject(session, sub, user, "Past niet.", now=clock(), public_url="http://x")
@@ -28,6 +31,7 @@ def test_contact_and_messages_are_erased_after_the_term(session, clock):
     assert report[next(iter(submissions.RETENTION_RULES))] == 1
     session.refresh(sub)
     assert sub.contact_name is None and sub.contact_email is None
+    assert sub.form_key is None  # a digest of the contact details too
     assert submissions.messages(session, sub) == []
     try:
         submissions.by_token(
