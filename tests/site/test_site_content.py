@@ -32,6 +32,20 @@ def test_wie_is_wie_validates() -> None:
     assert regions
 
 
+def test_wie_is_wie_has_no_placeholder_contacts() -> None:
+    """QA found example addresses (nazorg.ede@example.nl) that look real but reach nobody. The
+    sources name no mailbox, so the real directory lists none; the fixture site keeps its own."""
+    path = CONTENT / "_data" / "wie-is-wie.yml"
+    regions = validate_wie_is_wie(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    placeholders = [
+        f"{org.naam}: {org.mailbox or org.website}"
+        for region in regions
+        for org in region.organisaties
+        if "example." in f"{org.mailbox or ''} {org.website or ''}"
+    ]
+    assert placeholders == []
+
+
 @pytest.mark.parametrize(
     "path", _pages(FIXTURE_DOCS), ids=lambda p: p.relative_to(FIXTURE_DOCS).as_posix()
 )
