@@ -92,6 +92,8 @@ class Term:
     key: Key
     label: str
     url: str
+    # A second fact after the page count, e.g. how many organisations a region has.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,10 +174,14 @@ def overview_definitions(wie_is_wie: list[WieIsWieRegio]) -> list[Overview]:
     per_region = {region.regio: region.organisaties for region in wie_is_wie}
     overviews += _taxonomy(
         "regios", "Regio's", REGIOS, "regio",
-        "Wat er per regio gebeurt, en wie je daar kunt bellen.",
-        lambda label: f"Praktijken, werkbezoeken en het wie-is-wie van {label}.",
-        lambda label: f"Praktijken en nieuws uit {label}",
-        extra=lambda slug: _wie_is_wie_markdown(per_region.get(slug, []), with_region=None),
+        "Wat er per regio gebeurt, en welke organisaties daar werken aan een goede terugkeer na "
+        "detentie.\n\n"
+        "Van de meeste regio's weten we nog weinig. Werkt jouw organisatie in zo'n regio? "
+        f"{SUBMIT_LINKS}.",
+        lambda label: f"Praktijken, werkbezoeken en het wie-is-wie van {_region_name(label)}.",
+        lambda label: f"Praktijken en nieuws uit {_region_name(label)}",
+        extra=lambda slug: _region_wie_is_wie(slug, per_region.get(slug, [])),
+        note=lambda slug: _organisations_counted(len(per_region.get(slug, []))),
     )  # fmt: skip
     per_type: dict[str, list[tuple[str, WieIsWieOrganisatie]]] = defaultdict(list)
     for region in wie_is_wie:
@@ -209,8 +215,12 @@ def _taxonomy(
     value_intro: Callable[[str], str],
     value_heading: Callable[[str], str],
     extra: Callable[[str], str] | None = None,
+    note: Callable[[str], str] | None = None,
 ) -> list[Overview]:
-    terms = tuple(Term((key, slug), label, f"{folder}/{slug}/") for slug, label in values.items())
+    terms = tuple(
+        Term((key, slug), label, f"{folder}/{slug}/", note(slug) if note else "")
+        for slug, label in values.items()
+    )
     pages = [Overview(f"{folder}/index.md", title, intro, terms=terms)]
     for slug, label in values.items():
         pages.append(
@@ -224,6 +234,45 @@ def _taxonomy(
             )
         )
     return pages
+
+
+SUBMIT_LINKS = (
+    "[Stuur een praktijkvoorbeeld in](/inzenden/praktijk) of "
+    "[bied een werkbezoek aan](/inzenden/werkbezoek)"
+)
+# On a region page whose who-is-who is empty: said plainly, never left out.
+NOTHING_KNOWN = "We kennen {where} nog geen organisaties."
+
+
+def _region_name(label: str) -> str:
+    """The region as it reads in a sentence: 'Zeeland', but 'heel Nederland' for 'Landelijk'."""
+    return "heel Nederland" if label == REGIOS["landelijk"] else label
+
+
+def _where(slug: str) -> str:
+    return "landelijk" if slug == "landelijk" else f"in {REGIOS[slug]}"
+
+
+def _organisations_counted(count: int) -> str:
+    if count == 0:
+        return "nog geen organisaties"
+    return "1 organisatie" if count == 1 else f"{count} organisaties"
+
+
+def _region_wie_is_wie(slug: str, organisaties: list[WieIsWieOrganisatie]) -> str:
+    """A region page's who-is-who: the organisations the sources name there, or a plain "none
+    known yet"; either way with how to add one's own organisation."""
+    where = _where(slug)
+    add = (
+        f"Werkt jouw organisatie {where} aan een goede terugkeer na detentie? {SUBMIT_LINKS}. "
+        "Een moderator bekijkt je inzending. Daarna staat die op deze pagina, zodat anderen jullie "
+        "kunnen vinden."
+    )
+    if organisaties:
+        directory = _wie_is_wie_markdown(organisaties, with_region=None)
+        return f"{directory}\nWe noemen alleen organisaties die in onze bronnen staan. {add}\n"
+    nothing = html.escape(NOTHING_KNOWN.format(where=where))
+    return f'\n## Wie is wie\n\n<p class="brug-leeg">{nothing}</p>\n\n{add}\n'
 
 
 def _wie_is_wie_markdown(
@@ -324,6 +373,8 @@ def render_terms(terms: Iterable[Term], index: SiteIndex, link: LinkFn) -> str:
     for term in terms:
         count = index.count(term.key)
         counted = "1 pagina" if count == 1 else f"{count} pagina's"
+        if term.note:
+            counted += f" · {html.escape(term.note)}"
         items.append(
             "<li>"
             f'<p class="brug-card__title"><a href="{html.escape(link(term.url))}">'

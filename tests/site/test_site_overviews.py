@@ -11,7 +11,15 @@ import brug_shell
 import pytest
 from brug_links import resolve
 
-from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS, PageMeta
+from forms_backend.content import (
+    FASEN,
+    LEEFGEBIEDEN,
+    ORGANISATIETYPES,
+    REGIOS,
+    PageMeta,
+    WieIsWieOrganisatie,
+    WieIsWieRegio,
+)
 
 # ----------------------------------------------------------------------------------------------
 # the pure module
@@ -87,6 +95,50 @@ def test_generated_overview_markdown_validates() -> None:
         assert validate_front_matter(front, overview.src_uri).type == "pagina"
 
 
+def organisation(**fields: object) -> WieIsWieOrganisatie:
+    base: dict[str, object] = {"naam": "ZVH Zeeland", "type": "zorg-en-veiligheidshuis",
+                               "rol": "Nazorg."}  # fmt: skip
+    return WieIsWieOrganisatie.model_validate(base | fields)
+
+
+def region_pages(wie_is_wie: list[WieIsWieRegio]) -> dict[str, overviews.Overview]:
+    return {
+        o.src_uri: o for o in overviews.overview_definitions(wie_is_wie)
+        if o.src_uri.startswith("regios/") and o.src_uri != "regios/index.md"
+    }  # fmt: skip
+
+
+def test_every_region_has_a_who_is_who_even_when_nothing_is_known() -> None:
+    pages = region_pages([WieIsWieRegio(regio="zeeland", organisaties=[organisation()])])
+    assert set(pages) == {f"regios/{slug}.md" for slug in REGIOS}
+    for uri, page in pages.items():
+        assert "## Wie is wie" in page.extra_markdown, uri
+        assert "(/inzenden/praktijk)" in page.extra_markdown, uri
+        assert "(/inzenden/werkbezoek)" in page.extra_markdown, uri
+    assert "ZVH Zeeland" in pages["regios/zeeland.md"].extra_markdown
+    assert "nog geen organisaties" not in pages["regios/zeeland.md"].extra_markdown
+    assert (
+        "We kennen in Limburg nog geen organisaties." in pages["regios/limburg.md"].extra_markdown
+    )
+    assert "We kennen landelijk nog geen" in pages["regios/landelijk.md"].extra_markdown
+
+
+def test_region_index_counts_organisations_and_promises_no_phone_numbers() -> None:
+    wie = [WieIsWieRegio(regio="zeeland", organisaties=[organisation(), organisation(naam="B")])]
+    index = {o.src_uri: o for o in overviews.overview_definitions(wie)}["regios/index.md"]
+    notes = {term.key[1]: term.note for term in index.terms}
+    assert notes["zeeland"] == "2 organisaties"
+    assert notes["limburg"] == "nog geen organisaties"
+    assert "bel" not in index.intro.lower() and "telefoon" not in index.intro.lower()
+    html = overviews.render_terms(index.terms, overviews.SiteIndex(), link=lambda url: url)
+    assert "0 pagina's · 2 organisaties" in html
+
+
+def test_landelijk_reads_as_a_place() -> None:
+    page = region_pages([])["regios/landelijk.md"]
+    assert "van heel Nederland" in page.intro and "Landelijk" not in page.intro
+
+
 def test_shell_urls_become_root_absolute() -> None:
     html = (
         '<link href="../assets/x.css"><a href="..">Home</a><a href="../praktijken/">P</a>'
@@ -146,6 +198,37 @@ def test_existing_thema_and_regio_pages_keep_their_text_and_get_cards(fixture_si
     assert "Wie is wie" in utrecht
     assert "Zorg- en Veiligheidshuis Utrecht" in utrecht
     assert "mailto:nazorg@zvh-utrecht.example.nl" in utrecht
+
+
+@pytest.mark.build
+def test_region_without_organisations_says_so_and_how_to_add_one(fixture_site: Path) -> None:
+    groningen = article(fixture_site, "regios/groningen")
+    assert "We kennen in Groningen nog geen organisaties." in groningen
+    assert {"/inzenden/praktijk", "/inzenden/werkbezoek"} <= links_on(
+        fixture_site, "regios/groningen"
+    )
+    utrecht = article(fixture_site, "regios/utrecht")
+    assert "nog geen organisaties" not in utrecht
+    assert "/inzenden/werkbezoek" in links_on(fixture_site, "regios/utrecht")
+
+
+@pytest.mark.build
+def test_every_real_region_page_lists_organisations_or_says_none_are_known(
+    built_site: Path,
+) -> None:
+    """QA found 10 of 13 region pages with no who-is-who at all, and /regios/ promising phone
+    numbers it does not have."""
+    for slug in REGIOS:
+        text = article(built_site, f"regios/{slug}")
+        assert 'id="wie-is-wie"' in text, slug
+        section = text[text.index('id="wie-is-wie"') :]
+        directory = section.partition("brug-wieiswie")[2].partition("</ul>")[0]
+        cards = directory.count("<li>")
+        nothing = "nog geen organisaties" in section
+        assert (cards > 0) != nothing, (slug, cards, nothing)
+        assert "/inzenden/praktijk" in links_on(built_site, f"regios/{slug}"), slug
+    index = article(built_site, "regios")
+    assert "bellen" not in index and "telefoon" not in index and "tel:" not in index
 
 
 @pytest.mark.build
