@@ -269,14 +269,16 @@ def _region_wie_is_wie(slug: str, organisaties: list[WieIsWieOrganisatie]) -> st
         "kunnen vinden."
     )
     if organisaties:
-        directory = _wie_is_wie_markdown(organisaties, with_region=None)
-        return f"{directory}\nWe noemen alleen organisaties die in onze bronnen staan. {add}\n"
+        # The text before the cards: the glossary hook links a term's first appearance, and
+        # running text is where that link belongs (tests/browser/test_glossary.py).
+        intro = f"We noemen alleen organisaties die in onze bronnen staan. {add}"
+        return _wie_is_wie_markdown(organisaties, with_region=None, intro=intro)
     nothing = html.escape(NOTHING_KNOWN.format(where=where))
     return f'\n## Wie is wie\n\n<p class="brug-leeg">{nothing}</p>\n\n{add}\n'
 
 
 def _wie_is_wie_markdown(
-    organisaties: list[WieIsWieOrganisatie], with_region: list[str] | None
+    organisaties: list[WieIsWieOrganisatie], with_region: list[str] | None, intro: str = ""
 ) -> str:
     """The who-is-who directory as a Markdown section with an HTML card list (indexed by search)."""
     if not organisaties:
@@ -304,7 +306,8 @@ def _wie_is_wie_markdown(
             parts.append(f'<p class="brug-card__meta">Gemeenten: {gemeenten}</p>')
         items.append("<li>" + "".join(parts) + "</li>")
     cards = '<div class="grid cards brug-cards brug-wieiswie">\n<ul>\n' + "\n".join(items)
-    return f"\n## Wie is wie\n\n{cards}\n</ul>\n</div>\n"
+    intro = f"{intro}\n\n" if intro else ""
+    return f"\n## Wie is wie\n\n{intro}{cards}\n</ul>\n</div>\n"
 
 
 @dataclass
