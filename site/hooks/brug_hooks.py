@@ -124,7 +124,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
-    """Stop before writing anything if a page failed validation; give templates Brug's labels."""
+    """Stop before writing anything if a page failed validation; give templates Brug's labels
+    and the footer's links (only to pages this build has)."""
     state = _state()
     if state.invalid:
         count = len(state.invalid)
@@ -133,6 +134,8 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
             + ", ".join(state.invalid)
         )
     env.globals["brug"] = overviews.template_globals()
+    pages = {f.src_uri: f.url for f in files.documentation_pages()}
+    env.globals["brug_footer"] = overviews.footer_links(pages)
     env.filters["nl_datum"] = overviews.nl_date
     # Templates do not change during a build (each build, also under `mkdocs serve`, gets a new
     # environment): without this, every include of every page stat()s its template file.

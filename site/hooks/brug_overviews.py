@@ -388,6 +388,20 @@ def render_terms(terms: Iterable[Term], index: SiteIndex, link: LinkFn) -> str:
     return '<div class="grid cards brug-cards">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
 
 
+# The site's own pages in the footer, in this order. Each shows only if the build has the page:
+# the link checker runs on builds without over/ pages too (tests/site/fixture_docs).
+FOOTER_PAGES: tuple[tuple[str, str], ...] = (
+    ("over/privacy.md", "Privacyverklaring"),
+    ("over/toegankelijkheid.md", "Toegankelijkheid"),
+    ("over/colofon.md", "Colofon"),
+)
+
+
+def footer_links(urls: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(label, url) for the footer pages among ``urls`` (src_uri -> page url) of this build."""
+    return [(label, urls[src_uri]) for src_uri, label in FOOTER_PAGES if src_uri in urls]
+
+
 def template_globals() -> dict[str, Any]:
     """Labels the page templates need for chips, as one Jinja global ``brug``."""
     return {

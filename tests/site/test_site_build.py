@@ -68,6 +68,29 @@ def test_every_internal_link_resolves(site: str, request: pytest.FixtureRequest)
     assert broken_links(request.getfixturevalue(site)) == []
 
 
+def footer_links(html_file: Path) -> list[tuple[str, str]]:
+    """(label, href) of the links in the footer's "Over deze site" navigation."""
+    html = html_file.read_text(encoding="utf-8")
+    nav = re.search(r'<nav class="brug-footer-links"[^>]*>(.*?)</nav>', html, re.S)
+    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav[1]) if nav else []
+
+
+def test_footer_links_privacy_accessibility_and_colophon(built_site: Path) -> None:
+    """On content pages, the 404 page (served at any depth) and the backend's shell."""
+    expected = ["Privacyverklaring", "Toegankelijkheid", "Colofon"]
+    for page, prefix in (("index.html", ""), ("praktijken/heerde-samen-starten/index.html",
+                         "../../"), ("404.html", "/"), ("_shell/index.html", "/")):  # fmt: skip
+        links = footer_links(built_site / page)
+        assert [label for _, label in links] == expected, page
+        assert links[0][0] == f"{prefix}over/privacy/", page
+
+
+def test_footer_links_only_to_pages_the_build_has(fixture_site: Path) -> None:
+    """The fixture pages have a colophon but no privacy statement: a footer with fixed links
+    would break the link check there (test_every_internal_link_resolves)."""
+    assert footer_links(fixture_site / "index.html") == [("over/colofon/", "Colofon")]
+
+
 def test_backend_links_are_collected(fixture_site: Path) -> None:
     links = backend_links(fixture_site)
     assert {"/aanmelden/cosa", "/inzenden/praktijk"} <= links

@@ -139,6 +139,15 @@ def test_landelijk_reads_as_a_place() -> None:
     assert "van heel Nederland" in page.intro and "Landelijk" not in page.intro
 
 
+def test_footer_links_keep_their_order_and_skip_missing_pages() -> None:
+    urls = {"over/colofon.md": "over/colofon/", "over/privacy.md": "over/privacy/"}
+    assert overviews.footer_links(urls) == [
+        ("Privacyverklaring", "over/privacy/"),
+        ("Colofon", "over/colofon/"),
+    ]
+    assert overviews.footer_links({}) == []
+
+
 def test_shell_urls_become_root_absolute() -> None:
     html = (
         '<link href="../assets/x.css"><a href="..">Home</a><a href="../praktijken/">P</a>'
