@@ -73,3 +73,18 @@ def test_a_word_typed_in_full_finds_its_page_among_the_first_results(
 
 def test_a_word_that_is_nowhere_finds_nothing(page: Any, live: Live) -> None:
     assert search(page, "xylofoonkwartet") == []
+
+
+def test_a_dutch_stop_word_is_not_listed_as_missing(page: Any, live: Live) -> None:
+    """QA: "Niet gevonden: en". lunr.nl keeps stop words out of the index, and Material judged
+    them with lunr's English list (site/assets/javascripts/brug-lazy-search.js)."""
+    found = search(page, "wonen en zorg")
+    assert "/leefgebieden/wonen/" in found and "/leefgebieden/zorg/" in found, found
+    missing = page.eval_on_selector_all(
+        ".md-search-result__terms del", "els => els.map(e => e.textContent.trim())"
+    )
+    assert "en" not in missing
+
+
+def test_a_stop_word_alone_finds_nothing(page: Any, live: Live) -> None:
+    assert search(page, "en") == []

@@ -157,6 +157,24 @@ def test_search_is_dutch_with_stemmer(built_site: Path) -> None:
     assert "stemmer" in index["config"]["pipeline"]
 
 
+def test_lazy_search_knows_the_same_dutch_stop_words_as_lunr() -> None:
+    """brug-lazy-search.js leaves Dutch stop words out of a query (Material lists them as missing,
+    judging by lunr's English list). Pages do not load lunr, so the script has its own copy of
+    lunr.nl's list; after a Material upgrade the two must still be the same."""
+    import material
+
+    lunr = Path(material.__file__).parent / "templates" / "assets" / "javascripts" / "lunr"
+    lunr_nl = lunr / "min" / "lunr.nl.min.js"
+    match = re.search(r'generateStopWordFilter\("([^"]*)"', lunr_nl.read_text(encoding="utf-8"))
+    assert match, "lunr.nl.min.js has no stop word list where it used to"
+    script = (ROOT / "site/assets/javascripts/brug-lazy-search.js").read_text(encoding="utf-8")
+    block = re.search(r"STOP_WORDS = new Set\(\((.*?)\)\.split", script, re.S)
+    assert block, "brug-lazy-search.js has no STOP_WORDS"
+    ours = " ".join(re.findall(r'"([^"]*)"', block[1])).split()
+    assert len(ours) == len(set(ours))
+    assert sorted(ours) == sorted(match[1].split())
+
+
 # Material's own Dutch has a few English labels and one grammar slip; custom.html puts them right
 THEME_SLIPS = ("Header", "Footer", "Tabs", "overeenkomende document", "geüpdatet")
 

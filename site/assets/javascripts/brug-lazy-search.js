@@ -16,6 +16,13 @@
  * matched index term "schuld"); a word whose highlighted match in the result shares its start
  * is counted as found.
  *
+ * Dutch stop words ("en", "de", "van"): lunr's Dutch pipeline leaves them out of the index, but
+ * Material decides which typed words to list as missing with lunr's English stop word list. So
+ * "wonen en zorg" showed "Niet gevonden: en" under every result, and "en" alone found whatever
+ * starts with "en". The stand-in leaves Dutch stop words out of plain queries; a query of stop
+ * words only finds nothing. STOP_WORDS is lunr.nl's list as Material bundles it
+ * (tests/site/test_site_build.py checks that they stay the same).
+ *
  * An external file, not an inline script: the backend's pages have a strict CSP.
  */
 (function () {
@@ -27,6 +34,14 @@
   var RESULT = 3;
   var MARK = /<mark[^>]*>([^<]+)<\/mark>/g;
   var PLAIN_WORD = /^[\p{L}\p{N}]{3,}$/u;
+  var STOP_WORDS = new Set((
+    "aan al alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus " +
+    "een eens en er ge geen geweest haar had heb hebben heeft hem het hier hij hoe hun iemand " +
+    "iets ik in is ja je kan kon kunnen maar me meer men met mij mijn moet na naar niet niets " +
+    "nog nu of om omdat onder ons ook op over reeds te tegen toch toen tot u uit uw van veel " +
+    "voor want waren was wat werd wezen wie wil worden wordt zal ze zelf zich zij zijn zo " +
+    "zonder zou"
+  ).split(" "));
   var RealWorker = window.Worker;
   var open = XMLHttpRequest.prototype.open;
   var send = XMLHttpRequest.prototype.send;
@@ -77,13 +92,16 @@
     });
   };
 
-  /* "schulden" -> "schulden schulden^1": the wildcard form (added by Material) for prefixes,
-     the plain form for the stemmer. Queries with operators or quotes are left alone. */
+  /* "schulden en wonen" -> "schulden wonen schulden^1 wonen^1": no stop words, the wildcard
+     form (added by Material) for prefixes, the plain form for the stemmer. Queries with
+     operators or quotes are left alone. */
   function withStems(query) {
     if (typeof query !== "string" || /["+\-~^*:]/.test(query)) { return query; }
-    var words = query.trim().split(/\s+/);
+    var words = query.trim().split(/\s+/).filter(function (word) {
+      return !STOP_WORDS.has(word.toLowerCase());
+    });
     var stems = words.filter(function (word) { return PLAIN_WORD.test(word); });
-    return stems.length ? words.concat(stems.map(function (word) { return word + "^1"; })).join(" ") : query;
+    return words.concat(stems.map(function (word) { return word + "^1"; })).join(" ");
   }
 
   function forWorker(message) {
