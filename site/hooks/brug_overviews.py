@@ -389,7 +389,7 @@ def render_terms(terms: Iterable[Term], index: SiteIndex, link: LinkFn) -> str:
 
 
 # The site's own pages in the footer, in this order. Each shows only if the build has the page:
-# the link checker runs on builds without over/ pages too (tests/site/fixture_docs).
+# the link checker also builds tests/site/fixture_docs, whose over/ folder has only a colophon.
 FOOTER_PAGES: tuple[tuple[str, str], ...] = (
     ("over/privacy.md", "Privacyverklaring"),
     ("over/toegankelijkheid.md", "Toegankelijkheid"),
