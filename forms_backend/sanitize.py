@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -235,17 +235,42 @@ def structure(fragment: str) -> _Structure:
     return parser
 
 
-def clean_html(fragment: str) -> str:
+def clean_html(
+    fragment: str, attribute_filter: Callable[[str, str, str], str | None] | None = None
+) -> str:
     """nh3 with Brug's allowlist: what may appear in a published body."""
     return nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=attribute_filter,
         url_schemes=URL_SCHEMES,
         link_rel=None,
         strip_comments=True,
         filter_style_properties={"text-align"},
     )
+
+
+def without_foreign_images(fragment: str) -> str:
+    """For a preview of a body that still has problems: an image from another host keeps its
+    alt text but loses its address, so showing the preview makes no request to that host."""
+
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src" and not _own_image(_as_browsers_read(value)):
+            return None
+        return value
+
+    return clean_html(fragment, attribute_filter=keep)
+
+
+def _as_browsers_read(raw: str) -> str:
+    """Browsers drop ASCII whitespace and control characters inside URLs ("java\tscript:")."""
+    return "".join(ch for ch in raw if ord(ch) > 0x20 and ch != "\x7f")
+
+
+def _own_image(url: str) -> bool:
+    parts = urlsplit(url)
+    return not (parts.scheme or parts.netloc) and url.startswith("/")
 
 
 def _sanitiser_agrees(rendered: str) -> bool:
@@ -255,13 +280,12 @@ def _sanitiser_agrees(rendered: str) -> bool:
 def _url_problem(
     tag: str, raw: str, site_dir: Path | None, backend_prefixes: Iterable[str]
 ) -> str | None:
-    # Browsers drop ASCII whitespace and control characters inside URLs ("java\tscript:").
-    url = "".join(ch for ch in raw if ord(ch) > 0x20 and ch != "\x7f")
+    url = _as_browsers_read(raw)
     shown = raw if len(raw) <= 60 else raw[:57] + "..."
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if tag == "img":
-        if scheme or parts.netloc or not url.startswith("/"):
+        if not _own_image(url):
             return (
                 f"Afbeelding '{shown}': gebruik alleen afbeeldingen van deze site "
                 "(een pad dat met / begint)."

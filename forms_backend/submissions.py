@@ -38,7 +38,12 @@ from forms_backend.content import (
 from forms_backend.db import UTCDateTime, new_session
 from forms_backend.localtime import local_date
 from forms_backend.publishing import ContentWriter, Publisher, WriteError, render_page
-from forms_backend.sanitize import UnsafeMarkdown, check_markdown, inline_text
+from forms_backend.sanitize import (
+    UnsafeMarkdown,
+    check_markdown,
+    inline_text,
+    without_foreign_images,
+)
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +325,7 @@ def preview(
         _, rendered = page_body(data, site_dir=site_dir, backend_prefixes=backend_prefixes)
     except SubmissionError as exc:
         problems += exc.problems
-        rendered = check_markdown(f"# {data.title}\n\n{data.body}").html
+        rendered = without_foreign_images(check_markdown(f"# {data.title}\n\n{data.body}").html)
     return meta, rendered, problems
 
 

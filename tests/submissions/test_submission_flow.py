@@ -577,3 +577,12 @@ def test_concurrent_double_submit_stores_one(app):
         thread.join()
     assert codes == [303] * 4
     assert _submission_count(app) == 1
+
+
+def test_preview_loads_no_image_from_another_host(client, submit):
+    """The image is refused for publication; the preview must not fetch it meanwhile either."""
+    response = submit(actie="voorbeeld", body="Kijk:\n\n![Foto](https://tracker.example.com/p.png)")
+    text = response.get_data(as_text=True)
+    assert "gebruik alleen afbeeldingen van deze site" in text
+    assert "tracker.example.com/p.png\"" not in text.replace("&#34;", '"')
+    assert not re.search(r"<img[^>]+src=[\"']https?://tracker", text)
