@@ -300,10 +300,19 @@ def new(kind: str) -> ResponseReturnValue:
     ), status
 
 
+LINK_GONE = (
+    "Deze link naar je inzending is verlopen, of je contactgegevens zijn na de bewaartermijn "
+    "verwijderd. Een gepubliceerde pagina blijft gewoon op de site staan. Wil je iets nieuws "
+    "insturen? Gebruik dan het formulier opnieuw."
+)
+
+
 def _by_token(token: str) -> submissions.Submission:
     try:
         return submissions.by_token(db.session(), token, now=clock.now())
-    except tokens.TokenError:
+    except tokens.TokenError as exc:
+        if exc.gone:
+            abort(error_page(410, LINK_GONE))
         abort(404)
 
 

@@ -586,3 +586,12 @@ def test_preview_loads_no_image_from_another_host(client, submit):
     assert "gebruik alleen afbeeldingen van deze site" in text
     assert "tracker.example.com/p.png\"" not in text.replace("&#34;", '"')
     assert not re.search(r"<img[^>]+src=[\"']https?://tracker", text)
+
+
+def test_an_expired_status_link_answers_410_in_dutch_and_an_unknown_one_404(app, client, submit):
+    token = _status_token(submit())
+    app.extensions["brug.clock"].advance(days=submissions.STATUS_TTL.days + 1)
+    gone = client.get(f"/inzenden/status/{token}")
+    assert gone.status_code == 410
+    assert "verlopen" in gone.get_data(as_text=True)
+    assert client.get("/inzenden/status/bestaat-niet").status_code == 404
