@@ -42,7 +42,7 @@ from icalendar import (
 from icalendar.prop import vDDDTypes
 
 from forms_backend.localtime import TZID, ZONE
-from forms_backend.sanitize import plain_text
+from forms_backend.sanitize import plain_text, separate_lists
 
 PRODID = "-//Brug//Bijeenkomsten 1.0//NL"
 REFRESH = "PT4H"
@@ -174,7 +174,7 @@ def _base_event(meeting: FeedMeeting, site: FeedSite, *, cancelled: bool) -> Eve
     event.add("sequence", meeting.sequence)
     event.add("summary", meeting.title)
     url = meeting_url(meeting, site)
-    text = plain_text(meeting.description, base_url=site.base_url)
+    text = plain_text(separate_lists(meeting.description), base_url=site.base_url)
     if meeting.online_url:
         text = f"{text}\n\nOnline: {meeting.online_url}".strip()
     event.add("description", f"{text}\n\nMeer informatie en aanmelden: {url}".strip())
@@ -268,8 +268,9 @@ def build_calendar(
 # ---------------------------------------------------------------------------------------------
 # fragments: a feed is a fixed head, the stored VEVENTs of its meetings, and END:VCALENDAR
 
-# raise when meeting_events() changes, so stored fragments are redone (2: plain DESCRIPTION)
-FRAGMENT_FORMAT = 2
+# raise when meeting_events() changes, so stored fragments are redone (2: plain DESCRIPTION;
+# 3: a list typed right under a line of text is a list)
+FRAGMENT_FORMAT = 3
 
 
 def fragment_key(site: FeedSite) -> str:

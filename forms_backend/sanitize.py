@@ -373,19 +373,28 @@ class _PlainText(HTMLParser):
         self.parts: list[str] = []
         self.links: list[tuple[str, int]] = []  # (href, index of the link text's first part)
         self.pre = 0
+        self.lists: list[int] = []  # per open list: the next number, or 0 for bullets
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("ul", "ol"):
+            start = dict(attrs).get("start") or "1"
+            self.lists.append((int(start) if start.isdigit() else 1) if tag == "ol" else 0)
         if tag in _BLOCKS:
             self.parts.append("\n\n")
             self.pre += tag == "pre"
         elif tag == "li":
-            self.parts.append("\n- ")
+            number = self.lists[-1] if self.lists else 0
+            if number:
+                self.lists[-1] += 1
+            self.parts.append(f"\n{number}. " if number else "\n- ")
         elif tag in ("br", "dt", "dd"):
             self.parts.append("\n")
         elif tag == "a":
             self.links.append((dict(attrs).get("href") or "", len(self.parts)))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
         if tag in _BLOCKS:
             self.parts.append("\n\n")
             self.pre -= tag == "pre"
@@ -404,9 +413,40 @@ class _PlainText(HTMLParser):
         self.parts.append(data if self.pre else re.sub(r"[ \t\r\f\v]+", " ", data))
 
 
+_LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+
+
+def separate_lists(source: str) -> str:
+    """A blank line before a list that starts right under a line of text.
+
+    People type "Programma:" with the items on the next lines; Markdown wants a blank line
+    first and would otherwise run the items into the paragraph. Code fences are left alone."""
+    out: list[str] = []
+    fence: str | None = None
+    previous = ""
+    for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group("fence")
+        elif fence is not None:
+            stripped = line.strip()
+            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+                fence = None
+        elif (
+            _LIST_ITEM.match(line)
+            and previous.strip()
+            and not _LIST_ITEM.match(previous)
+            and not previous[:1].isspace()
+        ):
+            out.append("")
+        out.append(line)
+        previous = line
+    return "\n".join(out)
+
+
 def plain_text(source: str, *, base_url: str = "") -> str:
     """Markdown as plain text for places that show no HTML (a calendar's DESCRIPTION): no
-    ``**``, paragraphs and typed line breaks kept, list items as "- ", a link as
+    ``**``, paragraphs and typed line breaks kept, list items as "- " or "1. ", a link as
     "tekst (adres)" with site paths made absolute."""
     parser = _PlainText(base_url)
     parser.feed(clean_html(render_markdown(source)))

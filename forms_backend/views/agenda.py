@@ -51,6 +51,7 @@ from forms_backend.forms import (
     choices,
     single_line,
 )
+from forms_backend.sanitize import separate_lists
 from forms_backend.security import rate_limit
 from forms_backend.views.core import error_page
 
@@ -378,7 +379,9 @@ def _feed_url_for(chosen: dict[str, str]) -> str:
 
 def render_markdown(text: str) -> Markup:
     """Organisers write Markdown; people get sanitised HTML (no raw HTML, no scripts)."""
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    html = markdown.markdown(
+        separate_lists(text or ""), extensions=["sane_lists"], output_format="html"
+    )
     return Markup(  # noqa: S704 - nh3 has sanitised it: an allow-list of tags and URL schemes
         nh3.clean(
             html,

@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -312,7 +313,7 @@ def _by_token(token: str) -> submissions.Submission:
         return submissions.by_token(db.session(), token, now=clock.now())
     except tokens.TokenError as exc:
         if exc.gone:
-            abort(error_page(410, LINK_GONE))
+            abort(make_response(error_page(410, LINK_GONE)))
         abort(404)
 
 

@@ -292,6 +292,25 @@ def test_meeting_page_has_register_and_subscribe_links(agenda, client):
     assert client.get("/agenda/99999/").status_code == 404
 
 
+def test_a_list_typed_straight_after_a_line_of_text_is_a_list_on_the_page_and_in_the_feed(
+    agenda, client
+):
+    """Organisers type "Programma:" and the items below it, without the blank line Markdown
+    wants; the page and the feed must still show a list, numbered lists too."""
+    meeting_id = agenda.create(
+        title="Nazorgmiddag",
+        description=(
+            "Programma:\n- Welkom\n- Lezing over wonen\n\nDaarna:\n1. Borrel\n2. Afsluiting"
+        ),
+    )
+    page = client.get(client.get(f"/agenda/{meeting_id}/").headers["Location"]).data.decode()
+    assert re.search(r"<ul>\s*<li>Welkom</li>\s*<li>Lezing over wonen</li>\s*</ul>", page)
+    assert re.search(r"<ol>\s*<li>Borrel</li>\s*<li>Afsluiting</li>\s*</ol>", page)
+    [event] = ical_js(client.get(f"/agenda/{meeting_id}.ics").data)["events"]
+    assert "Programma:\n\n- Welkom\n- Lezing over wonen\n\nDaarna:" in event["description"]
+    assert "Daarna:\n\n1. Borrel\n2. Afsluiting" in event["description"]
+
+
 def test_registration_form_round_trip_and_errors_keep_input(agenda, client, mail):
     meeting_id = agenda.create(capacity=1)
     stamp = started(client, f"/agenda/{meeting_id}/aanmelden")

@@ -9,6 +9,7 @@ from forms_backend.sanitize import (
     clean_html,
     neutralise,
     render_markdown,
+    separate_lists,
     structure,
 )
 
@@ -101,3 +102,18 @@ def test_ordinary_markdown_renders_as_the_site_would():
     assert "<code>a &lt; b</code>" in html and "R&amp;D" in html
     assert 'class="admonition tip"' in html
     assert "&lt;" in html and "&amp;lt;" not in html  # code is not double-escaped
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("Programma:\n- a\n- b", "Programma:\n\n- a\n- b"),
+        ("Stappen:\n1. a\n2) b", "Stappen:\n\n1. a\n2) b"),
+        ("Al goed:\n\n- a\n- b", "Al goed:\n\n- a\n- b"),
+        ("- a\n  vervolg\n- b", "- a\n  vervolg\n- b"),  # continuation and next item as typed
+        ("Van 2026 - 2027 en\n-5 graden", "Van 2026 - 2027 en\n-5 graden"),  # no list item
+        ("```\ntekst\n- geen lijst\n```", "```\ntekst\n- geen lijst\n```"),  # code stays code
+    ],
+)
+def test_separate_lists_adds_the_blank_line_markdown_needs_and_nothing_else(source, expected):
+    assert separate_lists(source) == expected
