@@ -95,6 +95,7 @@ class FeedMeeting:
     exdates: tuple[dt.datetime, ...] = ()
     occurrences: tuple[FeedOccurrence, ...] = field(default=())
     last_start: dt.datetime | None = None  # start of the last occurrence (recurring)
+    public: bool = True  # False for a closed group's meeting: it has no page on the site
 
     @property
     def cache_key(self) -> tuple[int, dt.datetime, int, bool]:
@@ -173,12 +174,16 @@ def _base_event(meeting: FeedMeeting, site: FeedSite, *, cancelled: bool) -> Eve
     event.add("last-modified", meeting.last_modified.astimezone(dt.UTC))
     event.add("sequence", meeting.sequence)
     event.add("summary", meeting.title)
-    url = meeting_url(meeting, site)
     text = plain_text(separate_lists(meeting.description), base_url=site.base_url)
     if meeting.online_url:
         text = f"{text}\n\nOnline: {meeting.online_url}".strip()
-    event.add("description", f"{text}\n\nMeer informatie en aanmelden: {url}".strip())
-    event.add("url", url)
+    if meeting.public:
+        url = meeting_url(meeting, site)
+        event.add("description", f"{text}\n\nMeer informatie en aanmelden: {url}".strip())
+        event.add("url", url)
+    else:  # a closed group's meeting has no page to link to
+        ask = meeting.organiser or site.organiser
+        event.add("description", f"{text}\n\nVoor een besloten groep. Vragen: {ask}".strip())
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     organiser = vCalAddress(f"mailto:{meeting.organiser or site.organiser}")
@@ -269,8 +274,8 @@ def build_calendar(
 # fragments: a feed is a fixed head, the stored VEVENTs of its meetings, and END:VCALENDAR
 
 # raise when meeting_events() changes, so stored fragments are redone (2: plain DESCRIPTION;
-# 3: a list typed right under a line of text is a list)
-FRAGMENT_FORMAT = 3
+# 3: a list typed right under a line of text is a list; 4: no page link for a closed group)
+FRAGMENT_FORMAT = 4
 
 
 def fragment_key(site: FeedSite) -> str:

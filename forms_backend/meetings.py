@@ -1069,6 +1069,7 @@ def to_feed(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -> fe
         organiser_name=meeting.organiser_name,
         rrule=meeting.rrule,
         exdates=tuple(dt.datetime.fromisoformat(value) for value in meeting.exdates),
+        public=meeting.audience in PUBLIC_AUDIENCES,
         occurrences=tuple(
             feeds.FeedOccurrence(
                 o.recurrence_id, o.starts_at, o.ends_at, o.cancelled, o.location or None
@@ -1308,7 +1309,10 @@ def _mail(
         registration=registration,
         when=when_of(session, meeting),
         place=meeting.location or meeting.online_url,
-        meeting_url=settings.url(f"/agenda/{meeting.path}/"),
+        # a closed group's meeting has no page on the site
+        meeting_url=settings.url(f"/agenda/{meeting.path}/")
+        if meeting.audience in PUBLIC_AUDIENCES
+        else "",
         site_name=settings.site_name,
         **extra,
     )

@@ -35,6 +35,7 @@ const events = vevents.map((c) => {
     summary: event.summary,
     description: event.description,
     location: event.location,
+    url: c.getFirstPropertyValue("url"),
     status: c.getFirstPropertyValue("status"),
     sequence: event.sequence,
     dtstamp: iso(c.getFirstPropertyValue("dtstamp")),

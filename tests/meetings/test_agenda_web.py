@@ -210,6 +210,26 @@ def test_private_feed_carries_its_closed_group_and_shows_last_fetch(agenda, clie
     assert "02-03-2026 om 10.00 uur" in client.get(f"/agenda/prive/{raw}/").data.decode()
 
 
+def test_every_link_in_a_private_feed_opens_a_page(agenda, client):
+    """A closed group's meeting has no public page: its event links to none (a 404 is a dead
+    end), and says whom to ask instead; a public meeting keeps its page link."""
+    agenda.create(title="Open Gelderland")
+    agenda.create(title="Besloten Gelderland", audience="closed", group="nazorg-gelderland")
+    _feed_id, raw = _private_feed(agenda)
+    parsed = ical_js(client.get(f"/agenda/prive/{raw}.ics").data)
+    events = {e["summary"]: e for e in parsed["events"]}
+    for event in events.values():
+        links = [*re.findall(r"https?://\S+", event["description"]), event["url"] or ""]
+        for link in filter(None, links):
+            path = link.removeprefix("http://brug.test")
+            assert client.get(path, follow_redirects=True).status_code == 200, (event, link)
+    closed = events["Besloten Gelderland"]
+    assert closed["url"] is None and "/agenda/" not in closed["description"]
+    assert "besloten groep" in closed["description"]
+    assert "agenda@brug.example.nl" in closed["description"]
+    assert events["Open Gelderland"]["url"].startswith("http://brug.test/agenda/")
+
+
 def test_revoked_and_unknown_tokens_answer_404_without_data(agenda, client):
     agenda.create(title="Besloten", audience="closed", group="nazorg-gelderland")
     _feed_id, raw = _private_feed(agenda)

@@ -164,6 +164,32 @@ def test_change_raises_sequence_and_reinvites_registrants(agenda, mail):
     )
 
 
+def test_mail_about_a_meeting_that_became_closed_links_to_no_missing_page(agenda, mail):
+    agenda.known("a@example.nl")
+    meeting_id = agenda.create(capacity=5)
+    agenda.register(meeting_id, "a@example.nl")
+    with agenda.session() as s:
+        meetings.update_meeting(
+            s,
+            meeting_id,
+            meeting_input(
+                capacity=5,
+                start=dt.datetime(2026, 3, 12, 14, 0),
+                audience="closed",
+                group="nazorg-gelderland",
+            ),
+            actor="user:1",
+            now=agenda.now,
+            settings=SETTINGS,
+        )
+    first, update = agenda.deliver(mail)
+    assert f"/agenda/{meeting_id}-" in body_of(first)  # while open: its page
+    body = body_of(update)
+    assert f"/agenda/{meeting_id}-" not in body and "Meer informatie" not in body
+    assert "/agenda/afmelden/" in body  # the way out stays
+    assert "\n\n\n" not in body
+
+
 def test_description_only_change_does_not_raise_sequence(agenda):
     meeting_id = agenda.create()
     with agenda.session() as s:
