@@ -88,9 +88,17 @@ _GROUP = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 class MeetingError(ValueError):
     """Something an organiser or registrant can fix or must know (Dutch message)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        problems: list[tuple[str, str | None]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
+        # every problem found, each with its field; the first is the message itself
+        self.problems = problems or [(message, field)]
 
 
 class LinkError(MeetingError):
@@ -315,7 +323,8 @@ render_mail = outbox.render_mail  # the one mail-template renderer
 def to_utc(
     local: dt.datetime, *, what: str = "Dit tijdstip", field: str | None = None
 ) -> dt.datetime:
-    """A wall-clock time in Amsterdam to UTC; refuses times that do not exist (spring gap)."""
+    """A wall-clock time in Amsterdam to UTC; refuses times that do not exist (the spring gap)
+    and times that exist twice (the autumn hour, 2.00-3.00): which one was meant is a guess."""
     if local.tzinfo is not None:
         return local.astimezone(dt.UTC)
     aware = local.replace(tzinfo=ZONE)
@@ -324,6 +333,12 @@ def to_utc(
         raise MeetingError(
             f"{what} bestaat niet: de klok gaat die nacht een uur vooruit. "
             "Kies een ander tijdstip.",
+            field,
+        )
+    if aware.utcoffset() != aware.replace(fold=1).utcoffset():
+        raise MeetingError(
+            f"{what} komt die nacht twee keer voor: de klok gaat een uur terug. "
+            "Kies een tijdstip vóór 2.00 of vanaf 3.00 uur.",
             field,
         )
     return aware.astimezone(dt.UTC)
@@ -509,86 +524,100 @@ class MeetingInput:
     geo_lon: float | None = None
 
     def validate(self, *, now: dt.datetime, mail_domain: str) -> dict[str, Any]:
+        """The values to store; MeetingError with every problem at once (each at its field),
+        so an organiser fixes the form in one go."""
+        problems: list[tuple[str, str | None]] = []
+
+        def refuse(message: str, field: str) -> None:
+            problems.append((message, field))
+
+        def utc(value: dt.datetime, what: str, field: str) -> dt.datetime | None:
+            try:
+                return to_utc(value, what=what, field=field)
+            except MeetingError as exc:
+                problems.extend(exc.problems)
+                return None
+
         title = one_line(self.title, 1000)
         if not title:
-            raise MeetingError("Geef de bijeenkomst een titel.", "title")
-        if len(title) > 200:
-            raise MeetingError("Maak de titel korter (hoogstens 200 tekens).", "title")
+            refuse("Geef de bijeenkomst een titel.", "title")
+        elif len(title) > 200:
+            refuse("Maak de titel korter (hoogstens 200 tekens).", "title")
+        start: dt.datetime | None
+        end: dt.datetime | None
         if self.all_day:
             start = to_utc(dt.datetime.combine(self.start.date(), dt.time()))
             # the form gives the last day; the calendar wants the day after it (exclusive)
             end = to_utc(dt.datetime.combine(self.end.date() + dt.timedelta(days=1), dt.time()))
         else:
-            start = to_utc(self.start, what="De begintijd", field="start")
-            end = to_utc(self.end, what="De eindtijd", field="end")
-        if end <= start:
-            raise MeetingError("De bijeenkomst moet eindigen na het begin.", "end")
-        if end - start > MAX_DURATION:
-            raise MeetingError("Een bijeenkomst duurt hoogstens 14 dagen.", "end")
-        if start > now + MAX_AHEAD:
-            raise MeetingError("Plan een bijeenkomst hoogstens drie jaar vooruit.", "start")
+            start = utc(self.start, "De begintijd", "start")
+            end = utc(self.end, "De eindtijd", "end")
+        if start is not None and end is not None:
+            if end <= start:
+                refuse("De bijeenkomst moet eindigen na het begin.", "end")
+            elif end - start > MAX_DURATION:
+                refuse("Een bijeenkomst duurt hoogstens 14 dagen.", "end")
+        if start is not None and start > now + MAX_AHEAD:
+            refuse("Plan een bijeenkomst hoogstens drie jaar vooruit.", "start")
         if self.region not in REGIOS:
-            raise MeetingError("Kies een regio uit de lijst.", "region")
+            refuse("Kies een regio uit de lijst.", "region")
         if self.theme and self.theme not in LEEFGEBIEDEN:
-            raise MeetingError("Kies een leefgebied uit de lijst.", "theme")
+            refuse("Kies een leefgebied uit de lijst.", "theme")
         if self.audience not in AUDIENCES:
-            raise MeetingError("Kies voor wie de bijeenkomst is.", "audience")
+            refuse("Kies voor wie de bijeenkomst is.", "audience")
         group = (self.group or "").strip().lower()
         if self.audience == "closed" and not _GROUP.match(group):
-            raise MeetingError(
+            refuse(
                 "Geef voor een besloten groep een groepsnaam van kleine letters, "
                 "cijfers en streepjes.",
                 "group",
             )
         if self.capacity is not None and not 1 <= self.capacity <= MAX_CAPACITY:
-            raise MeetingError(
+            refuse(
                 f"Het aantal plaatsen ligt tussen 1 en {MAX_CAPACITY}. "
                 "Laat het leeg voor onbeperkt.",
                 "capacity",
             )
         deadline = None
         if self.registration_deadline is not None:
-            deadline = to_utc(
-                self.registration_deadline, what="De aanmeldtermijn", field="registration_deadline"
-            )
-            if deadline > start:
-                raise MeetingError(
+            deadline = utc(self.registration_deadline, "De aanmeldtermijn", "registration_deadline")
+            if deadline is not None and start is not None and deadline > start:
+                refuse(
                     "De aanmeldtermijn moet vóór het begin van de bijeenkomst liggen.",
                     "registration_deadline",
                 )
-        if self.repeat not in REPEATS:
-            raise MeetingError("Kies een geldige herhaling.", "repeat")
         count = self.repeat_count if self.repeat else 1
-        if not 1 <= count <= MAX_OCCURRENCES:
-            raise MeetingError(f"Een reeks heeft hoogstens {MAX_OCCURRENCES} keer.", "repeat_count")
-        if self.repeat and count < 2:
-            raise MeetingError("Een herhaling heeft minstens 2 keer.", "repeat_count")
+        if self.repeat not in REPEATS:
+            refuse("Kies een geldige herhaling.", "repeat")
+        elif not 1 <= count <= MAX_OCCURRENCES:
+            refuse(f"Een reeks heeft hoogstens {MAX_OCCURRENCES} keer.", "repeat_count")
+        elif self.repeat and count < 2:
+            refuse("Een herhaling heeft minstens 2 keer.", "repeat_count")
         online = (self.online_url or "").strip()
         if online and not re.match(r"^https://[^\s<>\"]+$", online):
-            raise MeetingError(
-                "Een online link begint met https:// en heeft geen spaties.", "online_url"
-            )
+            refuse("Een online link begint met https:// en heeft geen spaties.", "online_url")
         mailbox = (self.organiser_mailbox or "").strip().lower()
         if mailbox:
             try:
                 mailbox = validate_email(mailbox, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
-                raise MeetingError(
+                refuse(
                     "Geef een geldig functioneel e-mailadres (zoals agenda@...).",
                     "organiser_mailbox",
-                ) from None
+                )
         if (self.geo_lat is None) != (self.geo_lon is None):
-            raise MeetingError(
-                "Geef breedte- en lengtegraad allebei, of geen van beide.", "geo_lat"
-            )
+            refuse("Geef breedte- en lengtegraad allebei, of geen van beide.", "geo_lat")
         if self.geo_lat is not None and not -90 <= self.geo_lat <= 90:
-            raise MeetingError(
-                "De breedtegraad ligt tussen -90 en 90 (Nederland: rond 52).", "geo_lat"
-            )
+            refuse("De breedtegraad ligt tussen -90 en 90 (Nederland: rond 52).", "geo_lat")
         if self.geo_lon is not None and not -180 <= self.geo_lon <= 180:
-            raise MeetingError(
-                "De lengtegraad ligt tussen -180 en 180 (Nederland: rond 5).", "geo_lon"
-            )
+            refuse("De lengtegraad ligt tussen -180 en 180 (Nederland: rond 5).", "geo_lon")
+        location = one_line(self.location, 300)
+        if not location and not online:
+            refuse("Geef een adres of een online link.", "location")
+        if problems:
+            message, field = problems[0]
+            raise MeetingError(message, field, problems=problems)
+        assert start is not None and end is not None
         values: dict[str, Any] = {
             "title": title,
             "slug": slugify(title),
@@ -596,7 +625,7 @@ class MeetingInput:
             "starts_at": start,
             "ends_at": end,
             "all_day": self.all_day,
-            "location": one_line(self.location, 300),
+            "location": location,
             "online_url": online,
             "region": self.region,
             "theme": self.theme or "",
@@ -611,8 +640,6 @@ class MeetingInput:
             "geo_lat": self.geo_lat,
             "geo_lon": self.geo_lon,
         }
-        if not values["location"] and not online:
-            raise MeetingError("Geef een adres of een online link.", "location")
         return values
 
 
@@ -832,6 +859,38 @@ def _series_member(meeting: Meeting, key: str) -> dt.datetime:
     raise MeetingError("Deze datum hoort niet bij de reeks.")
 
 
+def _check_move(
+    session: Session,
+    meeting: Meeting,
+    recurrence_id: dt.datetime,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    now: dt.datetime,
+) -> None:
+    """A date moves forward in time, keeps a sane length, and not onto a day on which the
+    series meets already (two events of one series on one day reads as a mistake)."""
+    if end <= start:
+        raise MeetingError("De bijeenkomst moet eindigen na het begin.", "end")
+    if end - start > MAX_DURATION:
+        raise MeetingError("Een bijeenkomst duurt hoogstens 14 dagen.", "end")
+    if start < now:
+        raise MeetingError("Verplaats een datum niet naar het verleden.", "start")
+    if start > now + MAX_AHEAD:
+        raise MeetingError("Plan een bijeenkomst hoogstens drie jaar vooruit.", "start")
+    day = local(start).date()
+    assert meeting.id is not None
+    dates = occurrences(meeting, overrides_for(session, [meeting.id]).get(meeting.id, []))
+    for other in dates:
+        same_day = local(other.starts_at).date() == day
+        if same_day and other.recurrence_id != recurrence_id and not other.cancelled:
+            raise MeetingError(
+                f"Op {dutch_date(day)} is al een bijeenkomst van deze reeks. "
+                "Kies een andere dag, of sla deze datum over.",
+                "start",
+            )
+
+
 def change_occurrence(
     session: Session,
     meeting_id: int,
@@ -881,8 +940,7 @@ def change_occurrence(
                 raise MeetingError("Geef een nieuwe begin- en eindtijd.", "start")
             new_start = to_utc(start, what="De begintijd", field="start")
             new_end = to_utc(end, what="De eindtijd", field="end")
-            if new_end <= new_start:
-                raise MeetingError("De bijeenkomst moet eindigen na het begin.", "end")
+            _check_move(session, meeting, recurrence_id, new_start, new_end, now=now)
             override.starts_at, override.ends_at = new_start, new_end
             override.location = one_line(location, 300)
             override.cancelled = False

@@ -528,11 +528,16 @@ def register(meeting_id: int) -> ResponseReturnValue:
 
 
 def form_error(form: BrugForm, exc: meetings.MeetingError) -> None:
-    """Show a domain error at its field (or the first field), so the form re-renders."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
-    field.errors = [*field.errors, str(exc)]
+    """Show each domain problem at its field (or the first field), so the form re-renders.
+    A field that has an error of its own already keeps just that one."""
+    for message, name in exc.problems:
+        field = getattr(form, name, None) if name else None
+        if field is None:
+            field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+        elif field.errors:
+            continue
+        if message not in field.errors:
+            field.errors = [*field.errors, message]
 
 
 @bp.get("/agenda/<int:meeting_id>/aangemeld")

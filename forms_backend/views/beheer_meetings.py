@@ -457,6 +457,8 @@ def create() -> ResponseReturnValue:
     elif request.method == "GET":
         form.organiser_mailbox.data = settings().organiser
         form.organiser_name.data = "Brug agenda"
+    else:
+        _domain_problems_too(form)
     status = 422 if request.method == "POST" else 200
     return render_template("beheer/bijeenkomst_form.html", form=form, meeting=None), status
 
@@ -498,7 +500,20 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         except meetings.MeetingError as exc:
             db.session().rollback()
             form_error(form, exc)
+    else:
+        _domain_problems_too(form)
     return _edit_page(meeting, form, status=422 if request.method == "POST" else 200)
+
+
+def _domain_problems_too(form: MeetingForm) -> None:
+    """When the form itself has errors, show the meeting's own problems beside them (a wrong
+    capacity with an empty title), so that one round trip shows everything to fix."""
+    if form.start.data is None or form.end.data is None:
+        return
+    try:
+        form.to_input().validate(now=clock.now(), mail_domain=settings().mail_domain)
+    except meetings.MeetingError as exc:
+        form_error(form, exc)
 
 
 def _edit_page(

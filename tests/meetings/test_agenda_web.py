@@ -509,6 +509,10 @@ def test_shortening_a_series_tells_the_organiser_which_changed_dates_lapse(auth,
             {"start": "2026-03-29T02:30", "end": "2026-03-29T04:00"},
             "klok gaat die nacht een uur vooruit",
         ),
+        (
+            {"start": "2026-10-25T02:30", "end": "2026-10-25T04:00"},
+            "komt die nacht twee keer voor",
+        ),
         ({"audience": "closed", "group": ""}, "besloten groep"),
         ({"online_url": "javascript:alert(1)"}, "https://"),
         ({"geo_lat": "abc", "geo_lon": "5"}, "Vul een getal in, bijvoorbeeld 52,37."),
@@ -525,6 +529,35 @@ def test_back_office_rejects_bad_input_in_dutch(auth, client, overrides, message
     html = response.data.decode()
     assert message in html
     assert 'value="Werkbezoek"' in html
+
+
+def test_back_office_shows_every_mistake_at_once_at_its_field(auth, client):
+    """One round trip per mistake wears an organiser out: all of them, each at its field."""
+    auth.create(role="admin")
+    auth.login()
+    response = client.post(
+        "/beheer/bijeenkomsten/nieuw",
+        data=_form(
+            title="",
+            capacity="0",
+            online_url="http://niet-veilig.example.nl",
+            geo_lat="100",
+            geo_lon="5",
+            audience="closed",
+            group="",
+        ),
+    )
+    assert response.status_code == 422
+    html = response.data.decode()
+    for field, message in (
+        ("title", "Vul een titel in."),  # the form's own check, beside the meeting's checks
+        ("capacity", "tussen 1 en 5000"),
+        ("online_url", "begint met https://"),
+        ("geo_lat", "tussen -90 en 90"),
+        ("group", "besloten groep"),
+    ):
+        assert re.search(rf'id="{field}-fout">[^<]*{re.escape(message)}', html), field
+    assert "Controleer deze 5 velden" in html  # the summary at the top lists them all
 
 
 def test_coordinates_take_a_decimal_comma(auth, client, agenda):

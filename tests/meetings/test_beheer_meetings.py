@@ -135,6 +135,18 @@ def move_form_of(html: str, key: str) -> PageForm:
     [
         ({"end": "2026-03-19T09:00"}, "De bijeenkomst moet eindigen na het begin."),
         ({"end": ""}, "Geef een nieuwe eindtijd."),
+        (  # the third date of the series is on 26 March already
+            {"start": "2026-03-26T10:00", "end": "2026-03-26T12:00"},
+            "Op donderdag 26 maart 2026 is al een bijeenkomst van deze reeks.",
+        ),
+        (  # the clock says 2 March 2026
+            {"start": "2026-03-01T15:00", "end": "2026-03-01T17:00"},
+            "Verplaats een datum niet naar het verleden.",
+        ),
+        (
+            {"start": "2026-03-19T15:00", "end": "2026-04-19T17:00"},
+            "Een bijeenkomst duurt hoogstens 14 dagen.",
+        ),
     ],
 )
 def test_a_move_that_fails_keeps_what_was_typed(auth, client, agenda, typed, message):
@@ -155,7 +167,7 @@ def test_a_move_that_fails_keeps_what_was_typed(auth, client, agenda, typed, mes
     assert message in html
     again = move_form_of(html, key)  # the same form again, with what was typed
     shown = dict(again.data())
-    assert shown[f"d{key}-start"] == "2026-03-19T15:00"
+    assert shown[f"d{key}-start"] == values["start"]
     assert shown[f"d{key}-location"] == "Buurthuis De Brug, Ede"
     assert f'<details open id="datum-{key}"' in html  # open, so the person sees the error
     with agenda.session() as s:
