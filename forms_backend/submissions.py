@@ -222,16 +222,19 @@ def data_of(submission: Submission) -> SubmissionData:
 
 
 def parse_sources(text: str) -> list[Bron]:
-    """Sources from lines ``titel | uitgever | https://...`` (the url is optional)."""
+    """Sources from lines ``titel | uitgever | https://...`` (the url is optional); a
+    SubmissionError names every line that is wrong, not just the first."""
     sources = []
+    problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         parts = [part.strip() for part in line.split("|")]
         if len(parts) < 2 or len(parts) > 3 or not parts[0] or not parts[1]:
-            raise SubmissionError(
+            problems.append(
                 f"Bron op regel {number}: schrijf 'titel | uitgever | webadres' (webadres mag weg)."
             )
+            continue
         try:
             sources.append(
                 Bron(
@@ -241,9 +244,11 @@ def parse_sources(text: str) -> list[Bron]:
                 )
             )
         except ValueError:
-            raise SubmissionError(
+            problems.append(
                 f"Bron op regel {number}: het webadres begint met https:// en heeft geen spaties."
-            ) from None
+            )
+    if problems:
+        raise SubmissionError(problems[0], problems)
     return sources
 
 

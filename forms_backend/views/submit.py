@@ -102,7 +102,9 @@ def _sources(form: Any, field: Any) -> None:
     try:
         submissions.parse_sources(field.data or "")
     except submissions.SubmissionError as exc:
-        raise ValidationError(str(exc)) from None
+        *earlier, last = exc.problems  # WTForms keeps one message per raise: add the others
+        field.errors.extend(earlier)
+        raise ValidationError(last) from None
 
 
 class PageFields(BrugForm):

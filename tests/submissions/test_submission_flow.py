@@ -595,3 +595,14 @@ def test_an_expired_status_link_answers_410_in_dutch_and_an_unknown_one_404(app,
     assert gone.status_code == 410
     assert "verlopen" in gone.get_data(as_text=True)
     assert client.get("/inzenden/status/bestaat-niet").status_code == 404
+
+
+def test_every_bad_source_line_is_named_at_once_and_the_lines_stay(client, submit):
+    bronnen = "Alleen een titel\nRapport | Uitgever | ftp://bestanden\nGoed | Uitgever"
+    response = submit(bronnen=bronnen)
+    assert response.status_code == 422
+    text = unescape(response.get_data(as_text=True))
+    assert "Bron op regel 1: schrijf 'titel | uitgever | webadres'" in text
+    assert "Bron op regel 2: het webadres begint met https://" in text
+    assert "regel 3" not in text
+    assert bronnen in text  # what was typed stays in the field
