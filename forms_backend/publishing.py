@@ -382,14 +382,60 @@ class Publisher:
                 shutil.rmtree(release, ignore_errors=True)
 
 
+# MkDocs' own messages, in Dutch for the moderator; anything else is shown as it came.
+_TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"Doc file '(?P<page>[^']+)' contains a link '(?P<link>[^']*)', but the target "
+            r".* is not found among documentation files\."
+        ),
+        "op de pagina content/{page} staat een link naar '{link}', maar die pagina bestaat niet.",
+    ),
+    (
+        re.compile(
+            r"Doc file '(?P<page>[^']+)' contains an? (?:absolute|unrecognized relative) link "
+            r"'(?P<link>[^']*)'.*"
+        ),
+        "op de pagina content/{page} staat een link '{link}' die de build niet kan nagaan. "
+        "Gebruik een link naar een .md-bestand of een volledig webadres.",
+    ),
+    (
+        re.compile(r"Aborted with (?P<count>\d+) warnings? in strict mode!"),
+        "de build is gestopt na {count} waarschuwingen: de site wordt alleen bijgewerkt als er "
+        "geen enkele is.",
+    ),
+    (re.compile(r"Aborted with a BuildError!"), "de build is gestopt."),
+]
+_LEVEL = re.compile(r"^(?P<level>ERROR|WARNING|INFO)\s*-?\s*(?P<text>.*)$")
+_LEVELS = {"ERROR": "Fout", "WARNING": "Waarschuwing", "INFO": "Melding"}
+
+
+def _in_dutch(line: str) -> str:
+    match = _LEVEL.match(line)
+    level, text = (match.group("level"), match.group("text")) if match else ("", line)
+    for pattern, template in _TRANSLATIONS:
+        found = pattern.fullmatch(text.strip())
+        if found:
+            text = template.format(**found.groupdict())
+            break
+    return f"{_LEVELS[level]}: {text}" if level else text
+
+
 def build_message(output: str, content_dir: Path) -> str:
-    """The useful part of a failed build's output, for the moderator (no traceback noise)."""
-    lines = [_ANSI.sub("", line).rstrip() for line in output.splitlines()]
-    lines = [line.replace(str(content_dir) + os.sep, "content/") for line in lines if line.strip()]
+    """The useful part of a failed build's output, for the moderator: in Dutch where MkDocs
+    spoke English, each line once (the log came on stdout and stderr), paths as content/..."""
+    content = re.compile(
+        r"[^\s'\"]*?" + re.escape(str(content_dir).lstrip(os.sep)) + re.escape(os.sep)
+    )
+    lines: list[str] = []
+    for raw in output.splitlines():
+        line = content.sub("content/", _ANSI.sub("", raw).rstrip())
+        if line.strip() and line not in lines:
+            lines.append(line)
     important = [
         line for line in lines if re.search(r"ERROR|WARNING|Error|ongeldig|Aborted|  - ", line)
     ]
-    chosen = (important or lines)[-25:]
+    chosen = [_in_dutch(line) for line in (important or lines)[-25:]]
     return "\n".join(chosen)[-4000:] or "De build is mislukt zonder melding."
 
 

@@ -228,3 +228,35 @@ def test_a_title_never_becomes_a_sections_own_page(title, slug):
     from forms_backend.submissions import slugify
 
     assert slugify(title) == slug
+
+
+def test_a_failed_build_is_explained_in_dutch_once_per_line(tmp_path):
+    """MkDocs speaks English and the log had every line twice (stdout and stderr); the
+    moderator reads one Dutch line per problem, with paths under content/."""
+    from forms_backend.publishing import build_message
+
+    content = tmp_path / "werk" / "content"
+    relative = "../.." + str(content)  # how the hooks name a file, seen from the config
+    log = "\n".join(
+        [
+            f"ERROR    -  {relative}/nieuws/kapot.md: ongeldige front matter",
+            "  - type: 'onbekend' is geen paginatype",
+            "WARNING  -  Doc file 'praktijken/link.md' contains a link 'bestaat-niet.md', but "
+            "the target 'praktijken/bestaat-niet.md' is not found among documentation files.",
+            "WARNING  -  Doc file 'praktijken/a.md' contains an absolute link '/x/', it was "
+            "left as is.",
+            "ERROR    -  Aborted with 2 warnings in strict mode!",
+            "ERROR    -  Aborted with a BuildError!",
+        ]
+    )
+    message = build_message(log + "\n" + log, content)
+    lines = message.splitlines()
+    assert len(lines) == len(set(lines)) == 6, message
+    assert lines[0] == "Fout: content/nieuws/kapot.md: ongeldige front matter"
+    assert (
+        "Waarschuwing: op de pagina content/praktijken/link.md staat een link naar "
+        "'bestaat-niet.md', maar die pagina bestaat niet." in lines
+    )
+    assert any("content/praktijken/a.md" in line and "'/x/'" in line for line in lines)
+    assert "Aborted" not in message and "Doc file" not in message
+    assert any("2 waarschuwingen" in line for line in lines)
