@@ -125,6 +125,14 @@ class Werkbezoek(BaseModel):
     organisatie: str = Field(min_length=1, max_length=200)
     contact: str | None = Field(default=None, max_length=200, description="role mailbox only")
 
+    @field_validator("contact")
+    @classmethod
+    def _role_mailbox(cls, value: str | None) -> str | None:
+        problem = role_mailbox_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(f"contact: {problem}")
+        return value
+
 
 class PageMeta(BaseModel):
     """Validated front matter of one content page."""
@@ -269,6 +277,49 @@ def dump_front_matter(meta: PageMeta) -> dict[str, Any]:
     }
 
 
+# Free mail services: an address there belongs to a person, almost always.
+FREE_MAIL_DOMAINS = frozenset(
+    (  # noqa: SIM905 - a word list reads better than 33 quoted strings
+        "gmail.com googlemail.com hotmail.com hotmail.nl outlook.com outlook.nl live.com "
+        "live.nl msn.com yahoo.com yahoo.nl icloud.com me.com ziggo.nl kpnmail.nl "
+        "kpnplanet.nl planet.nl home.nl hetnet.nl xs4all.nl telfort.nl upcmail.nl casema.nl "
+        "chello.nl quicknet.nl online.nl tele2.nl zeelandnet.nl proton.me protonmail.com "
+        "gmx.com gmx.net aol.com"
+    ).split()
+)
+# Words that make a dotted local part a team or a service ("team.wonen"), not a name.
+ROLE_WORDS = frozenset(
+    (  # noqa: SIM905 - a word list
+        "info informatie contact team nazorg werkbezoek werkbezoeken agenda aanmelden "
+        "aanmelding secretariaat receptie redactie post servicedesk vrijwilligers "
+        "vrijwilliger cosa zorg wonen werk schulden reclassering veiligheidshuis zvh pi dji "
+        "gemeente bestuur communicatie sociaal wijkteam buurtteam loket bureau ketensamenwerking"
+    ).split()
+)
+_ADDRESS = re.compile(r"^[a-z0-9][a-z0-9.+_-]*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+def role_mailbox_problem(value: str) -> str | None:
+    """None for an organisation's general mailbox; otherwise why it cannot be published (in
+    Dutch). Public text ends up in git and on every copy of the site: never a person's address.
+    A moderator still looks at every submission; this catches the obvious cases."""
+    address = value.strip().lower()
+    if not _ADDRESS.match(address):
+        return "Dit is geen geldig e-mailadres."
+    local, domain = address.split("@", 1)
+    if domain in FREE_MAIL_DOMAINS:
+        return (
+            "Dit adres is van een gratis maildienst en dus meestal persoonlijk. Gebruik een "
+            "algemeen adres van de organisatie, zoals werkbezoek@jouworganisatie.nl."
+        )
+    if re.search(r"[._]", local) and not ROLE_WORDS.intersection(re.split(r"[._+-]", local)):
+        return (
+            "Dit lijkt een persoonlijk adres (zoals voornaam.achternaam@...). Gebruik een "
+            "algemeen adres van de organisatie, zoals nazorg@ of werkbezoek@."
+        )
+    return None
+
+
 class WieIsWieOrganisatie(BaseModel):
     """One organisation in the who-is-who directory: public facts and a role mailbox only."""
 
@@ -292,14 +343,10 @@ class WieIsWieOrganisatie(BaseModel):
     @field_validator("mailbox")
     @classmethod
     def _role_mailbox(cls, value: str | None) -> str | None:
-        # Public data lives in git: only role mailboxes on example domains, never a person.
-        if value is not None and not re.match(
-            r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$", value
-        ):
-            raise ValueError(
-                "mailbox moet een rol-adres op een example-domein zijn "
-                "(bijv. nazorg@gemeente.example.nl)"
-            )
+        # Public data lives in git: an organisation's general mailbox, never a person's.
+        problem = role_mailbox_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(f"mailbox: {problem}")
         return value
 
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, feeds, outbox, spreadsheet, tokens
-from forms_backend.content import LEEFGEBIEDEN, REGIOS
+from forms_backend.content import LEEFGEBIEDEN, REGIOS, role_mailbox_problem
 from forms_backend.db import UTCDateTime
 from forms_backend.localtime import ZONE, local
 
@@ -597,7 +597,7 @@ class MeetingInput:
         if online and not re.match(r"^https://[^\s<>\"]+$", online):
             refuse("Een online link begint met https:// en heeft geen spaties.", "online_url")
         mailbox = (self.organiser_mailbox or "").strip().lower()
-        if mailbox:
+        if mailbox:  # it goes into every feed as ORGANIZER: a role mailbox, never a person
             try:
                 mailbox = validate_email(mailbox, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
@@ -605,6 +605,10 @@ class MeetingInput:
                     "Geef een geldig functioneel e-mailadres (zoals agenda@...).",
                     "organiser_mailbox",
                 )
+            else:
+                problem = role_mailbox_problem(mailbox)
+                if problem:
+                    refuse(problem, "organiser_mailbox")
         if (self.geo_lat is None) != (self.geo_lon is None):
             refuse("Geef breedte- en lengtegraad allebei, of geen van beide.", "geo_lat")
         if self.geo_lat is not None and not -90 <= self.geo_lat <= 90:

@@ -24,11 +24,18 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from forms_backend import BACKEND_PREFIXES, clock, db, submissions, tokens
 from forms_backend.config import configured_app, number
-from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, REGIOS, PageMeta
+from forms_backend.content import (
+    FASEN,
+    LEEFGEBIEDEN,
+    ORGANISATIETYPES,
+    REGIOS,
+    PageMeta,
+    role_mailbox_problem,
+)
 from forms_backend.forms import (
     EMAIL_INVALID,
     EMAIL_MISSING,
@@ -57,7 +64,12 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "SUBMIT_RATELIMIT": "5/minute;30/hour",
 }
 
-ROLE_MAILBOX = r"^[a-z0-9.+-]+@([a-z0-9-]+\.)*example\.(nl|org|com)$"
+
+def role_mailbox(_form: Any, field: Any) -> None:
+    """A general mailbox of the organisation: it is published on the page."""
+    problem = role_mailbox_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 @bp.record_once
@@ -168,17 +180,7 @@ class WerkbezoekFields(PageFields):
     role_mailbox = EmailField(
         "Algemeen e-mailadres voor aanmeldingen",
         filters=[clean],
-        validators=[
-            Optional(),
-            Length(max=200),
-            Regexp(
-                ROLE_MAILBOX,
-                message=(
-                    "Gebruik een algemeen adres van de organisatie op een example-domein, "
-                    "bijvoorbeeld werkbezoek@gemeente.example.nl. Nooit een persoonlijk adres."
-                ),
-            ),
-        ],
+        validators=[Optional(), Length(max=200), role_mailbox],
     )
 
 

@@ -606,3 +606,17 @@ def test_every_bad_source_line_is_named_at_once_and_the_lines_stay(client, submi
     assert "Bron op regel 2: het webadres begint met https://" in text
     assert "regel 3" not in text
     assert bronnen in text  # what was typed stays in the field
+
+
+def test_a_werkbezoek_takes_the_real_general_mailbox_of_an_organisation(app, submit):
+    """Not only example domains: a real organisation publishes its real role mailbox."""
+    assert submit("werkbezoek", role_mailbox="werkbezoek@leerwerkbedrijf.test").status_code == 303
+    with db.new_session(db.get_engine(app), write=False) as s:
+        [stored] = s.exec(select(submissions.Submission)).all()
+    assert stored.role_mailbox == "werkbezoek@leerwerkbedrijf.test"
+
+
+def test_a_personal_address_as_the_werkbezoek_mailbox_is_refused(client, submit):
+    response = submit("werkbezoek", role_mailbox="anna.de.vries@leerwerkbedrijf.test")
+    assert response.status_code == 422
+    assert "Dit lijkt een persoonlijk adres" in response.get_data(as_text=True)
