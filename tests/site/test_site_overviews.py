@@ -283,3 +283,11 @@ def test_meta_description_is_the_summary(fixture_site: Path) -> None:
     html = (fixture_site / "praktijken" / "schuldhulp-groningen" / "index.html").read_text()
     summary = "Een schuldhulpverlener spreekt gedetineerden al in de PI."
     assert f'<meta name="description" content="{summary}">' in html
+
+
+@pytest.mark.build
+def test_a_werkbezoek_offer_links_its_mailbox(fixture_site: Path) -> None:
+    """The way to sign up for a work visit is one click, as in who-is-who."""
+    text = article(fixture_site, "werkbezoeken/pi-vught")
+    link = '<a href="mailto:werkbezoek@pi.example.nl">werkbezoek@pi.example.nl</a>'
+    assert link in text

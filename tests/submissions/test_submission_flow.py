@@ -89,7 +89,10 @@ def test_preview_shows_what_the_site_adds_to_the_page(client, submit):
     facts = re.sub(r"\s+", " ", preview)
     assert "<dt>Soort</dt><dd>Aanbod voor een werkbezoek</dd>" in facts
     assert "<dt>Plaats</dt><dd>Voorbeeldstad</dd>" in facts
-    assert "<dt>Contact</dt><dd>werkbezoek@voorbeeldstad.example.nl</dd>" in facts
+    assert (
+        "<dt>Contact</dt><dd><a href=\"mailto:werkbezoek@voorbeeldstad.example.nl\">"
+        "werkbezoek@voorbeeldstad.example.nl</a></dd>"
+    ) in facts
     assert '<a href="https://voorbeeldstad.example.nl/jaarverslag" rel="noopener">' in preview
     assert "Jaarverslag buurtteam</a>, Gemeente Voorbeeldstad" in preview
     chips = re.findall(r'<span class="brug-chip[^"]*">([^<]+)</span>', preview)
