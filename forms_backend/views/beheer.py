@@ -108,10 +108,48 @@ def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(url_for("beheer.login", next=request.full_path.rstrip("?")))
+            target = request.full_path.rstrip("?")
+            if request.method == "POST" and _from_this_site():
+                # The session ended while the person typed: a redirect would drop the post.
+                return _login_page(LoginForm(formdata=None), target, carried=_posted(), status=401)
+            return redirect(url_for("beheer.login", next=target))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+CARRIED = "bewaard-"  # prefix of the fields a login page carries for the post it interrupted
+
+
+def _from_this_site() -> bool:
+    """Browsers send Origin with every form post. Only a post from our own pages is carried
+    over a login: another site must not get its fields sent by a person who logs in."""
+    origin = request.headers.get("Origin", "")
+    return bool(origin) and origin.rstrip("/") == request.host_url.rstrip("/")
+
+
+def _posted() -> list[tuple[str, str]]:
+    """The interrupted post's fields, without its (stale) CSRF token."""
+    return [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+
+
+def _carried() -> list[tuple[str, str]]:
+    """The interrupted post's fields, as the login page carried them."""
+    return [
+        (k.removeprefix(CARRIED), v)
+        for k, v in request.form.items(multi=True)
+        if k.startswith(CARRIED) and k != CARRIED + "csrf_token"
+    ]
+
+
+def _login_page(
+    form: LoginForm, target: str | None, *, carried: list[tuple[str, str]], status: int
+) -> ResponseReturnValue:
+    action = url_for("beheer.login", next=target) if target else url_for("beheer.login")
+    page = render_template(
+        "beheer/login.html", form=form, action=action, carried=carried, prefix=CARRIED
+    )
+    return page, status
 
 
 def admin_required(view: F) -> F:
@@ -167,9 +205,14 @@ def login() -> ResponseReturnValue:
             session.clear()  # a fresh session on login: no fixation
             session.permanent = True
             session["uid"], session["v"] = user.id, user.session_version
-            return redirect(safe_next(request.args.get("next")))
+            carried = _carried()
+            target = safe_next(request.args.get("next"))
+            if carried and target != url_for("beheer.dashboard"):
+                # Not re-posted by itself: the person sees that it was not saved yet, and sends.
+                return render_template("beheer/resend.html", action=target, carried=carried)
+            return redirect(target)
     status = 422 if request.method == "POST" else 200  # a refused login is refused input
-    return render_template("beheer/login.html", form=form), status
+    return _login_page(form, request.args.get("next"), carried=_carried(), status=status)
 
 
 def _csrf_checked() -> bool:

@@ -511,3 +511,62 @@ def test_revoking_a_private_feed_needs_the_pages_token(auth, client, agenda):
     assert client.post(revoke, data=MultiDict(button.data())).status_code == 302
     with agenda.session() as s:
         assert s.get(meetings.PartnerFeed, feed_id).revoked_at is not None
+
+
+SAME_SITE = {"Origin": "http://localhost"}  # what a browser sends with a post from our page
+
+
+def test_edits_sent_after_the_session_ended_survive_logging_in_again(auth, client, agenda):
+    """A coordinator who typed for long and was logged out meanwhile loses nothing: the login
+    page carries the edits, and after logging in one button sends them (with a fresh token)."""
+    log_in(auth, client)
+    meeting_id = agenda.create(title="Nazorgmiddag")
+    path = f"/beheer/bijeenkomsten/{meeting_id}"
+    edit = next(f for f in post_forms(client.get(path).data.decode()) if f.action in ("", path))
+    data = MultiDict(edit.data(next(b for b in edit.buttons if b.label == "Opslaan")))
+    data["title"] = "Nazorgmiddag met een lange nieuwe titel"
+    data["description"] = "Een beschrijving waar lang aan is gewerkt.\n\n- punt een\n- punt twee"
+    client.delete_cookie("session")  # the session ended while the person typed
+
+    response = client.post(path, data=data, headers=SAME_SITE)
+    assert response.status_code == 401
+    html = response.data.decode()
+    assert "Wat je had ingevuld, is bewaard" in html
+    (login,) = post_forms(html)
+    sent = MultiDict(login.data())
+    sent["email"], sent["password"] = ADMIN, PASSWORD
+    again = client.post(login.action, data=sent)
+    assert again.status_code == 200, again.data.decode()
+    html = again.data.decode()
+    assert "Je bent weer ingelogd" in html and "nog niet opgeslagen" in html
+    (resend,) = [f for f in post_forms(html) if f.action == path]
+    done = client.post(path, data=MultiDict(resend.data(resend.buttons[0])))
+    assert done.status_code == 302
+    meeting = agenda.get(meeting_id)
+    assert meeting.title == "Nazorgmiddag met een lange nieuwe titel"
+    assert meeting.description.endswith("- punt twee")
+
+
+def test_a_wrong_password_on_the_way_back_keeps_the_edits(auth, client, agenda):
+    log_in(auth, client)
+    meeting_id = agenda.create(title="Nazorgmiddag")
+    path = f"/beheer/bijeenkomsten/{meeting_id}"
+    client.delete_cookie("session")
+    html = client.post(path, data={"title": "Bewaar mij"}, headers=SAME_SITE).data.decode()
+    (login,) = post_forms(html)
+    sent = MultiDict(login.data())
+    sent["email"], sent["password"] = ADMIN, "fout"
+    wrong = client.post(login.action, data=sent)
+    assert wrong.status_code == 422
+    (login,) = post_forms(wrong.data.decode())
+    assert ("bewaard-title", "Bewaar mij") in list(login.data())
+
+
+def test_a_post_from_another_site_is_not_carried_over_a_login(auth, client, agenda):
+    meeting_id = agenda.create(title="Nazorgmiddag")
+    for headers in ({"Origin": "https://aanvaller.example"}, {}):
+        response = client.post(
+            f"/beheer/bijeenkomsten/{meeting_id}", data={"title": "Van elders"}, headers=headers
+        )
+        assert response.status_code == 302 and "/beheer/inloggen" in response.headers["Location"]
+        assert "Van elders" not in client.get(response.headers["Location"]).data.decode()
