@@ -137,7 +137,7 @@ class Submission(SQLModel, table=True):
     is_demo: bool = False
     # A digest of the form page's start stamp and everything sent: the same page sent twice (a
     # double click, a retry after a timeout) finds its first submission instead of a second.
-    form_key: str | None = Field(default=None, max_length=64, unique=True)
+    form_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
     @property
     def subject(self) -> str:

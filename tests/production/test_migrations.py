@@ -119,10 +119,12 @@ def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
                     )
             if engine.dialect.name == "postgresql":  # rows were inserted with explicit ids
                 for table_name in RELEASE["rows"]:
-                    conn.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
-                        f"(SELECT max(id) FROM {table_name}))"
-                    ))
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+                            f"(SELECT max(id) FROM {table_name}))"
+                        )
+                    )
     finally:
         engine.dispose()
 
@@ -219,3 +221,53 @@ def test_0006_gives_every_volunteer_the_date_of_its_current_step(empty_database_
         engine.dispose()
     as_date = {k: dt.date.fromisoformat(v) if isinstance(v, str) else v for k, v in rows.items()}
     assert as_date == {1: dt.date(2026, 6, 10), 2: dt.date(2026, 6, 15)}
+
+
+def test_0007_keeps_submissions_with_their_messages(empty_database_url):
+    """form_key arrives without rebuilding the submission table: on SQLite a rebuild drops the
+    table that submission_message points to, which fails once a submission has a message."""
+    url = empty_database_url
+    db.upgrade(url, "0006")
+    engine = db.make_engine(url)
+    at = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+    submission = models.metadata.tables["submission"]
+    message = models.metadata.tables["submission_message"]
+    try:
+        with db.write_engine(engine).begin() as conn:
+            conn.execute(
+                submission.insert().values(
+                    id=1,
+                    kind="praktijk",
+                    state="vraag_gesteld",
+                    created_at=at,
+                    updated_at=at,
+                    title="T",
+                    summary="S",
+                    body="B",
+                    leefgebieden=["wonen"],
+                    regio="utrecht",
+                    fase=[],
+                    organisatietypes=[],
+                    bronnen=[],
+                    organisatie="Org",
+                    is_demo=False,
+                )
+            )
+            conn.execute(
+                message.insert().values(
+                    id=1, submission_id=1, author="moderator", body="Vraag?", created_at=at
+                )
+            )
+    finally:
+        engine.dispose()
+    db.upgrade(url)
+    assert schema_diff(url) == []
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(submission.c.title, submission.c.form_key)).all() == [
+                ("T", None)
+            ]
+            assert conn.execute(select(message.c.body)).scalars().all() == ["Vraag?"]
+    finally:
+        engine.dispose()

@@ -4,6 +4,9 @@ A double click on "Versturen" stored two submissions and sent two mails. ``form_
 digest of the form page's start stamp and everything sent from it; it is unique, so a second
 click finds the first submission. Existing rows keep NULL (NULLs do not collide).
 
+A unique index, not a constraint: on SQLite a new constraint rebuilds the table, and dropping
+the old submission table fails while submission_message rows point to it.
+
 Revision ID: 0007
 Revises: 0006
 """
@@ -22,10 +25,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.add_column(sa.Column("form_key", sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint("uq_submission_form_key", ["form_key"])
+        batch_op.create_index(batch_op.f("ix_submission_form_key"), ["form_key"], unique=True)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("submission", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_submission_form_key", type_="unique")
+        batch_op.drop_index(batch_op.f("ix_submission_form_key"))
         batch_op.drop_column("form_key")
