@@ -128,10 +128,7 @@ class Werkbezoek(BaseModel):
     @field_validator("contact")
     @classmethod
     def _role_mailbox(cls, value: str | None) -> str | None:
-        problem = role_mailbox_problem(value) if value is not None else None
-        if problem:
-            raise ValueError(f"contact: {problem}")
-        return value
+        return checked_mailbox(value, "contact")
 
 
 class PageMeta(BaseModel):
@@ -299,6 +296,14 @@ ROLE_WORDS = frozenset(
 _ADDRESS = re.compile(r"^[a-z0-9][a-z0-9.+_-]*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 
 
+def checked_mailbox(value: str | None, key: str) -> str | None:
+    """A schema validator's half: public data lives in git, so a general mailbox only."""
+    problem = role_mailbox_problem(value) if value is not None else None
+    if problem:
+        raise ValueError(f"{key}: {problem}")
+    return value
+
+
 def role_mailbox_problem(value: str) -> str | None:
     """None for an organisation's general mailbox; otherwise why it cannot be published (in
     Dutch). Public text ends up in git and on every copy of the site: never a person's address.
@@ -343,11 +348,7 @@ class WieIsWieOrganisatie(BaseModel):
     @field_validator("mailbox")
     @classmethod
     def _role_mailbox(cls, value: str | None) -> str | None:
-        # Public data lives in git: an organisation's general mailbox, never a person's.
-        problem = role_mailbox_problem(value) if value is not None else None
-        if problem:
-            raise ValueError(f"mailbox: {problem}")
-        return value
+        return checked_mailbox(value, "mailbox")
 
 
 class WieIsWieRegio(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms_backend.content import role_mailbox_problem
+from forms_backend.content import FrontMatterError, role_mailbox_problem, validate_front_matter
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,27 @@ def test_general_mailboxes_of_organisations_are_accepted(address):
 def test_personal_or_broken_addresses_are_refused_with_a_reason(address, reason):
     problem = role_mailbox_problem(address)
     assert problem is not None and reason in problem
+
+
+@pytest.mark.parametrize(
+    ("contact", "ok"),
+    [("werkbezoek@pi.example.nl", True), ("werkbezoek@pi.test", True), ("p.jansen@pi.test", False)],
+)
+def test_a_werkbezoek_page_publishes_only_a_general_mailbox(contact, ok):
+    meta = {
+        "type": "werkbezoek",
+        "title": "Werkbezoek",
+        "summary": "Kom kijken.",
+        "datum": "2026-05-01",
+        "werkbezoek": {
+            "soort": "aanbod",
+            "plaats": "Vught",
+            "organisatie": "PI",
+            "contact": contact,
+        },
+    }
+    if ok:
+        assert validate_front_matter(meta, "werkbezoeken/x.md").werkbezoek.contact == contact
+    else:
+        with pytest.raises(FrontMatterError, match="persoonlijk"):
+            validate_front_matter(meta, "werkbezoeken/x.md")
