@@ -49,6 +49,8 @@ def test_a_werkbezoek_page_publishes_only_a_general_mailbox(contact, ok):
         "title": "Werkbezoek",
         "summary": "Kom kijken.",
         "datum": "2026-05-01",
+        "leefgebieden": ["werk-en-dagbesteding"],
+        "regio": "noord-brabant",
         "werkbezoek": {
             "soort": "aanbod",
             "plaats": "Vught",
