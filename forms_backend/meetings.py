@@ -183,6 +183,11 @@ class Meeting(SQLModel, table=True):
         return f"{self.id}-{self.slug}" if self.slug else str(self.id)
 
     @property
+    def public(self) -> bool:
+        """Whether it has a page on the site (a closed group's meeting has none)."""
+        return self.audience in PUBLIC_AUDIENCES
+
+    @property
     def subject(self) -> str:
         return f"meeting:{self.id}"
 
@@ -553,12 +558,7 @@ class MeetingInput:
             start = utc(self.start, "De begintijd", "start")
             end = utc(self.end, "De eindtijd", "end")
         if start is not None and end is not None:
-            if end <= start:
-                refuse("De bijeenkomst moet eindigen na het begin.", "end")
-            elif end - start > MAX_DURATION:
-                refuse("Een bijeenkomst duurt hoogstens 14 dagen.", "end")
-        if start is not None and start > now + MAX_AHEAD:
-            refuse("Plan een bijeenkomst hoogstens drie jaar vooruit.", "start")
+            problems.extend(span_problems(start, end, now=now))
         if self.region not in REGIOS:
             refuse("Kies een regio uit de lijst.", "region")
         if self.theme and self.theme not in LEEFGEBIEDEN:
@@ -863,6 +863,20 @@ def _series_member(meeting: Meeting, key: str) -> dt.datetime:
     raise MeetingError("Deze datum hoort niet bij de reeks.")
 
 
+def span_problems(
+    start: dt.datetime, end: dt.datetime, *, now: dt.datetime
+) -> list[tuple[str, str | None]]:
+    """What is wrong with a meeting's time span (a new meeting, or one date of a series moved)."""
+    problems: list[tuple[str, str | None]] = []
+    if end <= start:
+        problems.append(("De bijeenkomst moet eindigen na het begin.", "end"))
+    elif end - start > MAX_DURATION:
+        problems.append(("Een bijeenkomst duurt hoogstens 14 dagen.", "end"))
+    if start > now + MAX_AHEAD:
+        problems.append(("Plan een bijeenkomst hoogstens drie jaar vooruit.", "start"))
+    return problems
+
+
 def _check_move(
     session: Session,
     meeting: Meeting,
@@ -874,14 +888,11 @@ def _check_move(
 ) -> None:
     """A date moves forward in time, keeps a sane length, and not onto a day on which the
     series meets already (two events of one series on one day reads as a mistake)."""
-    if end <= start:
-        raise MeetingError("De bijeenkomst moet eindigen na het begin.", "end")
-    if end - start > MAX_DURATION:
-        raise MeetingError("Een bijeenkomst duurt hoogstens 14 dagen.", "end")
     if start < now:
         raise MeetingError("Verplaats een datum niet naar het verleden.", "start")
-    if start > now + MAX_AHEAD:
-        raise MeetingError("Plan een bijeenkomst hoogstens drie jaar vooruit.", "start")
+    problems = span_problems(start, end, now=now)
+    if problems:
+        raise MeetingError(*problems[0], problems=problems)
     day = local(start).date()
     assert meeting.id is not None
     dates = occurrences(meeting, overrides_for(session, [meeting.id]).get(meeting.id, []))
@@ -1131,7 +1142,7 @@ def to_feed(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -> fe
         organiser_name=meeting.organiser_name,
         rrule=meeting.rrule,
         exdates=tuple(dt.datetime.fromisoformat(value) for value in meeting.exdates),
-        public=meeting.audience in PUBLIC_AUDIENCES,
+        public=meeting.public,
         occurrences=tuple(
             feeds.FeedOccurrence(
                 o.recurrence_id, o.starts_at, o.ends_at, o.cancelled, o.location or None
@@ -1372,9 +1383,7 @@ def _mail(
         when=when_of(session, meeting),
         place=meeting.location or meeting.online_url,
         # a closed group's meeting has no page on the site
-        meeting_url=settings.url(f"/agenda/{meeting.path}/")
-        if meeting.audience in PUBLIC_AUDIENCES
-        else "",
+        meeting_url=settings.url(f"/agenda/{meeting.path}/") if meeting.public else "",
         site_name=settings.site_name,
         **extra,
     )

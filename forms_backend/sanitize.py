@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -153,30 +153,48 @@ def _escape_line(line: str) -> str:
         pos = closing.end()
 
 
+def _lines(source: str) -> list[str]:
+    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _fenced(source: str) -> Iterator[tuple[str, str, re.Match[str] | None]]:
+    """Each line with what it is: "open" (a code fence's first line, with its match), "code",
+    "close" (the fence's last line) or "text" (outside code)."""
+    fence: str | None = None
+    for line in _lines(source):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group("fence")
+            yield "open", line, match
+        elif fence is not None:
+            stripped = line.strip()
+            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+                fence = None
+                yield "close", line, None
+            else:
+                yield "code", line, None
+        else:
+            yield "text", line, None
+
+
 def neutralise(source: str, *, strict: bool = False) -> str:
     """The Markdown with everything that could run or include something made inert.
 
     ``strict`` escapes code too: uglier (``&lt;`` shows in code) but independent of how the
     renderer finds code; used when the structural pass did not satisfy the sanitiser.
     """
-    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if strict:
+        return "\n".join(escape_text(_code_safe(line)) for line in _lines(source))
     out: list[str] = []
-    fence: str | None = None
-    for line in lines:
-        if strict:
-            out.append(escape_text(_code_safe(line)))
-            continue
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group("fence")
-            out.append(match.group("indent") + fence + escape_text(match.group("lang")))
-        elif fence is not None:
-            stripped = line.strip()
-            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
-                fence = None
-                out.append(line)
-            else:
-                out.append(_code_safe(line))
+    for kind, line, match in _fenced(source):
+        if match is not None:
+            out.append(
+                match.group("indent") + match.group("fence") + escape_text(match.group("lang"))
+            )
+        elif kind == "close":
+            out.append(line)
+        elif kind == "code":
+            out.append(_code_safe(line))
         else:
             out.append(_escape_line(line))
     return "\n".join(out)
@@ -422,18 +440,11 @@ def separate_lists(source: str) -> str:
     People type "Programma:" with the items on the next lines; Markdown wants a blank line
     first and would otherwise run the items into the paragraph. Code fences are left alone."""
     out: list[str] = []
-    fence: str | None = None
     previous = ""
-    for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group("fence")
-        elif fence is not None:
-            stripped = line.strip()
-            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
-                fence = None
-        elif (
-            _LIST_ITEM.match(line)
+    for kind, line, _match in _fenced(source):
+        if (
+            kind == "text"
+            and _LIST_ITEM.match(line)
             and previous.strip()
             and not _LIST_ITEM.match(previous)
             and not previous[:1].isspace()

@@ -439,7 +439,7 @@ def index() -> ResponseReturnValue:
 
 def _public_meeting(meeting_id: int) -> meetings.Meeting:
     meeting = meetings.get_meeting(db.session(), meeting_id)
-    if meeting is None or meeting.audience not in meetings.PUBLIC_AUDIENCES:
+    if meeting is None or not meeting.public:
         abort(404)
     return meeting
 
@@ -587,7 +587,7 @@ def _registration_page(
 
 def _back_to(meeting: meetings.Meeting) -> str:
     """The meeting's page, or the agenda when the meeting is not public (any more)."""
-    if meeting.audience not in meetings.PUBLIC_AUDIENCES:
+    if not meeting.public:
         return url_for("agenda.index")
     return url_for("agenda.meeting_page", **_path_args(meeting))
 
