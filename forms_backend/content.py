@@ -91,6 +91,8 @@ THEME_KEYS = frozenset({"hide", "icon", "status", "template", "search", "descrip
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HTML_SPECIAL = re.compile(r'[<>"]')
+_SEARCH_WORD = re.compile(r"^[^\W_]+(?:[ -][^\W_]+)*$")
+MAX_SEARCH_WORDS = 12
 
 
 def _choices(name: str, allowed: Mapping[str, str] | tuple[str, ...]) -> str:
@@ -151,6 +153,10 @@ class PageMeta(BaseModel):
     )
     aanmelden: bool = Field(default=False, description="programma: volunteers can sign up")
     werkbezoek: Werkbezoek | None = None
+    zoekwoorden: list[str] = Field(
+        default_factory=list,
+        description="everyday words people search with that the page itself does not use",
+    )
     # Theme keys pass through unchanged.
     hide: list[str] | None = None
     icon: str | None = None
@@ -184,6 +190,22 @@ class PageMeta(BaseModel):
     @classmethod
     def _organisatietypes(cls, values: list[str]) -> list[str]:
         return _check_all(values, ORGANISATIETYPES, "organisatietypes")
+
+    @field_validator("zoekwoorden")
+    @classmethod
+    def _zoekwoorden(cls, values: list[str]) -> list[str]:
+        words = [value.strip().lower() for value in values]
+        if len(words) > MAX_SEARCH_WORDS:
+            raise ValueError(f"hoogstens {MAX_SEARCH_WORDS} zoekwoorden per pagina")
+        for word in words:
+            if not 2 <= len(word) <= 40:
+                raise ValueError(f"een zoekwoord is 2 tot 40 tekens, niet {word!r}")
+            if not _SEARCH_WORD.match(word):
+                raise ValueError(f"{word!r}: alleen letters, cijfers, spaties en streepjes")
+        duplicates = sorted({word for word in words if words.count(word) > 1})
+        if duplicates:
+            raise ValueError(f"noemt {', '.join(map(repr, duplicates))} twee keer")
+        return words
 
     @field_validator("regio")
     @classmethod

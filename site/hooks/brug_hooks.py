@@ -4,6 +4,7 @@
   page fails the build with a message naming file, key and allowed values;
 - overview pages are generated (or appended to existing content pages) from one index built
   while the pages are read;
+- a page's ``zoekwoorden`` become its search tags;
 - the shell page for the backend is emitted with root-absolute URLs;
 - files in site/assets/ are published under /assets/brug/.
 """
@@ -119,6 +120,10 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return markdown
     if src_uri != shell.SRC_URI:
         page.meta.setdefault("description", meta.summary)
+        if meta.zoekwoorden:
+            # Material's search indexes a page's tags far above its title and text; without
+            # the tags plugin they are not shown on the page.
+            page.meta["tags"] = meta.zoekwoorden
         state.index.add(src_uri, page.url, meta)
     return markdown + state.plan.appendix_for(src_uri)
 

@@ -31,6 +31,8 @@ SEARCHES = {
     # The page says "woning", never "woningen": only the stemmer connects them.
     "plural finds the singular": ("woningen", "/praktijken/vijf-tips-voor-netwerksamenwerking/"),
     "body word": ("vrijwilliger", "/organisatietypes/vrijwilligersorganisatie/"),
+    # Not on the page at all: its front matter's zoekwoorden (Material's search tags).
+    "search word": ("huisvesting", "/leefgebieden/wonen/"),
 }
 
 
@@ -69,6 +71,23 @@ def test_a_word_typed_in_full_finds_its_page_among_the_first_results(
 ) -> None:
     found = search(page, query)
     assert expected in found, f"{query!r}: {expected} not among {found}"
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("woning", "/leefgebieden/wonen/"),
+        ("paspoort", "/leefgebieden/id-bewijs/"),
+        ("uitkering", "/leefgebieden/werk-en-dagbesteding/"),
+    ],
+)
+def test_an_everyday_word_puts_its_leefgebied_first(
+    page: Any, live: Live, query: str, expected: str
+) -> None:
+    """QA: "woning" listed the organisation type Woningcorporatie and the ID-bewijs page above
+    Wonen (the title "Woningcorporatie" matches the word typed so far)."""
+    found = search(page, query)
+    assert found[:1] == [expected], f"{query!r}: {found[:4]}"
 
 
 def test_a_word_that_is_nowhere_finds_nothing(page: Any, live: Live) -> None:

@@ -233,3 +233,16 @@ def test_the_build_benchmarks_configs_still_build(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert '<html lang="nl"' in (tmp_path / "site-bare" / "index.html").read_text(encoding="utf-8")
+
+
+def test_search_words_reach_the_index_but_not_the_page(fixture_site: Path) -> None:
+    """``zoekwoorden`` are Material's search tags (boosted far above title and text): a page
+    is found first by the everyday words it never uses. No tags plugin runs, so they are not
+    shown on the page."""
+    index = json.loads((fixture_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    tags = {d["location"]: d.get("tags") for d in index["docs"]}
+    assert tags["leefgebieden/wonen/"] == ["huisvesting", "onderdak"]
+    assert tags["praktijken/schuldhulp-groningen/"] is None
+    page = (fixture_site / "leefgebieden" / "wonen" / "index.html").read_text(encoding="utf-8")
+    assert "md-tag" not in page
+    assert "onderdak" not in page
