@@ -86,6 +86,22 @@ PAGE_TYPES: dict[str, str] = {
     "thema": "Leefgebied",
 }
 
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def nl_date(value: dt.date | str | None) -> str:
+    """A date the Dutch way, e.g. '27 oktober 2020'; strings are parsed as ISO dates. The
+    site's templates and the backend's page preview both show dates with it (``nl_datum``)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
 # Front-matter keys that belong to MkDocs or Material rather than to Brug; allowed untouched.
 THEME_KEYS = frozenset({"hide", "icon", "status", "template", "search", "description"})
 

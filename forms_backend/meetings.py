@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend import audit, feeds, outbox, spreadsheet, tokens
-from forms_backend.content import LEEFGEBIEDEN, REGIOS, role_mailbox_problem
+from forms_backend.content import LEEFGEBIEDEN, MONTHS, REGIOS, role_mailbox_problem
 from forms_backend.db import UTCDateTime
 from forms_backend.localtime import ZONE, local
 
@@ -2053,20 +2053,6 @@ def partner_feeds(session: Session) -> list[PartnerFeed]:
 # words for people
 
 
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 

@@ -30,7 +30,14 @@ class RowIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     from forms_backend import meetings, volunteers
-    from forms_backend.content import FASEN, LEEFGEBIEDEN, ORGANISATIETYPES, PAGE_TYPES, REGIOS
+    from forms_backend.content import (
+        FASEN,
+        LEEFGEBIEDEN,
+        ORGANISATIETYPES,
+        PAGE_TYPES,
+        REGIOS,
+        nl_date,
+    )
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
 
@@ -52,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["tijdstip"] = meetings.describe_moment
     app.jinja_env.filters["datum"] = _dutch_date
     app.jinja_env.filters["dag"] = _short_date
+    app.jinja_env.filters["nl_datum"] = nl_date  # as the site shows dates (shared/ templates)
     from forms_backend.views import (
         agenda,
         beheer,

@@ -28,7 +28,7 @@ for _path in (str(_HOOKS), str(_ROOT)):
 import brug_overviews as overviews  # noqa: E402
 import brug_shell as shell  # noqa: E402
 import yaml  # noqa: E402
-from jinja2 import Environment  # noqa: E402
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader  # noqa: E402
 from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.structure.files import File, Files  # noqa: E402
@@ -48,6 +48,8 @@ log = logging.getLogger("mkdocs.plugins.brug")
 
 WIE_IS_WIE = "_data/wie-is-wie.yml"
 ASSETS = _ROOT / "site" / "assets"
+# Templates the backend shares with the site (the facts and sources below a page's text).
+SHARED_TEMPLATES = _ROOT / "forms_backend" / "templates" / "shared"
 
 
 class _Build:
@@ -129,8 +131,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
-    """Stop before writing anything if a page failed validation; give templates Brug's labels
-    and the footer's links (only to pages this build has)."""
+    """Stop before writing anything if a page failed validation; give templates Brug's labels,
+    the footer's links (only to pages this build has) and the templates shared with the
+    backend (``shared/…``)."""
     state = _state()
     if state.invalid:
         count = len(state.invalid)
@@ -142,6 +145,10 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     pages = {f.src_uri: f.url for f in files.documentation_pages()}
     env.globals["brug_footer"] = overviews.footer_links(pages)
     env.filters["nl_datum"] = overviews.nl_date
+    assert env.loader is not None
+    env.loader = ChoiceLoader(
+        [env.loader, PrefixLoader({"shared": FileSystemLoader(SHARED_TEMPLATES)})]
+    )
     # Templates do not change during a build (each build, also under `mkdocs serve`, gets a new
     # environment): without this, every include of every page stat()s its template file.
     env.auto_reload = False

@@ -27,14 +27,10 @@ from forms_backend.content import (
     PageMeta,
     WieIsWieOrganisatie,
     WieIsWieRegio,
+    nl_date,
 )
 
 MARKER = "<!-- brug:overzicht -->"
-
-MAANDEN = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
 
 # Where the overview of each page type lives; the template links a page's type chip here.
 TYPE_OVERVIEWS: dict[str, str] = {
@@ -53,15 +49,6 @@ _NOT_LISTED = frozenset({"thema", "regio"})
 
 Key = tuple[str, str]
 LinkFn = Callable[[str], str]
-
-
-def nl_date(value: dt.date | str | None) -> str:
-    """A date the Dutch way, e.g. '27 oktober 2020'; strings are parsed as ISO dates."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    return f"{value.day} {MAANDEN[value.month - 1]} {value.year}"
 
 
 @dataclass(frozen=True, slots=True)

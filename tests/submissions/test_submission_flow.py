@@ -94,7 +94,7 @@ def test_preview_shows_what_the_site_adds_to_the_page(client, submit):
         "werkbezoek@voorbeeldstad.example.nl</a></dd>"
     ) in facts
     assert '<a href="https://voorbeeldstad.example.nl/jaarverslag" rel="noopener">' in preview
-    assert "Jaarverslag buurtteam</a>, Gemeente Voorbeeldstad" in preview
+    assert "Jaarverslag buurtteam</a>, Gemeente Voorbeeldstad" in facts
     chips = re.findall(r'<span class="brug-chip[^"]*">([^<]+)</span>', preview)
     assert chips == ["Werkbezoek", "Werk en dagbesteding", "Gelderland", "Tijdens detentie",
                      "Na detentie", "Gemeente"]  # fmt: skip
@@ -623,3 +623,33 @@ def test_a_personal_address_as_the_werkbezoek_mailbox_is_refused(client, submit)
     response = submit("werkbezoek", role_mailbox="anna.de.vries@leerwerkbedrijf.test")
     assert response.status_code == 422
     assert "Dit lijkt een persoonlijk adres" in response.get_data(as_text=True)
+
+
+def _blocks(html: str) -> list[str]:
+    """The werkbezoek facts and the source list, whitespace made uniform."""
+    found = re.findall(
+        r'<dl class="brug-feiten">\s*<dt>Soort</dt>.*?</dl>|<ul class="brug-bronnen">.*?</ul>',
+        html,
+        flags=re.S,
+    )
+    return [re.sub(r">\s+", ">", re.sub(r"\s+", " ", block)) for block in found]
+
+
+def test_the_preview_shows_facts_and_sources_as_the_built_page_does(
+    app, client, auth, submit, published_site
+):
+    """One template renders both (forms_backend/templates/shared/page_facts.html): the preview
+    cannot drift from the page the build makes."""
+    preview = submit("werkbezoek", actie="voorbeeld").get_data(as_text=True)
+    preview = preview[preview.index('class="brug-preview__page"') :]
+    assert submit("werkbezoek").status_code == 303
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
+    assert run_builds(app) is True
+    url = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()["page_url"]
+    page = client.get(url).get_data(as_text=True)
+    assert len(_blocks(page)) == 2, _blocks(page)
+    assert _blocks(preview) == _blocks(page)
