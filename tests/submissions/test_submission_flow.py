@@ -20,6 +20,14 @@ def _status_token(response) -> str:
     return re.search(r"/inzenden/status/([\w-]+)", response.headers["Location"]).group(1)
 
 
+def _the_submission_as_admin(app, auth) -> int:
+    """Log in as an administrator; the id of the one submission the test made."""
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context():
+        return db.session().exec(select(submissions.Submission.id)).one()
+
+
 def _deliver(app, mail):
     outbox.deliver_due(db.get_engine(app), mail, app.extensions["brug.clock"])
     return mail.sent
@@ -200,10 +208,7 @@ def test_a_published_page_can_be_taken_off_the_site(
     app, client, auth, submit, mail, published_site, content_dir
 ):
     token = _status_token(submit())
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
     assert run_builds(app) is True
     url = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()["page_url"]
@@ -269,10 +274,7 @@ def test_failed_build_keeps_the_old_site_and_marks_mislukt(
     app, client, auth, submit, published_site, content_dir
 ):
     submit()
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     # Something else in content/ breaks the build (a page that does not fit the schema).
     (content_dir / "nieuws" / "kapot.md").write_text(
         "---\ntype: onbekend\ntitle: x\nsummary: y\n---\n\nx\n"
@@ -302,10 +304,7 @@ def test_failed_build_keeps_the_old_site_and_marks_mislukt(
 
 def test_reject_sends_the_reason(app, client, auth, submit, mail):
     submit()
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     assert (
         client.post(f"/beheer/inzendingen/{sub_id}/afwijzen", data={"reason": ""}).status_code
         == 422
@@ -339,10 +338,7 @@ def test_coordinator_sees_only_own_region(app, client, auth, submit):
 
 def test_moderator_edits_before_approving(app, client, auth, submit):
     submit()
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     form = client.get(f"/beheer/inzendingen/{sub_id}/bewerken").get_data(as_text=True)
     assert (
         "Buurtteam Voorbeeldstad" in form
@@ -366,10 +362,7 @@ def test_werkbezoek_page_has_the_block_and_only_a_role_mailbox(
 ):
     assert submit("werkbezoek", role_mailbox=CONTACT_EMAIL).status_code == 422
     assert submit("werkbezoek").status_code == 303
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren")
     text = (
         content_dir / "werkbezoeken" / "werkbezoek-aan-het-leer-werkbedrijf-voorbeeldstad.md"
@@ -483,10 +476,7 @@ def test_taking_offline_that_the_database_refuses_puts_the_page_back(
     app, client, auth, submit, content_dir, published_site
 ):
     submit()
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
     assert run_builds(app) is True
     before = _pages(content_dir)
@@ -643,10 +633,7 @@ def test_the_preview_shows_facts_and_sources_as_the_built_page_does(
     preview = submit("werkbezoek", actie="voorbeeld").get_data(as_text=True)
     preview = preview[preview.index('class="brug-preview__page"') :]
     assert submit("werkbezoek").status_code == 303
-    auth.create("admin@brug.example.nl", role="admin")
-    auth.login("admin@brug.example.nl")
-    with app.app_context():
-        sub_id = db.session().exec(select(submissions.Submission.id)).one()
+    sub_id = _the_submission_as_admin(app, auth)
     assert client.post(f"/beheer/inzendingen/{sub_id}/goedkeuren").status_code == 303
     assert run_builds(app) is True
     url = client.get(f"/beheer/inzendingen/{sub_id}/status").get_json()["page_url"]
