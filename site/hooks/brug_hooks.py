@@ -123,8 +123,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if src_uri != shell.SRC_URI:
         page.meta.setdefault("description", meta.summary)
         if meta.zoekwoorden:
-            # Material's search indexes a page's tags far above its title and text; without
-            # the tags plugin they are not shown on the page.
+            # Material's search indexes a page's tags far above its title and text and shows
+            # them as labels in the result; without the tags plugin they are not on the page.
             page.meta["tags"] = meta.zoekwoorden
         state.index.add(src_uri, page.url, meta)
     return markdown + state.plan.appendix_for(src_uri)
