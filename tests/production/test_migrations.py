@@ -8,6 +8,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy import Engine, MetaData, inspect, select, text
 
 from forms_backend import db, models
 
@@ -45,21 +46,30 @@ def empty_database_url(request, tmp_path) -> Iterator[str]:
         admin.dispose()
 
 
-def schema_diff(url: str) -> list:
+@contextmanager
+def opened(url: str) -> Iterator[Engine]:
+    """An engine on ``url`` for one block, disposed afterwards (Alembic needs the file free)."""
     engine = db.make_engine(url)
     try:
-        with engine.connect() as conn:
-            return compare_metadata(MigrationContext.configure(conn), models.metadata)
+        yield engine
     finally:
         engine.dispose()
+
+
+def schema_diff(url: str) -> list:
+    with opened(url) as engine, engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), models.metadata)
 
 
 def table_names(url: str) -> set[str]:
-    engine = db.make_engine(url)
-    try:
+    with opened(url) as engine:
         return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+
+
+def upgrade_to_head(url: str) -> None:
+    """Run the remaining migrations and check that the schema equals the models."""
+    db.upgrade(url)
+    assert schema_diff(url) == []
 
 
 def test_empty_to_head_down_to_base_and_up_again(empty_database_url):
@@ -105,33 +115,27 @@ def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
     assert set(RELEASE["revisions"]) <= set(chain), "the release's revisions must stay in the chain"
 
     db.upgrade(url, RELEASE["revisions"][-1])
-    engine = db.make_engine(url)
     head_tables = models.metadata.tables
-    try:
-        with db.write_engine(engine).begin() as conn:
-            for table_name, rows in RELEASE["rows"].items():
-                table = head_tables[table_name]  # typed columns (UTC datetimes, JSON) of that name
-                release_columns = {c["name"] for c in inspect(conn).get_columns(table_name)}
-                for row in rows:
-                    assert set(row) <= release_columns, (table_name, set(row) - release_columns)
-                    conn.execute(
-                        table.insert().values({k: _value(table.c[k], v) for k, v in row.items()})
+    with opened(url) as engine, db.write_engine(engine).begin() as conn:
+        for table_name, rows in RELEASE["rows"].items():
+            table = head_tables[table_name]  # typed columns (UTC datetimes, JSON) of that name
+            release_columns = {c["name"] for c in inspect(conn).get_columns(table_name)}
+            for row in rows:
+                assert set(row) <= release_columns, (table_name, set(row) - release_columns)
+                conn.execute(
+                    table.insert().values({k: _value(table.c[k], v) for k, v in row.items()})
+                )
+        if engine.dialect.name == "postgresql":  # rows were inserted with explicit ids
+            for table_name in RELEASE["rows"]:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+                        f"(SELECT max(id) FROM {table_name}))"
                     )
-            if engine.dialect.name == "postgresql":  # rows were inserted with explicit ids
-                for table_name in RELEASE["rows"]:
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
-                            f"(SELECT max(id) FROM {table_name}))"
-                        )
-                    )
-    finally:
-        engine.dispose()
+                )
 
-    db.upgrade(url)
-    assert schema_diff(url) == []
-    engine = db.make_engine(url)
-    try:
+    upgrade_to_head(url)
+    with opened(url) as engine:
         with engine.connect() as conn:
             for table_name, rows in RELEASE["rows"].items():
                 table = head_tables[table_name]
@@ -150,19 +154,14 @@ def test_previous_release_schema_with_data_upgrades_to_head(empty_database_url):
             )
             session.flush()
             assert entry.id == len(RELEASE["rows"]["audit_entry"]) + 1
-    finally:
-        engine.dispose()
 
 
 def test_reflected_head_schema_has_no_extra_tables(empty_database_url):
     db.upgrade(empty_database_url)
-    engine = db.make_engine(empty_database_url)
-    try:
-        reflected = MetaData()
+    reflected = MetaData()
+    with opened(empty_database_url) as engine:
         reflected.reflect(engine)
-        assert set(reflected.tables) - {"alembic_version"} == set(models.metadata.tables)
-    finally:
-        engine.dispose()
+    assert set(reflected.tables) - {"alembic_version"} == set(models.metadata.tables)
 
 
 def test_0006_gives_every_volunteer_the_date_of_its_current_step(empty_database_url):
@@ -170,7 +169,6 @@ def test_0006_gives_every_volunteer_the_date_of_its_current_step(empty_database_
     Amsterdam date of status_at (23.30 UTC on 14 June is 15 June there)."""
     url = empty_database_url
     db.upgrade(url, "0005")
-    engine = db.make_engine(url)
     recorded = dt.datetime(2026, 6, 14, 23, 30, tzinfo=dt.UTC)
     common = dict(
         programme="cosa",
@@ -188,37 +186,29 @@ def test_0006_gives_every_volunteer_the_date_of_its_current_step(empty_database_
     )
     volunteer = models.metadata.tables["volunteer"]
     event = models.metadata.tables["volunteer_event"]
-    try:
-        with db.write_engine(engine).begin() as conn:
-            conn.execute(
-                volunteer.insert().values(
-                    [
-                        {"id": 1, "status": "intake_gepland", "email": "a@example.nl", **common},
-                        {"id": 2, "status": "aangemeld", "email": "b@example.nl", **common},
-                    ]
-                )
+    with opened(url) as engine, db.write_engine(engine).begin() as conn:
+        conn.execute(
+            volunteer.insert().values(
+                [
+                    {"id": 1, "status": "intake_gepland", "email": "a@example.nl", **common},
+                    {"id": 2, "status": "aangemeld", "email": "b@example.nl", **common},
+                ]
             )
-            step = dict(volunteer_id=1, at=recorded, actor="user:1", note="", mailed=False)
-            conn.execute(
-                event.insert().values(
-                    [
-                        {"to_status": "intake_gepland", "step_date": dt.date(2026, 6, 2), **step},
-                        {"to_status": None, "step_date": dt.date(2026, 6, 9), **step},
-                        {"to_status": "intake_gepland", "step_date": dt.date(2026, 6, 10), **step},
-                        {"to_status": "bevestigd", "step_date": dt.date(2026, 6, 1), **step},
-                    ]
-                )
+        )
+        step = dict(volunteer_id=1, at=recorded, actor="user:1", note="", mailed=False)
+        conn.execute(
+            event.insert().values(
+                [
+                    {"to_status": "intake_gepland", "step_date": dt.date(2026, 6, 2), **step},
+                    {"to_status": None, "step_date": dt.date(2026, 6, 9), **step},
+                    {"to_status": "intake_gepland", "step_date": dt.date(2026, 6, 10), **step},
+                    {"to_status": "bevestigd", "step_date": dt.date(2026, 6, 1), **step},
+                ]
             )
-    finally:
-        engine.dispose()
-    db.upgrade(url)
-    assert schema_diff(url) == []
-    engine = db.make_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = dict(conn.execute(text("SELECT id, status_on FROM volunteer")).all())
-    finally:
-        engine.dispose()
+        )
+    upgrade_to_head(url)
+    with opened(url) as engine, engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, status_on FROM volunteer")).all())
     as_date = {k: dt.date.fromisoformat(v) if isinstance(v, str) else v for k, v in rows.items()}
     assert as_date == {1: dt.date(2026, 6, 10), 2: dt.date(2026, 6, 15)}
 
@@ -228,46 +218,37 @@ def test_0007_keeps_submissions_with_their_messages(empty_database_url):
     table that submission_message points to, which fails once a submission has a message."""
     url = empty_database_url
     db.upgrade(url, "0006")
-    engine = db.make_engine(url)
     at = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
     submission = models.metadata.tables["submission"]
     message = models.metadata.tables["submission_message"]
-    try:
-        with db.write_engine(engine).begin() as conn:
-            conn.execute(
-                submission.insert().values(
-                    id=1,
-                    kind="praktijk",
-                    state="vraag_gesteld",
-                    created_at=at,
-                    updated_at=at,
-                    title="T",
-                    summary="S",
-                    body="B",
-                    leefgebieden=["wonen"],
-                    regio="utrecht",
-                    fase=[],
-                    organisatietypes=[],
-                    bronnen=[],
-                    organisatie="Org",
-                    is_demo=False,
-                )
+    with opened(url) as engine, db.write_engine(engine).begin() as conn:
+        conn.execute(
+            submission.insert().values(
+                id=1,
+                kind="praktijk",
+                state="vraag_gesteld",
+                created_at=at,
+                updated_at=at,
+                title="T",
+                summary="S",
+                body="B",
+                leefgebieden=["wonen"],
+                regio="utrecht",
+                fase=[],
+                organisatietypes=[],
+                bronnen=[],
+                organisatie="Org",
+                is_demo=False,
             )
-            conn.execute(
-                message.insert().values(
-                    id=1, submission_id=1, author="moderator", body="Vraag?", created_at=at
-                )
+        )
+        conn.execute(
+            message.insert().values(
+                id=1, submission_id=1, author="moderator", body="Vraag?", created_at=at
             )
-    finally:
-        engine.dispose()
-    db.upgrade(url)
-    assert schema_diff(url) == []
-    engine = db.make_engine(url)
-    try:
-        with engine.connect() as conn:
-            assert conn.execute(select(submission.c.title, submission.c.form_key)).all() == [
-                ("T", None)
-            ]
-            assert conn.execute(select(message.c.body)).scalars().all() == ["Vraag?"]
-    finally:
-        engine.dispose()
+        )
+    upgrade_to_head(url)
+    with opened(url) as engine, engine.connect() as conn:
+        assert conn.execute(select(submission.c.title, submission.c.form_key)).all() == [
+            ("T", None)
+        ]
+        assert conn.execute(select(message.c.body)).scalars().all() == ["Vraag?"]
