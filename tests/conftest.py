@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from sqlmodel import Session
 from forms_backend import create_app, db
 from forms_backend.clock import FrozenClock
 from forms_backend.mailer import RecordingTransport
+from tests.scratch_databases import postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday, before the spring DST change
@@ -61,21 +61,9 @@ def postgres_template(postgres_admin_url: str | None) -> Iterator[str | None]:
     if not postgres_admin_url:
         yield None
         return
-    from sqlalchemy import text
-
-    name = f"brug_tpl_{_worker()}_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db.upgrade(_pg_url(postgres_admin_url, name))
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _pg_url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    with postgres_database(postgres_admin_url, f"brug_tpl_{_worker()}") as url:
+        db.upgrade(url)
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -93,19 +81,10 @@ def database_url(
         return
     if not postgres_admin_url:
         pytest.skip("TEST_DATABASE_URL is not set")
-    from sqlalchemy import text
-
     template = request.getfixturevalue("postgres_template")
-    name = f"brug_t_{_worker()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
-    admin = db.make_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    try:
-        yield _pg_url(postgres_admin_url, name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    prefix = f"brug_t_{_worker()}_{next(_counter)}"
+    with postgres_database(postgres_admin_url, prefix, template=template) as url:
+        yield url
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,17 +3,17 @@ exactly the rows that were committed when the copy was taken (SQLite and Postgre
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
 import threading
-import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from forms_backend import audit, backup, create_app, db
+from tests.scratch_databases import opened, postgres_database
 
 
 def _write_until(engine, stop: threading.Event, written: list[int], now) -> None:
@@ -28,44 +28,17 @@ def _write_until(engine, stop: threading.Event, written: list[int], now) -> None
 
 
 def _ids(url: str) -> list[int]:
-    engine = db.make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [row[0] for row in conn.execute(text("SELECT id FROM audit_entry ORDER BY id"))]
-    finally:
-        engine.dispose()
+    with opened(url) as engine, engine.connect() as conn:
+        return [row[0] for row in conn.execute(text("SELECT id FROM audit_entry ORDER BY id"))]
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:
-    engine = db.make_engine(url)
     names = ["audit_entry", "alembic_version", "user_account", "outbox_message", "token"]
-    try:
-        with engine.connect() as conn:
-            return {
-                name: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
-                for name in names
-            }
-    finally:
-        engine.dispose()
-
-
-def _restore_postgresql(dump: Path, admin_url: str) -> str:
-    name = f"brug_restore_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url}", str(dump)],
-                   check=True, capture_output=True)
-    return url
-
-
-def _drop(admin_url: str, url: str) -> None:
-    admin = db.make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
+    with opened(url) as engine, engine.connect() as conn:
+        return {
+            name: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
+            for name in names
+        }
 
 
 def test_backup_during_writes_restores_a_consistent_snapshot(
@@ -92,16 +65,19 @@ def test_backup_during_writes_restores_a_consistent_snapshot(
     assert "Backup gemaakt" in result.output
     assert not list(target.parent.glob("*.partial"))
 
-    if url.startswith("sqlite"):
-        restored_path = tmp_path / "restored.sqlite3"
-        shutil.copyfile(target, restored_path)  # restore = put the file in place, service stopped
-        restored = f"sqlite:///{restored_path}"
-        with sqlite3.connect(restored_path) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
-    else:
-        restored = _restore_postgresql(target, postgres_admin_url)
-    try:
+    with contextlib.ExitStack() as cleanup:
+        if url.startswith("sqlite"):
+            restored_path = tmp_path / "restored.sqlite3"
+            # restore = put the file in place, with the service stopped
+            shutil.copyfile(target, restored_path)
+            restored = f"sqlite:///{restored_path}"
+            with sqlite3.connect(restored_path) as conn:
+                assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+                assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        else:
+            restored = cleanup.enter_context(postgres_database(postgres_admin_url, "brug_restore"))
+            restore = ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={restored}"]
+            subprocess.run([*restore, str(target)], check=True, capture_output=True)
         ids = _ids(restored)
         # a snapshot: every row committed before the backup, nothing half-written, no gaps
         assert committed_before <= len(ids) <= committed_after
@@ -116,9 +92,6 @@ def test_backup_during_writes_restores_a_consistent_snapshot(
         restored_app = create_app({**app.config, "DATABASE_URL": restored})
         assert restored_app.test_client().get("/health").status_code == 200
         db.get_engine(restored_app).dispose()
-    finally:
-        if not url.startswith("sqlite"):
-            _drop(postgres_admin_url, restored)
 
 
 def test_backup_refuses_a_missing_sqlite_database(tmp_path):

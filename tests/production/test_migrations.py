@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,9 +14,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, inspect, select, text
+from sqlalchemy import MetaData, inspect, select, text
 
 from forms_backend import db, models
+from tests.scratch_databases import opened, postgres_database
 
 RELEASE = json.loads(
     (Path(__file__).parent / "schemas" / "previous-release.json").read_text(encoding="utf-8")
@@ -34,26 +33,8 @@ def empty_database_url(request, tmp_path) -> Iterator[str]:
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"brug_mig_{uuid.uuid4().hex[:10]}"
-    admin = db.make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def opened(url: str) -> Iterator[Engine]:
-    """An engine on ``url`` for one block, disposed afterwards (Alembic needs the file free)."""
-    engine = db.make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+    with postgres_database(admin_url, "brug_mig") as url:
+        yield url
 
 
 def schema_diff(url: str) -> list:
@@ -75,13 +56,11 @@ def upgrade_to_head(url: str) -> None:
 def test_empty_to_head_down_to_base_and_up_again(empty_database_url):
     url = empty_database_url
     config = db.alembic_config(url)
-    db.upgrade(url)
-    assert schema_diff(url) == []
+    upgrade_to_head(url)
     assert set(models.metadata.tables) <= table_names(url)
     command.downgrade(config, "base")
     assert table_names(url) <= {"alembic_version"}
-    db.upgrade(url)
-    assert schema_diff(url) == []
+    upgrade_to_head(url)
 
 
 def test_every_revision_steps_down_and_up(empty_database_url):

@@ -20,6 +20,7 @@ from brug_stack import Browser, hidden_inputs, switch_release
 from forms_backend import BACKEND_PREFIXES, accounts, create_app, db
 from forms_backend.clock import system_clock
 from forms_backend.security import LINK_PLACEHOLDER
+from tests.scratch_databases import opened
 from tests.security.catalogue import token_link_paths
 
 pytestmark = [pytest.mark.slow]
@@ -242,13 +243,9 @@ def test_oversized_body_gets_a_dutch_413_from_nginx(stack):
 
 
 def _create_user(url: str, email: str, password: str) -> None:
-    engine = db.make_engine(url)
-    try:
-        with db.transaction(engine) as session:
-            accounts.create_user(session, email=email, name="Proef Coördinator", password=password,
-                                 role="coordinator", now=system_clock(), programmes=["cosa"])
-    finally:
-        engine.dispose()
+    with opened(url) as engine, db.transaction(engine) as session:
+        accounts.create_user(session, email=email, name="Proef Coördinator", password=password,
+                             role="coordinator", now=system_clock(), programmes=["cosa"])
 
 
 def test_login_through_nginx_rotates_the_session(stack, sqlite_production_url):

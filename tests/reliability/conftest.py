@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "production"))
 
 from brug_stack import Gunicorn, backend_env
 
 from forms_backend import db
+from tests.scratch_databases import postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,18 +29,9 @@ def production_database(request, tmp_path) -> Iterator[str]:
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"brug_rel_{uuid.uuid4().hex[:10]}"
-    admin = db.make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with postgres_database(admin_url, "brug_rel") as url:
         db.upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
