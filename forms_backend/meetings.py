@@ -2173,6 +2173,12 @@ def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = No
         """A local wall-clock time ``days`` after midnight of ``base`` (today by default)."""
         return base + dt.timedelta(days=days, hours=hour, minutes=minute)
 
+    def workday(days: int) -> int:
+        """``days``, or the Monday after it when that day is a Saturday or a Sunday: nobody
+        plans a professionals' afternoon or a work visit in the weekend."""
+        weekday = (today + dt.timedelta(days=days)).weekday()
+        return days + (7 - weekday if weekday >= 5 else 0)
+
     def dst_day(month: int) -> dt.datetime:
         """The next last Sunday of ``month`` (the day the clocks change) after today."""
         for year in (today.year, today.year + 1):
@@ -2183,12 +2189,13 @@ def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = No
         raise AssertionError("unreachable")
 
     spring, autumn = dst_day(3), dst_day(10)
+    afternoon = workday(10)
     organiser = f"agenda@{DEMO_DOMAIN}"
     specs = [
         MeetingInput(
             "Regionale nazorgmiddag West-Veluwe Vallei (demo)",
-            at(10, 13, 30),
-            at(10, 17),
+            at(afternoon, 13, 30),
+            at(afternoon, 17),
             "gelderland",
             description="Voor PI-casemanagers, nazorgcoördinatoren en reclassering.\n\n"
             "- Wat werkt bij **wonen na detentie**\n- Kennismaken met elkaar",
@@ -2198,7 +2205,7 @@ def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = No
             capacity=40,
             organiser_mailbox=organiser,
             organiser_name="Brug agenda (demo)",
-            registration_deadline=at(8, 17),
+            registration_deadline=at(afternoon - 2, 17),
         ),
         MeetingInput(
             "Kennismaking COSA-vrijwilligers (demo)",
@@ -2222,8 +2229,8 @@ def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = No
         ),
         MeetingInput(
             "Intervisie nazorgcoördinatoren (demo)",
-            at(7, 15),
-            at(7, 16, 30),
+            at(workday(7), 15),
+            at(workday(7), 16, 30),
             "gelderland",
             location="",
             online_url="https://vergaderen.example.nl/intervisie-demo",
@@ -2252,8 +2259,8 @@ def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = No
         ),
         MeetingInput(
             "Landelijke netwerkdag Brug (demo)",
-            at(200, 0),
-            at(200, 0),
+            at(workday(200), 0),
+            at(workday(200), 0),
             "landelijk",
             all_day=True,
             location="Jaarbeurs, Utrecht (demo)",
@@ -2273,8 +2280,8 @@ def seed_demo(session: Session, now: dt.datetime, settings: Settings | None = No
         ),
         MeetingInput(
             "Werkbezoek Huis van Herstel (demo, gaat niet door)",
-            at(20, 10),
-            at(20, 12),
+            at(workday(20), 10),
+            at(workday(20), 12),
             "limburg",
             location="Maastricht (demo)",
             theme="wonen",

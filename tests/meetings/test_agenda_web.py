@@ -691,6 +691,22 @@ def test_demo_data_seeds_a_year_of_meetings_that_parse(app, client):
     assert any("Intervisie" in e["summary"] for e in ical_js(client.get(private).data)["events"])
 
 
+@pytest.mark.parametrize("offset", range(7))
+def test_demo_meetings_fall_on_working_days(session, offset):
+    """Whatever day `make serve` first runs, no demo meeting (a professionals' afternoon, a
+    work visit, an intervision) starts on a Saturday or a Sunday, and every registration
+    deadline lies before its meeting and after now."""
+    now = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC) + dt.timedelta(days=offset)
+    meetings.seed_demo(session, now)
+    seeded = session.exec(select(meetings.Meeting)).all()
+    assert len(seeded) >= 9
+    for meeting in seeded:
+        first = meetings.series_starts(meeting)[0]
+        assert meetings.local(first).weekday() < 5, (meeting.title, meetings.local(first))
+        if meeting.registration_deadline is not None:
+            assert now < meeting.registration_deadline < meeting.starts_at, meeting.title
+
+
 def test_demo_invitations_match_the_feed_and_link_to_this_site(app, client):
     """The demo's iTIP mails carry the same UIDs as the app's feed (a client that subscribed and
     was invited sees one event), and every link in a demo mail points at PUBLIC_URL."""
