@@ -6,6 +6,7 @@ form or login needs the session.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -238,3 +239,73 @@ def test_no_cookie_on_the_agenda_and_feeds_a_session_only_after_a_form(
     assert [c["name"] for c in cookies] == ["session"]
     assert cookies[0]["httpOnly"] and cookies[0]["sameSite"] == "Lax"
     context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# buttons on a narrow screen
+
+NARROW = {"width": 320, "height": 640}  # WCAG 1.4.10 (reflow): 320 CSS pixels wide
+BUTTONS_APART = """() => {
+  const boxes = [...document.querySelectorAll('main .md-button, main button')]
+    .filter(el => el.offsetParent !== null)
+    .map(el => [el.textContent.trim(), el.getBoundingClientRect()]);
+  const touching = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, r] = boxes[i], [b, s] = boxes[j];
+    const apart = Math.max(s.left - r.right, r.left - s.right, s.top - r.bottom, r.top - s.bottom);
+    if (apart < 6) touching.push(`${a} | ${b}: ${apart.toFixed(1)}px`);
+  }
+  return touching;
+}"""
+
+
+def self_service_link(live: Live) -> str:
+    """A personal link of a demo volunteer, issued as a mail would carry it."""
+    from sqlmodel import select
+
+    from forms_backend import clock, db, tokens, volunteers
+
+    with live.app.app_context(), db.transaction() as session:
+        volunteer = session.exec(select(volunteers.Volunteer)).first()
+        assert volunteer is not None
+        raw = tokens.issue(
+            session,
+            purpose=volunteers.PURPOSE_SELF,
+            subject=volunteer.subject,
+            now=clock.now(),
+            ttl=dt.timedelta(hours=1),
+            single_use=False,
+        )
+    return f"/mijn/{raw}"
+
+
+def test_buttons_side_by_side_stay_apart_on_a_narrow_screen(browser: Any, live: Live) -> None:
+    """Two buttons that wrap onto two lines on a phone must not touch (seen on the erase page:
+    "Ja, verwijder al mijn gegevens" sat right on top of "Nee, terug")."""
+    mine = self_service_link(live)
+    context = browser.new_context(viewport=NARROW, locale="nl-NL", base_url=live.url)
+    page = context.new_page()
+    try:
+        for path in [f"{mine}/wissen", f"{mine}/aanpassen", "/inzenden/praktijk", mine]:
+            page.goto(path)
+            assert page.evaluate(BUTTONS_APART) == [], path
+    finally:
+        context.close()
+
+
+def test_buttons_and_button_links_in_one_row_line_up(page: Any, live: Live) -> None:
+    """A <button> and a link styled as one have the same height, so a row of actions lines up
+    (the browser gives a button line-height "normal", shorter than the text's)."""
+    login(page, ADMIN)
+    page.goto("/beheer/inzendingen")
+    page.locator("main a[href^='/beheer/inzendingen/']").filter(has_text="[demo]").first.click()
+    page.wait_for_load_state()
+    rows = page.evaluate("""() => [...document.querySelectorAll('main .brug-actions')].map(row =>
+      [...row.querySelectorAll('.md-button')].filter(e => e.offsetParent !== null).map(e => {
+        const r = e.getBoundingClientRect();
+        return [e.tagName, Math.round(r.top), Math.round(r.height)];
+      }))""")
+    mixed = [row for row in rows if len({tag for tag, _, _ in row}) > 1]
+    assert mixed, f"no row with a button and a link on {page.url}: {rows}"
+    for row in mixed:
+        assert len({(top, height) for _, top, height in row}) == 1, row
