@@ -247,7 +247,7 @@ def test_no_cookie_on_the_agenda_and_feeds_a_session_only_after_a_form(
 NARROW = {"width": 320, "height": 640}  # WCAG 1.4.10 (reflow): 320 CSS pixels wide
 BUTTONS_APART = """() => {
   const boxes = [...document.querySelectorAll('main .md-button, main button')]
-    .filter(el => el.offsetParent !== null)
+    .filter(el => el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}))
     .map(el => [el.textContent.trim(), el.getBoundingClientRect()]);
   const touching = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
@@ -287,6 +287,20 @@ def test_buttons_side_by_side_stay_apart_on_a_narrow_screen(browser: Any, live: 
     page = context.new_page()
     try:
         for path in [f"{mine}/wissen", f"{mine}/aanpassen", "/inzenden/praktijk", mine]:
+            page.goto(path)
+            assert page.evaluate(BUTTONS_APART) == [], path
+    finally:
+        context.close()
+
+
+def test_workspace_buttons_stay_apart_on_a_narrow_screen(browser: Any, live: Live) -> None:
+    """The same on the pages a coordinator opens on a phone (seen on the meetings list: "Nieuwe
+    bijeenkomst" and "Privé-agenda's van partners" touched when they wrapped)."""
+    context = browser.new_context(viewport=NARROW, locale="nl-NL", base_url=live.url)
+    page = context.new_page()
+    try:
+        login(page, ADMIN)
+        for path in ["/beheer/bijeenkomsten/", "/beheer/bijeenkomsten/?voorbij=1", "/beheer/"]:
             page.goto(path)
             assert page.evaluate(BUTTONS_APART) == [], path
     finally:
