@@ -246,7 +246,7 @@ def test_no_cookie_on_the_agenda_and_feeds_a_session_only_after_a_form(
 
 NARROW = {"width": 320, "height": 640}  # WCAG 1.4.10 (reflow): 320 CSS pixels wide
 BUTTONS_APART = """() => {
-  const boxes = [...document.querySelectorAll('main .md-button, main button')]
+  const boxes = [...document.querySelectorAll('main .md-button, main button:not(.md-top)')]
     .filter(el => el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}))
     .map(el => [el.textContent.trim(), el.getBoundingClientRect()]);
   const touching = [];
@@ -279,32 +279,35 @@ def self_service_link(live: Live) -> str:
     return f"/mijn/{raw}"
 
 
-def test_buttons_side_by_side_stay_apart_on_a_narrow_screen(browser: Any, live: Live) -> None:
-    """Two buttons that wrap onto two lines on a phone must not touch (seen on the erase page:
-    "Ja, verwijder al mijn gegevens" sat right on top of "Nee, terug")."""
-    mine = self_service_link(live)
+def assert_buttons_apart(
+    browser: Any, live: Live, paths: list[str], account: str | None = None
+) -> None:
+    """No two buttons touch on any of these pages at 320 px (after logging in as ``account``)."""
     context = browser.new_context(viewport=NARROW, locale="nl-NL", base_url=live.url)
     page = context.new_page()
     try:
-        for path in [f"{mine}/wissen", f"{mine}/aanpassen", "/inzenden/praktijk", mine]:
+        if account:
+            login(page, account)
+        for path in paths:
             page.goto(path)
             assert page.evaluate(BUTTONS_APART) == [], path
     finally:
         context.close()
+
+
+def test_buttons_side_by_side_stay_apart_on_a_narrow_screen(browser: Any, live: Live) -> None:
+    """Two buttons that wrap onto two lines on a phone must not touch (seen on the erase page:
+    "Ja, verwijder al mijn gegevens" sat right on top of "Nee, terug")."""
+    mine = self_service_link(live)
+    pages = [f"{mine}/wissen", f"{mine}/aanpassen", "/inzenden/praktijk", mine, "/programmas/cosa/"]
+    assert_buttons_apart(browser, live, pages)
 
 
 def test_workspace_buttons_stay_apart_on_a_narrow_screen(browser: Any, live: Live) -> None:
     """The same on the pages a coordinator opens on a phone (seen on the meetings list: "Nieuwe
     bijeenkomst" and "Privé-agenda's van partners" touched when they wrapped)."""
-    context = browser.new_context(viewport=NARROW, locale="nl-NL", base_url=live.url)
-    page = context.new_page()
-    try:
-        login(page, ADMIN)
-        for path in ["/beheer/bijeenkomsten/", "/beheer/bijeenkomsten/?voorbij=1", "/beheer/"]:
-            page.goto(path)
-            assert page.evaluate(BUTTONS_APART) == [], path
-    finally:
-        context.close()
+    pages = ["/beheer/bijeenkomsten/", "/beheer/bijeenkomsten/?voorbij=1", "/beheer/"]
+    assert_buttons_apart(browser, live, pages, account=ADMIN)
 
 
 def test_buttons_and_button_links_in_one_row_line_up(page: Any, live: Live) -> None:
