@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ADMIN, COORDINATOR, Live, assert_accessible, login
+from .conftest import ADMIN, COORDINATOR, PHONE, Live, assert_accessible, login
 
 pytestmark = pytest.mark.browser
 
@@ -326,3 +326,50 @@ def test_buttons_and_button_links_in_one_row_line_up(page: Any, live: Live) -> N
     assert mixed, f"no row with a button and a link on {page.url}: {rows}"
     for row in mixed:
         assert len({(top, height) for _, top, height in row}) == 1, row
+
+
+# ---------------------------------------------------------------------------------------------
+# the error summary and its links under the sticky header
+
+# How far the top of an element (or of a field's label or legend) lies below the header: a
+# negative number means the header hides it.
+BELOW_HEADER = """el => {
+  const header = document.querySelector('.md-header').getBoundingClientRect().bottom;
+  const field = el.closest('.brug-field') || el;
+  const caption = el.tagName === 'FIELDSET' ? el.querySelector('legend')
+    : field.querySelector(`label[for="${CSS.escape(el.id)}"]`) || el;
+  return caption.getBoundingClientRect().top - header;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/aanmelden/cosa", "/inzenden/praktijk"])
+def test_error_summary_and_the_fields_it_leads_to_are_not_under_the_header(
+    browser: Any, live: Live, path: str
+) -> None:
+    """On a phone the refused form scrolls to its error summary, and each link in it scrolls to
+    a field: the summary's title and the field's label must show below Material's sticky header
+    (seen on 2026-12-06: "Controleer deze 9 velden" sat behind the header). Half a phone's
+    height, as with the keyboard open: a summary taller than the window is scrolled to its top."""
+    short_phone = {**PHONE, "height": PHONE["height"] // 2}
+    context = browser.new_context(viewport=short_phone, locale="nl-NL", base_url=live.url)
+    page = context.new_page()
+    try:
+        page.goto(path)
+        submit_empty(page)
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'fouten'")
+        summary = page.locator("#fouten")
+        assert summary.evaluate(BELOW_HEADER) >= 0, "the summary's title is under the header"
+        links = summary.locator("a[href^='#']")
+        assert links.count() >= 2
+        hidden = []
+        for i in range(links.count()):
+            target = links.nth(i).get_attribute("href")[1:]
+            page.evaluate("window.scrollTo(0, 0)")
+            summary.locator(f"a[href='#{target}']").click()
+            field = page.locator(f"[id='{target}']")
+            assert field.evaluate("el => el === document.activeElement"), target
+            if field.evaluate(BELOW_HEADER) < 0:
+                hidden.append(target)
+        assert hidden == [], f"{path}: the label of {hidden} is under the header"
+    finally:
+        context.close()
