@@ -433,6 +433,11 @@ def occurrences(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ()) -
     return result
 
 
+def places(count: int) -> str:
+    """A number of places in words: "1 plaats", "5 plaatsen"."""
+    return "1 plaats" if count == 1 else f"{count} plaatsen"
+
+
 def one_line(value: str | None, limit: int) -> str:
     """Collapse whitespace and drop control characters (CR, LF, BEL ...) from a one-line field."""
     text = "".join(
@@ -724,9 +729,8 @@ def update_meeting(
         and capacity != meeting.capacity  # acknowledged when it was chosen: not again
         and not allow_overbooked
     ):
-        places = "1 plaats" if capacity == 1 else f"{capacity} plaatsen"
         raise MeetingError(
-            f"Er zijn al {confirmed} aanmeldingen, meer dan {places}. "
+            f"Er zijn al {confirmed} aanmeldingen, meer dan {places(capacity)}. "
             "Vink aan dat je dit weet, of kies meer plaatsen. Niemand wordt afgemeld.",
             "capacity",
         )

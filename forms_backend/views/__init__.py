@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
     )
     # Moments as Dutch readers expect them: local time, "maandag 2 maart 2026, 10.00 uur".
     app.jinja_env.filters["tijdstip"] = meetings.describe_moment
+    app.jinja_env.filters["plaatsen"] = meetings.places  # "1 plaats", "5 plaatsen"
     app.jinja_env.filters["datum"] = _dutch_date
     app.jinja_env.filters["dag"] = _short_date
     app.jinja_env.filters["nl_datum"] = nl_date  # as the site shows dates (shared/ templates)

@@ -375,10 +375,6 @@ def _fill(form: MeetingForm, meeting: meetings.Meeting) -> None:
     form.registration_deadline.data = _local_naive(meeting.registration_deadline)
 
 
-def places(count: int) -> str:
-    return "1 plaats" if count == 1 else f"{count} plaatsen"
-
-
 def seats(taken: int, capacity: int | None, waiting: int = 0) -> str:
     """How full a meeting is, in words: "3 aangemeld, 5 plaatsen (2 vrij)", "2 aangemeld,
     1 plaats (1 te veel)", "5 aangemeld, 5 plaatsen (vol), 1 op de wachtlijst"."""
@@ -386,7 +382,7 @@ def seats(taken: int, capacity: int | None, waiting: int = 0) -> str:
     if capacity is not None:
         free = capacity - taken
         state = f"{free} vrij" if free > 0 else "vol" if free == 0 else f"{-free} te veel"
-        text += f", {places(capacity)} ({state})"
+        text += f", {meetings.places(capacity)} ({state})"
     if waiting:
         text += f", {waiting} op de wachtlijst"
     return text
@@ -758,7 +754,7 @@ def _deregistered(meeting: meetings.Meeting, result: meetings.Cancellation) -> s
     taken = meetings.count_status(db.session(), meeting.id, "aangemeld")
     free = meeting.capacity - taken
     if free > 0:
-        return f"{message} Er {'is' if free == 1 else 'zijn'} nu {places(free)} vrij."
+        return f"{message} Er {'is' if free == 1 else 'zijn'} nu {meetings.places(free)} vrij."
     waiting = meetings.count_status(db.session(), meeting.id, "wachtlijst")
     nobody = (
         "Niemand van de wachtlijst krijgt een plaats" if waiting else "Er komt geen plaats vrij"
@@ -766,11 +762,11 @@ def _deregistered(meeting: meetings.Meeting, result: meetings.Cancellation) -> s
     if free == 0:
         return (
             f"{message} {nobody}: alle plaatsen zijn nog bezet "
-            f"({taken} aangemeld, {places(meeting.capacity)})."
+            f"({taken} aangemeld, {meetings.places(meeting.capacity)})."
         )
     return (
         f"{message} {nobody}: er zijn nog steeds meer aanmeldingen dan plaatsen "
-        f"({taken} aangemeld, {places(meeting.capacity)})."
+        f"({taken} aangemeld, {meetings.places(meeting.capacity)})."
     )
 
 

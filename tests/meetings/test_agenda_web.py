@@ -307,9 +307,17 @@ def test_meeting_page_has_register_and_subscribe_links(agenda, client):
     assert "https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Fbrug.test" in html
     assert "https://outlook.live.com/calendar/0/addfromweb?url=http%3A%2F%2Fbrug.test" in html
     assert "<strong>vet</strong>" in html and "<script>alert" not in html
-    assert "Nog 10 van de 10 plaatsen vrij" in html
+    assert "Nog 10 plaatsen vrij (van de 10)" in html
     assert client.get(f"/agenda/{meeting_id}-verkeerde-slug/").status_code == 301
     assert client.get("/agenda/99999/").status_code == 404
+
+
+def test_a_meeting_with_one_place_says_plaats_not_plaatsen(agenda, client):
+    """"Nog 1 van de 1 plaatsen vrij" (seen on 2026-12-06) reads wrong: one place is "plaats"."""
+    meeting_id = agenda.create(title="Intervisie", capacity=1)
+    html = client.get(f"/agenda/{meeting_id}/", follow_redirects=True).data.decode()
+    assert "Nog 1 plaats vrij (van de 1)" in html
+    assert "plaatsen vrij" not in html
 
 
 def test_a_list_typed_straight_after_a_line_of_text_is_a_list_on_the_page_and_in_the_feed(
