@@ -369,6 +369,14 @@ class Settings:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
+    @property
+    def link_term(self) -> str:
+        """How long a personal link works, in words: "7 dagen", "1 dag", "36 uur"."""
+        hours = int(self.link_ttl.total_seconds() // 3600)
+        if hours and hours % 24 == 0:
+            return "1 dag" if hours == 24 else f"{hours // 24} dagen"
+        return f"{max(hours, 1)} uur"
+
 
 # ---------------------------------------------------------------------------------------------
 # e-mail
@@ -424,7 +432,7 @@ def _render(
         programme=prog,
         programme_title=prog.title if prog else programme_slug,
         personal_link=personal_link,
-        link_days=settings.link_ttl.days or 1,
+        link_term=settings.link_term,
         site_name=settings.site_name,
         **extra,
     )

@@ -409,8 +409,7 @@ def request_link() -> ResponseReturnValue:
 
 @bp.get("/mijn/link-aangevraagd")
 def link_requested() -> ResponseReturnValue:
-    hours = int(settings().link_ttl.total_seconds() // 3600)
-    return render_template("volunteer/link_requested.html", link_hours=hours)
+    return render_template("volunteer/link_requested.html", link_term=settings().link_term)
 
 
 @bp.get("/mijn/gewist")

@@ -169,6 +169,22 @@ def test_sign_up_normalises_and_rejects_bad_answers(session):
         _sign_up(session, programme="bestaat-niet")
 
 
+@pytest.mark.parametrize(
+    ("link_ttl", "says"),
+    [
+        (dt.timedelta(days=7), "werkt 7 dagen:"),
+        (dt.timedelta(hours=24), "werkt 1 dag:"),
+        (dt.timedelta(hours=36), "werkt 36 uur:"),  # not "1 dag": that would be too short
+        (dt.timedelta(hours=12), "werkt 12 uur:"),  # not "0 dagen"
+    ],
+)
+def test_the_mail_says_how_long_the_personal_link_works(session, link_ttl, says):
+    settings = volunteers.Settings(base_url="http://brug.test", link_ttl=link_ttl)
+    volunteers.sign_up(session, _input(), now=T0, settings=settings)
+    [message] = session.exec(select(outbox.OutboxMessage)).all()
+    assert says in " ".join(message.body.split())
+
+
 def test_retention_with_injected_clock(session):
     terms = volunteers.RetentionTerms(
         unconfirmed=dt.timedelta(days=30),
