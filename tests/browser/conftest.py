@@ -237,10 +237,25 @@ def page(context: Any) -> Any:
 # checks shared by the page and form tests
 
 
+# Material fades its tabs and header title out when the page scrolls (a link to a field far
+# down): axe would measure a half-faded link's contrast. Wait two frames (Material reacts to
+# the scroll in the next one), then for every transition and animation that ends (at most
+# two seconds: a paused one never would).
+_SETTLED = """async () => {
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const ending = document.getAnimations()
+    .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+    .map(a => a.finished.catch(() => null));
+  await Promise.race([Promise.all(ending), new Promise(done => setTimeout(done, 2000))]);
+}"""
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core in the page at WCAG 2.1 A/AA; return the violations (empty is good)."""
+    """Run axe-core in the page at WCAG 2.1 A/AA, once its transitions have ended; return the
+    violations (empty is good)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
+    page.evaluate(_SETTLED)
     result = page.evaluate(
         "async (tags) => await axe.run(document, "
         "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",

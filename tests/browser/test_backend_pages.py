@@ -98,6 +98,20 @@ def test_form_and_its_error_state_are_accessible(page: Any, live: Live, path: st
     assert_accessible(page)
 
 
+def test_the_accessibility_check_waits_for_materials_fade_after_a_scroll(
+    page: Any, live: Live
+) -> None:
+    """A summary link far down the page scrolls, and Material fades its tabs out: axe run
+    during the fade measured a half-transparent link (seen in CI on 2026-12-06). With axe
+    already loaded, the check starts at once, inside the fade, unless it waits."""
+    page.goto("/inzenden/praktijk")
+    submit_empty(page)
+    assert_accessible(page)  # loads axe
+    page.locator("#fouten a[href^='#']").first.click()
+    assert page.evaluate("window.scrollY") > 0
+    assert_accessible(page)
+
+
 def test_meeting_page_and_registration_form_are_accessible(page: Any, live: Live) -> None:
     meeting = first_meeting(page)
     assert_accessible(page)  # the agenda list with its subscribe block
