@@ -387,3 +387,39 @@ def test_error_summary_and_the_fields_it_leads_to_are_not_under_the_header(
         assert hidden == [], f"{path}: the label of {hidden} is under the header"
     finally:
         context.close()
+
+
+# How strongly a colour stands out against the page's background (WCAG contrast ratio).
+CONTRAST_WITH_PAGE = """([el, property]) => {
+  const rgb = value => value.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map(v => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const page = luminance(rgb(getComputedStyle(document.body).backgroundColor));
+  const mark = luminance(rgb(getComputedStyle(el)[property]));
+  return (Math.max(page, mark) + 0.05) / (Math.min(page, mark) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_the_red_marks_of_a_refused_form_stand_out_in_both_colour_schemes(
+    page: Any, live: Live, scheme: str
+) -> None:
+    """The summary's border and the bar beside a refused field are marks a person uses to find
+    the errors: at least 3:1 against the page (WCAG 1.4.11). On the dark scheme the red of
+    the light one reached 2.5:1 (seen on 2026-12-06)."""
+    page.goto("/aanmelden/cosa")
+    submit_empty(page)
+    page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
+    marks = {
+        "summary border": ("#fouten", "borderTopColor"),
+        "bar beside the name field": ("#name", "borderLeftColor"),
+        "bar beside the availability group": ("#availability", "borderLeftColor"),
+    }
+    weak = {}
+    for what, (selector, prop) in marks.items():
+        ratio = page.locator(selector).evaluate(f"el => ({CONTRAST_WITH_PAGE})([el, '{prop}'])")
+        if ratio < 3:
+            weak[what] = round(ratio, 2)
+    assert weak == {}, f"{scheme}: {weak}"
