@@ -369,7 +369,7 @@ class Settings:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
-    @property
+    @functools.cached_property  # worked out once: every mail uses it
     def link_term(self) -> str:
         """How long a personal link works, in words: "7 dagen", "1 dag", "36 uur"."""
         hours = int(self.link_ttl.total_seconds() // 3600)

@@ -7,6 +7,7 @@ take ``app`` run on both. Mail goes to a recording transport, time comes from a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -133,12 +134,27 @@ def app_config(
     }
 
 
+def shut_down(app: Flask) -> None:
+    """What every app a test makes needs at the end: its build worker stopped, its pool closed."""
+    app.extensions["brug.build_worker"].stop()
+    db.get_engine(app).dispose()
+
+
+@contextlib.contextmanager
+def running_app(config: dict[str, Any]) -> Iterator[Flask]:
+    """An app for the length of a ``with`` block (the ``app`` fixture, or a second app with
+    other settings inside one test)."""
+    application = create_app(config)
+    try:
+        yield application
+    finally:
+        shut_down(application)
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    application = create_app(app_config)
-    yield application
-    application.extensions["brug.build_worker"].stop()
-    db.get_engine(application).dispose()
+    with running_app(app_config) as application:
+        yield application
 
 
 @pytest.fixture(autouse=True)

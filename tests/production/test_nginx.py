@@ -20,6 +20,7 @@ from brug_stack import Browser, hidden_inputs, switch_release
 from forms_backend import BACKEND_PREFIXES, accounts, create_app, db
 from forms_backend.clock import system_clock
 from forms_backend.security import LINK_PLACEHOLDER
+from tests.conftest import shut_down
 from tests.scratch_databases import opened
 from tests.security.catalogue import token_link_paths
 
@@ -200,8 +201,7 @@ def test_access_log_keeps_no_personal_link(stack, sqlite_production_url, tmp_pat
     )
     raw = secrets.token_urlsafe(32)
     paths = token_link_paths(app, raw)
-    app.extensions["brug.build_worker"].stop()  # as the app fixture does
-    db.get_engine(app).dispose()
+    shut_down(app)  # as the app fixture does
     for path in paths:
         assert Browser(web.url).get(path + "?naam=x").status in (200, 302, 404, 405, 410)
     redacted = [path.replace(raw, LINK_PLACEHOLDER) for path in paths]

@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from forms_backend import accounts, create_app, db
 from forms_backend.mailer import RecordingTransport
 from forms_backend.publishing import Publisher
+from tests.conftest import shut_down
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,8 +62,7 @@ def server(tmp_path: Path, first_release: Path, sqlite_template: Path) -> Iterat
     thread.start()
     yield f"http://127.0.0.1:{port}"
     http.shutdown()
-    app.extensions["brug.build_worker"].stop()
-    db.get_engine(app).dispose()
+    shut_down(app)
 
 
 

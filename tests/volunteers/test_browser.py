@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from forms_backend import accounts, create_app, db, volunteers
 from forms_backend.cli import start_background_workers
+from tests.conftest import shut_down
 from tests.volunteers.conftest import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -74,8 +75,7 @@ def live(built_site, smtp, database_url, clock, tmp_path):
     yield app, url
     stop.set()
     server.shutdown()
-    app.extensions["brug.build_worker"].stop()
-    db.get_engine(app).dispose()
+    shut_down(app)
 
 
 

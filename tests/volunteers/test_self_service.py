@@ -9,7 +9,8 @@ import re
 
 from sqlmodel import select
 
-from forms_backend import audit, create_app, db, outbox, tokens, volunteers
+from forms_backend import audit, db, outbox, tokens, volunteers
+from tests.conftest import running_app
 
 
 def test_personal_page_shows_all_data_escaped(vol, client):
@@ -189,10 +190,6 @@ def test_an_unconfirmed_sign_up_can_still_be_confirmed_after_its_link_expired(
 def test_the_page_after_a_link_request_says_how_long_the_link_works(app_config):
     """In days when the term is whole days, in hours otherwise (12 hours read "0 dagen")."""
     for hours, says in ((168, "De link werkt 7 dagen."), (12, "De link werkt 12 uur.")):
-        application = create_app({**app_config, "VOLUNTEER_LINK_TTL_HOURS": hours})
-        try:
+        with running_app({**app_config, "VOLUNTEER_LINK_TTL_HOURS": hours}) as application:
             page = application.test_client().get("/mijn/link-aangevraagd")
-        finally:
-            application.extensions["brug.build_worker"].stop()
-            db.get_engine(application).dispose()
         assert page.status_code == 200 and says in " ".join(page.get_data(as_text=True).split())
