@@ -22,3 +22,18 @@ def local(value: dt.datetime) -> dt.datetime:
 def local_date(value: dt.datetime) -> dt.date:
     """The Amsterdam date of a moment."""
     return value.astimezone(ZONE).date()
+
+
+def term(length: dt.timedelta) -> str:
+    """How long something works, in words: "7 dagen", "1 dag", "36 uur", "30 minuten".
+
+    Whole days in days, else whole hours, below an hour in minutes; rounded down, so a link
+    never works shorter than the mail says.
+    """
+    minutes = int(length.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours and hours % 24 == 0 and not rest:
+        return "1 dag" if hours == 24 else f"{hours // 24} dagen"
+    if hours:
+        return f"{hours} uur"
+    return "1 minuut" if minutes <= 1 else f"{minutes} minuten"

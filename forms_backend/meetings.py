@@ -42,7 +42,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from forms_backend import audit, feeds, outbox, spreadsheet, tokens
 from forms_backend.content import LEEFGEBIEDEN, MONTHS, REGIOS, role_mailbox_problem
 from forms_backend.db import UTCDateTime
-from forms_backend.localtime import ZONE, local
+from forms_backend.localtime import ZONE, local, term
 
 PACKAGE = Path(__file__).resolve().parent
 TZ_NAME = feeds.TZID
@@ -1614,7 +1614,7 @@ def register(
             now=now,
             settings=settings,
             confirm_link=settings.url(f"/agenda/aanmelding/{raw}"),
-            confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600),
+            confirm_term=term(CONFIRM_TTL),
             # the deadline, when it ends registration before the link expires
             deadline=describe_moment(deadline)
             if deadline is not None and deadline < now + CONFIRM_TTL
@@ -1887,7 +1887,7 @@ def request_partner_feed(
         "meeting_feed_confirm.txt",
         feed=feed,
         confirm_link=settings.url(f"/agenda/prive/bevestigen/{raw}"),
-        confirm_hours=int(CONFIRM_TTL.total_seconds() // 3600),
+        confirm_term=term(CONFIRM_TTL),
         site_name=settings.site_name,
     )
     outbox.enqueue(

@@ -23,7 +23,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, bindparam, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from forms_backend import audit, db, outbox, tokens
+from forms_backend import audit, db, localtime, outbox, tokens
 from forms_backend.accounts import User
 from forms_backend.content import REGIOS
 from forms_backend.db import UTCDateTime
@@ -372,10 +372,12 @@ class Settings:
     @functools.cached_property  # worked out once: every mail uses it
     def link_term(self) -> str:
         """How long a personal link works, in words: "7 dagen", "1 dag", "36 uur"."""
-        hours = int(self.link_ttl.total_seconds() // 3600)
-        if hours and hours % 24 == 0:
-            return "1 dag" if hours == 24 else f"{hours // 24} dagen"
-        return f"{max(hours, 1)} uur"
+        return localtime.term(self.link_ttl)
+
+    @functools.cached_property
+    def confirm_term(self) -> str:
+        """How long a confirmation link works, in words: "3 dagen"."""
+        return localtime.term(self.confirm_ttl)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,7 +564,7 @@ def _prepare_signup(
         settings.url(f"/mijn/{self_raw}"),
         settings=settings,
         confirm_link=settings.url(f"/aanmelden/bevestigen/{confirm_raw}"),
-        confirm_hours=int(settings.confirm_ttl.total_seconds() // 3600),
+        confirm_term=settings.confirm_term,
     )
     event = _first_step(now, note="Aangemeld via het formulier")
     mail = outbox.message_values(
@@ -629,7 +631,6 @@ def _send_confirmation(
         now=now,
         ttl=settings.confirm_ttl,
     )
-    hours = int(settings.confirm_ttl.total_seconds() // 3600)
     _mail(
         session,
         volunteer,
@@ -638,7 +639,7 @@ def _send_confirmation(
         now=now,
         settings=settings,
         confirm_link=settings.url(f"/aanmelden/bevestigen/{raw}"),
-        confirm_hours=hours,
+        confirm_term=settings.confirm_term,
     )
 
 

@@ -351,8 +351,9 @@ def thanks(programma: str) -> ResponseReturnValue:
     programme = _programme_or_404(programma)
     if programme is None:
         return error_page(404)
-    hours = int(settings().confirm_ttl.total_seconds() // 3600)
-    return render_template("volunteer/thanks.html", programme=programme, confirm_hours=hours)
+    return render_template(
+        "volunteer/thanks.html", programme=programme, confirm_term=settings().confirm_term
+    )
 
 
 @bp.route("/aanmelden/bevestigen/<token>", methods=["GET", "POST"])

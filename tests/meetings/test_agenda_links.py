@@ -244,6 +244,7 @@ def test_the_confirmation_mail_names_a_deadline_that_comes_before_the_link_expir
     body = " ".join(body_of(message).split())
     assert ("Aanmelden kan tot woensdag 4 maart 2026, 12.00 uur" in body) is mentioned
     assert ("Bevestig je aanmelding voor die tijd." in body) is mentioned
+    assert "Bevestig je aanmelding met deze link. De link werkt 3 dagen:" in body  # 72 hours
 
 
 # ---------------------------------------------------------------------------------------------

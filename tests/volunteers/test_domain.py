@@ -185,6 +185,21 @@ def test_the_mail_says_how_long_the_personal_link_works(session, link_ttl, says)
     assert says in " ".join(message.body.split())
 
 
+@pytest.mark.parametrize(
+    ("confirm_ttl", "says"),
+    [
+        (dt.timedelta(hours=72), "werkt 3 dagen:"),
+        (dt.timedelta(hours=1), "werkt 1 uur:"),
+        (dt.timedelta(minutes=30), "werkt 30 minuten:"),  # not "0 uur"
+    ],
+)
+def test_the_mail_says_how_long_the_confirmation_link_works(session, confirm_ttl, says):
+    settings = volunteers.Settings(base_url="http://brug.test", confirm_ttl=confirm_ttl)
+    volunteers.sign_up(session, _input(), now=T0, settings=settings)
+    [message] = session.exec(select(outbox.OutboxMessage)).all()
+    assert f"Bevestig je aanmelding met deze link. De link {says}" in " ".join(message.body.split())
+
+
 def test_retention_with_injected_clock(session):
     terms = volunteers.RetentionTerms(
         unconfirmed=dt.timedelta(days=30),

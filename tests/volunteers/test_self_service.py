@@ -193,3 +193,11 @@ def test_the_page_after_a_link_request_says_how_long_the_link_works(app_config):
         with running_app({**app_config, "VOLUNTEER_LINK_TTL_HOURS": hours}) as application:
             page = application.test_client().get("/mijn/link-aangevraagd")
         assert page.status_code == 200 and says in " ".join(page.get_data(as_text=True).split())
+
+
+def test_the_thank_you_page_says_how_long_the_confirmation_link_works(app_config):
+    """The same words as the mail: "3 dagen" for 72 hours, minutes below an hour (not "0 uur")."""
+    for hours, says in ((72, "De link werkt 3 dagen."), (0.5, "De link werkt 30 minuten.")):
+        with running_app({**app_config, "VOLUNTEER_CONFIRM_TTL_HOURS": hours}) as application:
+            page = application.test_client().get("/aanmelden/cosa/bedankt")
+        assert page.status_code == 200 and says in " ".join(page.get_data(as_text=True).split())
