@@ -80,10 +80,14 @@ class FilterForm(BrugForm):
         )
 
 
+# Short enough to read in full in the closed select on a phone (320 px).
+NO_STEP = ("", "Geen (alleen een notitie)")
+
+
 class StepForm(BrugForm):
     status = SelectField(
         "Nieuwe stap",
-        choices=choices([("", "Geen nieuwe stap, alleen een notitie")]),
+        choices=choices([NO_STEP]),
         validators=[Optional()],
     )
     step_date = DateField("Datum van deze stap", validators=[DataRequired("Vul een datum in.")])
@@ -96,7 +100,7 @@ class StepForm(BrugForm):
 
     def fill_choices(self, volunteer: volunteers.Volunteer) -> None:
         next_steps = [(s, volunteers.STATUSES[s]) for s in volunteers.allowed_next(volunteer)]
-        self.status.choices = choices([("", "Geen nieuwe stap, alleen een notitie"), *next_steps])
+        self.status.choices = choices([NO_STEP, *next_steps])
 
 
 def _user() -> accounts.User:

@@ -324,6 +324,48 @@ def test_workspace_buttons_stay_apart_on_a_narrow_screen(browser: Any, live: Liv
     assert_buttons_apart(browser, live, pages, account=ADMIN)
 
 
+# The text of a select's shown option that does not fit beside its arrow: a phone cuts it off.
+# Chromium draws the arrow inside the padding box, about 20 px wide; 24 px leaves a margin.
+SELECT_TEXT_CUT = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('main select')].filter(s => s.checkVisibility())
+    .flatMap(s => {
+      const style = getComputedStyle(s);
+      // computed `font` can be empty (a shorthand it cannot express): build it from its parts
+      ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      const room = s.clientWidth - padding - 24;
+      const shown = s.options[s.selectedIndex];
+      return shown && ctx.measureText(shown.text).width > room ? [`${s.name}: ${shown.text}`] : [];
+    });
+}"""
+
+
+def test_what_a_select_shows_before_a_choice_fits_on_a_narrow_screen(
+    browser: Any, live: Live
+) -> None:
+    """Before anyone chooses, a select shows its first option; on a phone it must be read in
+    full (seen on 2026-12-08: the step select on a volunteer's page read "Geen nieuwe stap,
+    alleen een" at 320 px)."""
+    context = browser.new_context(viewport=NARROW, locale="nl-NL", base_url=live.url)
+    page = context.new_page()
+    try:
+        login(page, ADMIN)
+        page.goto("/beheer/vrijwilligers/")
+        detail = page.locator("main td a[href^='/beheer/vrijwilligers/']").first
+        detail = detail.get_attribute("href")
+        cut = {}
+        for path in [*PUBLIC_FORMS, detail, "/beheer/bijeenkomsten/nieuw"]:
+            page.goto(path)
+            assert page.locator("main").count() == 1, path
+            if found := page.evaluate(SELECT_TEXT_CUT):
+                cut[path] = found
+        assert page.goto(detail) and page.locator("main select").count() >= 1, "no select seen"
+        assert cut == {}, cut
+    finally:
+        context.close()
+
+
 def test_buttons_and_button_links_in_one_row_line_up(page: Any, live: Live) -> None:
     """A <button> and a link styled as one have the same height, so a row of actions lines up
     (the browser gives a button line-height "normal", shorter than the text's)."""
