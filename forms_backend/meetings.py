@@ -62,7 +62,7 @@ REPEATS: dict[str, str] = {
     "": "Niet herhalen",
     "weekly": "Elke week",
     "biweekly": "Om de week",
-    "monthly": "Elke maand op dezelfde weekdag (bijvoorbeeld de 2e dinsdag)",
+    "monthly": "Elke maand",  # on the same weekday: the form's hint says so
 }
 REGISTRATION_STATUSES: dict[str, str] = {
     "bevestigen": "Nog niet bevestigd",
@@ -2108,7 +2108,7 @@ def describe_when(meeting: Meeting, overrides: Iterable[MeetingOccurrence] = ())
     its dates do: "(wekelijks, 5 keer; 1 datum vervalt)"."""
     if not meeting.rrule:
         return describe_span(meeting.starts_at, meeting.ends_at, meeting.all_day)
-    repeat = REPEATS[meeting.repeat].split(" (")[0].lower()
+    repeat = REPEATS[meeting.repeat].lower()
     held = [d for d in occurrences(meeting, overrides) if not d.cancelled]
     if meeting.cancelled or not held:  # the whole series is off: say what it was
         span = describe_span(meeting.starts_at, meeting.ends_at, meeting.all_day)

@@ -63,7 +63,7 @@ HEARD_VIA: dict[str, str] = {
     "zoekmachine": "Via een zoekmachine",
     "bekende": "Via iemand die ik ken",
     "sociale_media": "Via sociale media",
-    "organisatie": "Via een organisatie (bijvoorbeeld reclassering of gemeente)",
+    "organisatie": "Via een organisatie",
     "anders": "Anders",
 }
 
