@@ -317,6 +317,27 @@ def test_buttons_side_by_side_stay_apart_on_a_narrow_screen(browser: Any, live: 
     assert_buttons_apart(browser, live, pages)
 
 
+def test_a_button_link_that_wraps_centres_its_text_like_a_button(browser: Any, live: Live) -> None:
+    """A link styled as a button starts its second line at the left, a <button> centres both
+    (seen on 2026-12-08 on the personal page at 320 px: "Mijn gegevens verwijderen" under "Ik
+    stop met mijn aanmelding")."""
+    context = browser.new_context(viewport=NARROW, locale="nl-NL", base_url=live.url)
+    page = context.new_page()
+    try:
+        page.goto(self_service_link(live))
+        buttons = page.locator("main .md-button")
+        wrapped = buttons.evaluate_all("""els => els.map(el => {
+          const style = getComputedStyle(el);
+          const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+          const lines = (el.clientHeight - padding) / parseFloat(style.lineHeight);
+          return [el.textContent.trim(), lines > 1.5, style.textAlign];
+        })""")
+        assert [t for t, two_lines, _ in wrapped if two_lines], f"none wraps at 320 px: {wrapped}"
+        assert [(t, align) for t, _, align in wrapped if align != "center"] == []
+    finally:
+        context.close()
+
+
 def test_workspace_buttons_stay_apart_on_a_narrow_screen(browser: Any, live: Live) -> None:
     """The same on the pages a coordinator opens on a phone (seen on the meetings list: "Nieuwe
     bijeenkomst" and "Privé-agenda's van partners" touched when they wrapped)."""
