@@ -1086,7 +1086,18 @@ def export_csv(session: Session, user: User, filters: Filters, *, now: dt.dateti
         )
         for v in volunteers
     ]
-    detail = f"{len(rows)} rijen; " + ", ".join(f"{k}={v}" for k, v in vars(filters).items() if v)
+    # Which filters, not what was searched for: a search term is often a name.
+    chosen = [
+        f"{word}={value}"
+        for word, value in (
+            ("status", filters.status),
+            ("programma", filters.programme),
+            ("regio", filters.region),
+        )
+        if value
+    ] + (["zoekterm"] if filters.search else [])
+    detail = "; ".join([f"{len(rows)} {'rij' if len(rows) == 1 else 'rijen'}", ", ".join(chosen)])
+    detail = detail.removesuffix("; ")  # no filter chosen: the whole list
     audit.record(
         session,
         actor=user.actor,
