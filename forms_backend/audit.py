@@ -6,7 +6,9 @@ Entries name records by id, never copy personal data into the log.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend.db import UTCDateTime
@@ -41,3 +43,93 @@ def record(
 def for_subject(session: Session, subject: str) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.subject == subject)
     return list(session.exec(query.order_by(col(AuditEntry.at), col(AuditEntry.id))))
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the log (the administrators' page /beheer/logboek)
+
+# What an entry is about, by the first part of its action: the filter on the log's page.
+KINDS: dict[str, str] = {
+    "vrijwilliger": "Vrijwilligers",
+    "bijeenkomst": "Bijeenkomsten",
+    "aanmelding": "Aanmeldingen (agenda)",
+    "inzending": "Inzendingen",
+    "prive-agenda": "Privé-agenda's",
+    "account": "Inloggen en uitloggen",
+}
+# Actions whose first part differs from the kind they belong to.
+_KIND_OF = {"vrijwilligers": "vrijwilliger", "aanmeldingen": "aanmelding"}
+
+
+# Every action in words; "Over" on the log's page names the record it was done to.
+ACTIONS: dict[str, str] = {
+    "account.ingelogd": "Ingelogd",
+    "account.overal-uitgelogd": "Op alle apparaten uitgelogd",
+    "vrijwilliger.bekeken": "Gegevens bekeken",
+    "vrijwilliger.stap": "Nieuwe stap",
+    "vrijwilliger.notitie": "Notitie gemaakt",
+    "vrijwilliger.gecorrigeerd": "Gegevens aangepast",
+    "vrijwilliger.gewist": "Gegevens gewist",
+    "vrijwilliger.onbevestigd": "Gewist: niet bevestigd",
+    "vrijwilliger.bewaartermijn": "Gewist: bewaartermijn voorbij",
+    "vrijwilligers.export": "Lijst gedownload (CSV)",
+    "bijeenkomst.aangemaakt": "Aangemaakt",
+    "bijeenkomst.gewijzigd": "Gewijzigd",
+    "bijeenkomst.geannuleerd": "Geannuleerd",
+    "bijeenkomst.verwijderd": "Verwijderd",
+    "bijeenkomst.bericht": "Bericht aan de aanmelders gestuurd",
+    "bijeenkomst.datum.skip": "Eén datum weggelaten",
+    "bijeenkomst.datum.restore": "Weggelaten datum teruggezet",
+    "bijeenkomst.datum.cancel": "Eén datum geannuleerd",
+    "bijeenkomst.datum.move": "Eén datum verplaatst",
+    "aanmeldingen.bekeken": "Aanmeldingen bekeken",
+    "aanmeldingen.export": "Aanmeldingen gedownload (CSV)",
+    "aanmelding.afgemeld": "Afgemeld",
+    "prive-agenda.aangemaakt": "Aangemaakt",
+    "prive-agenda.ingetrokken": "Ingetrokken",
+    "inzending.ingediend": "Ingediend",
+    "inzending.antwoord": "Antwoord gegeven",
+    "inzending.in-behandeling": "In behandeling genomen",
+    "inzending.vraag": "Vraag gesteld",
+    "inzending.bewerkt": "Bewerkt",
+    "inzending.afgewezen": "Afgewezen",
+    "inzending.goedgekeurd": "Goedgekeurd",
+    "inzending.gepubliceerd": "Gepubliceerd",
+    "inzending.mislukt": "Publiceren mislukt",
+    "inzending.offline": "Offline gehaald",
+}
+
+
+def kind_of(action: str) -> str:
+    first = action.partition(".")[0]
+    return _KIND_OF.get(first, first)
+
+
+def describe_action(action: str) -> str:
+    """An action in words; one this list does not know yet shows as its code."""
+    return ACTIONS.get(action, action)
+
+
+def _where(query: Any, *, subject: str, kind: str) -> Any:
+    if subject:
+        query = query.where(AuditEntry.subject == subject)
+    if kind:
+        prefixes = [kind] + [first for first, k in _KIND_OF.items() if k == kind]
+        query = query.where(
+            or_(*(col(AuditEntry.action).startswith(p + ".", autoescape=True) for p in prefixes))
+        )
+    return query
+
+
+def count(session: Session, *, subject: str = "", kind: str = "") -> int:
+    query = _where(select(func.count()).select_from(AuditEntry), subject=subject, kind=kind)
+    return int(session.exec(query).one())
+
+
+def newest(
+    session: Session, *, subject: str = "", kind: str = "", limit: int, offset: int = 0
+) -> list[AuditEntry]:
+    """Entries, newest first (the id breaks ties within one moment)."""
+    query = _where(select(AuditEntry), subject=subject, kind=kind)
+    query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+    return list(session.exec(query.limit(limit).offset(offset)))

@@ -61,19 +61,8 @@ STATES: dict[str, str] = {
     "mislukt": "Publiceren mislukt",
     "offline": "Offline gehaald",
 }
-# The moderator's log in words (the audit log stores the keys).
-ACTIONS: dict[str, str] = {
-    "inzending.ingediend": "Ingediend",
-    "inzending.antwoord": "Antwoord gegeven",
-    "inzending.in-behandeling": "In behandeling genomen",
-    "inzending.vraag": "Vraag gesteld",
-    "inzending.bewerkt": "Bewerkt",
-    "inzending.afgewezen": "Afgewezen",
-    "inzending.goedgekeurd": "Goedgekeurd",
-    "inzending.gepubliceerd": "Gepubliceerd",
-    "inzending.mislukt": "Publiceren mislukt",
-    "inzending.offline": "Offline gehaald",
-}
+# The moderator's log in words (the audit log stores the keys): audit's words for submissions.
+ACTIONS: dict[str, str] = {k: v for k, v in audit.ACTIONS.items() if k.startswith("inzending.")}
 OPEN_STATES = ("ingediend", "in_behandeling", "vraag_gesteld", "mislukt")
 EDITABLE_STATES = OPEN_STATES
 CLOSED_STATES = ("afgewezen", "gepubliceerd", "offline")

@@ -248,18 +248,30 @@ def logout_everywhere() -> ResponseReturnValue:
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    return render_template("beheer/dashboard.html", user=current_user(), sections=SECTIONS)
+    user = current_user()
+    return render_template("beheer/dashboard.html", user=user, sections=sections_for(user))
 
 
 # Back-office sections, registered by the modules that own them: (endpoint, title, description).
 SECTIONS: list[tuple[str, str, str]] = []
+ADMIN_SECTIONS: set[str] = set()  # endpoints only administrators see (and may open)
 
 
-def register_section(endpoint: str, title: str, description: str) -> None:
+def register_section(endpoint: str, title: str, description: str, *, admin: bool = False) -> None:
     if all(existing[0] != endpoint for existing in SECTIONS):
         SECTIONS.append((endpoint, title, description))
+    if admin:
+        ADMIN_SECTIONS.add(endpoint)
+
+
+def sections_for(user: accounts.User | None) -> list[tuple[str, str, str]]:
+    """The sections this account can open: a coordinator is not shown a page that says 403."""
+    if user is not None and user.is_admin:
+        return SECTIONS
+    return [section for section in SECTIONS if section[0] not in ADMIN_SECTIONS]
 
 
 @bp.app_context_processor
 def _beheer_context() -> dict[str, Any]:
-    return {"user": current_user() if "uid" in session else None, "sections": SECTIONS}
+    user = current_user() if "uid" in session else None
+    return {"user": user, "sections": sections_for(user)}

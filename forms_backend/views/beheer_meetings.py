@@ -702,7 +702,6 @@ def _registrations_page(
         meeting=meeting,
         rows=rows,
         labels=meetings.REGISTRATION_STATUSES,
-        local=meetings.local,
         form=form,
         deregister_form=afmelden,
         refused=refused,
@@ -861,7 +860,6 @@ def partner_feeds() -> ResponseReturnValue:
         form=form,
         feeds=meetings.partner_feeds(db.session()),
         new_url=new_url,
-        local=meetings.local,
         regions=REGIOS,
         themes=LEEFGEBIEDEN,
     ), status

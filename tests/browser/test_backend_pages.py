@@ -378,6 +378,7 @@ def test_every_option_of_a_select_fits_when_chosen_on_a_narrow_screen(
         detail = detail.get_attribute("href")
         cut = {}
         workspace = [detail, "/beheer/vrijwilligers/", "/beheer/bijeenkomsten/nieuw"]
+        workspace.append("/beheer/logboek/")
         for path in [*PUBLIC_FORMS, *workspace]:
             page.goto(path)
             assert page.locator("main").count() == 1, path

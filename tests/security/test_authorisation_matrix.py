@@ -13,7 +13,11 @@ from sqlalchemy import inspect, text
 from forms_backend import db
 
 PASSWORD = "een-lang-wachtwoord"
-ADMIN_ONLY = {"beheer_meetings.partner_feeds", "beheer_meetings.revoke_feed"}
+ADMIN_ONLY = {
+    "beheer_meetings.partner_feeds",
+    "beheer_meetings.revoke_feed",
+    "beheer_audit.index",
+}
 OPEN = {"beheer.login"}
 LOGOUT = ("beheer.logout", "beheer.logout_everywhere")  # asked last: they end the session
 # routes whose extra argument is made up here (a date key, a feed id): 404 is a fine answer
