@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from wtforms import HiddenField, SelectField
 from wtforms.validators import Optional, Regexp
 
-from forms_backend import accounts, audit, db
+from forms_backend import accounts, audit, db, volunteers
 from forms_backend.forms import BrugForm, choices
 from forms_backend.views.beheer import admin_required, list_query, page_of, register_section
 from forms_backend.views.core import error_page
@@ -96,4 +96,12 @@ def index() -> ResponseReturnValue:
         subjects={e.subject: subject_in_words(e.subject) for e in entries if e.subject},
         actors=accounts.actor_names(session, (e.actor for e in entries)),
         describe=audit.describe_action,
+        explain=explain,
     )
+
+
+def explain(entry: audit.AuditEntry) -> str:
+    """The entry's detail for a reader: a step's status in words ("Intake gepland")."""
+    if entry.action == "vrijwilliger.stap":
+        return volunteers.STATUSES.get(entry.detail, entry.detail)
+    return entry.detail

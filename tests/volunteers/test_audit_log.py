@@ -57,7 +57,7 @@ def test_an_administrator_sees_who_viewed_and_changed_a_volunteer_newest_first(
     assert table[0][1:] == ["admin", "Ingelogd", "-", "-"]
     export = ["coord", "Lijst gedownload (CSV)", "De lijst van vrijwilligers", "2 rijen"]
     assert table[1][1:] == export
-    assert table[2][1:4] == ["coord", "Nieuwe stap", f"Vrijwilliger {first}"]
+    assert table[2][1:] == ["coord", "Nieuwe stap", f"Vrijwilliger {first}", "Intake gepland"]
     assert table[3][1:4] == ["coord", "Gegevens bekeken", f"Vrijwilliger {first}"]
     assert f'href="/beheer/vrijwilligers/{first}"' in html
     assert "Anna" not in html and "a@example.nl" not in html  # the log names records by id
