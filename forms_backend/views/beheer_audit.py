@@ -8,6 +8,7 @@ link to the record and an account into its name.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
@@ -69,7 +70,8 @@ def subject_in_words(subject: str) -> tuple[str, str | None]:
     words, endpoint, argument = SUBJECTS[kind]
     if not number:
         return words, None
-    link = url_for(endpoint, **{argument: int(number)}) if endpoint else None
+    values: dict[str, Any] = {argument: int(number)}
+    link = url_for(endpoint, **values) if endpoint else None
     return f"{words} {number}", link
 
 
