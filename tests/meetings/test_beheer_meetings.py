@@ -570,3 +570,15 @@ def test_a_post_from_another_site_is_not_carried_over_a_login(auth, client, agen
         )
         assert response.status_code == 302 and "/beheer/inloggen" in response.headers["Location"]
         assert "Van elders" not in client.get(response.headers["Location"]).data.decode()
+
+
+def test_an_administrator_goes_from_a_meeting_to_its_log(auth, client, agenda):
+    """Who looked at a meeting's registrants is logged under the meeting; its page links there."""
+    meeting_id = agenda.create(capacity=10)
+    log_in(auth, client)
+    assert client.get(f"/beheer/bijeenkomsten/{meeting_id}/aanmeldingen").status_code == 200
+    page = client.get(f"/beheer/bijeenkomsten/{meeting_id}").data.decode()
+    link = unescape(re.search(r'href="(/beheer/logboek/\?over=[^"]+)">Logboek<', page).group(1))
+    log = " ".join(re.sub(r"<[^>]+>", " ", client.get(link).data.decode()).split())
+    assert f"Alleen over: Bijeenkomst {meeting_id} ." in log
+    assert re.search(rf"Aanmeldingen bekeken\s+Bijeenkomst {meeting_id}", log), log[-800:]
