@@ -105,11 +105,6 @@ def kind_of(action: str) -> str:
     return _KIND_OF.get(first, first)
 
 
-def describe_action(action: str) -> str:
-    """An action in words; one this list does not know yet shows as its code."""
-    return ACTIONS.get(action, action)
-
-
 def _where(query: Any, *, subject: str, kind: str) -> Any:
     if subject:
         query = query.where(AuditEntry.subject == subject)

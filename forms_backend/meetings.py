@@ -79,6 +79,7 @@ PURPOSE_CONFIRM = "bijeenkomst.bevestigen"
 PURPOSE_CANCEL = "bijeenkomst.afmelden"
 PURPOSE_FEED_CONFIRM = "prive-agenda.bevestigen"
 CONFIRM_TTL = dt.timedelta(hours=72)
+CONFIRM_TERM = term(CONFIRM_TTL)  # "3 dagen", as the mails say it
 FETCH_STAMP_EVERY = dt.timedelta(minutes=10)
 REGISTRATION_KEPT = dt.timedelta(days=90)  # after the (last) meeting ends
 
@@ -1614,7 +1615,7 @@ def register(
             now=now,
             settings=settings,
             confirm_link=settings.url(f"/agenda/aanmelding/{raw}"),
-            confirm_term=term(CONFIRM_TTL),
+            confirm_term=CONFIRM_TERM,
             # the deadline, when it ends registration before the link expires
             deadline=describe_moment(deadline)
             if deadline is not None and deadline < now + CONFIRM_TTL
@@ -1887,7 +1888,7 @@ def request_partner_feed(
         "meeting_feed_confirm.txt",
         feed=feed,
         confirm_link=settings.url(f"/agenda/prive/bevestigen/{raw}"),
-        confirm_term=term(CONFIRM_TTL),
+        confirm_term=CONFIRM_TERM,
         site_name=settings.site_name,
     )
     outbox.enqueue(

@@ -1096,8 +1096,8 @@ def export_csv(session: Session, user: User, filters: Filters, *, now: dt.dateti
         )
         if value
     ] + (["zoekterm"] if filters.search else [])
-    detail = "; ".join([f"{len(rows)} {'rij' if len(rows) == 1 else 'rijen'}", ", ".join(chosen)])
-    detail = detail.removesuffix("; ")  # no filter chosen: the whole list
+    counted = f"{len(rows)} {'rij' if len(rows) == 1 else 'rijen'}"
+    detail = f"{counted}; {', '.join(chosen)}" if chosen else counted
     audit.record(
         session,
         actor=user.actor,

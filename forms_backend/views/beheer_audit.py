@@ -97,7 +97,7 @@ def index() -> ResponseReturnValue:
         subject=subject_in_words(subject) if subject else None,
         subjects={e.subject: subject_in_words(e.subject) for e in entries if e.subject},
         actors=accounts.actor_names(session, (e.actor for e in entries)),
-        describe=audit.describe_action,
+        actions=audit.ACTIONS,
         explain=explain,
     )
 
