@@ -64,7 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
-    from forms_backend.config import ConfigError, number
+    from forms_backend.config import ConfigError, fallback_keys, number
 
     if not (app.debug or app.testing):
         if not app.config["SECRET_KEY"]:
@@ -74,6 +74,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             )
     elif not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105 - debug/tests only, public
+    fallback_keys(app.config)
     if app.debug or app.testing:
         app.config["SESSION_COOKIE_SECURE"] = bool(
             test_config and test_config.get("SESSION_COOKIE_SECURE")

@@ -33,6 +33,22 @@ def configured_app(state: BlueprintSetupState, defaults: Mapping[str, Any]) -> F
     return app
 
 
+def fallback_keys(config: MutableMapping[str, Any]) -> list[str]:
+    """``SECRET_KEY_FALLBACKS`` as a list of keys: the old keys that still open a session cookie
+    after a key change. One key may be given as plain text (``BRUG_SECRET_KEY_FALLBACKS=oud``);
+    Flask would take a string for a list of one-letter keys."""
+    value = config.get("SECRET_KEY_FALLBACKS") or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(key, str) and key for key in value):
+        raise ConfigError(
+            "BRUG_SECRET_KEY_FALLBACKS moet een oude sleutel zijn of een JSON-lijst van oude "
+            'sleutels, bijvoorbeeld ["oude-sleutel"]'  # the value itself is a secret: not shown
+        )
+    config["SECRET_KEY_FALLBACKS"] = value
+    return value
+
+
 def number(
     config: MutableMapping[str, Any],
     key: str,

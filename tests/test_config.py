@@ -94,3 +94,92 @@ def test_a_command_says_what_is_wrong_in_one_dutch_line(tmp_path, env, message):
         assert "Traceback" not in done.stderr + done.stdout
         assert done.stderr.strip().startswith(message), done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# Keys the code sets for Flask-Limiter and Flask-WTF from Brug's own settings (or fixes): an
+# operator sets BRUG_RATELIMIT_STORAGE_URL, not these.
+DERIVED_KEYS = {
+    "RATELIMIT_HEADERS_ENABLED",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
+    "RATELIMIT_KEY_PREFIX",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_STRATEGY",
+    "RATELIMIT_SWALLOW_ERRORS",
+    "WTF_CSRF_TIME_LIMIT",
+    "WTF_I18N_ENABLED",
+    "CLOCK",  # an injected clock, for tests
+    "WTF_CSRF_ENABLED",  # off in most tests (the test mapping)
+    "PREVIOUS_RELEASE",  # handed by the publisher to the build hook
+}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_setting_the_code_reads_is_in_the_readme(app_config):
+    """An operator learns the settings from the README's table: a setting that the code reads
+    (a default, a ``config.get``, a ``BRUG_…`` name in the code or the deploy files) and that the
+    README does not name is one nobody knows to set."""
+    import re
+
+    from flask import Flask
+
+    if not app_config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("settings do not depend on the database")
+    app = create_app(app_config)
+    settings = set(app.config) - set(Flask.default_config)
+    sources = [*(ROOT / "forms_backend").rglob("*.py"), *(ROOT / "deploy").rglob("*")]
+    for source in (path for path in sources if path.is_file()):
+        text = source.read_text(errors="replace")
+        settings |= set(re.findall(r"config\.get\(\"([A-Z][A-Z0-9_]+)\"", text))
+        settings |= set(re.findall(r"\bBRUG_([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)\b", text))
+    settings |= {"SECRET_KEY", "SECRET_KEY_FALLBACKS"}  # Flask's, but Brug's to set
+    documented = set(re.findall(r"`BRUG_([A-Z0-9_]+)`", (ROOT / "README.md").read_text()))
+    missing = sorted(settings - DERIVED_KEYS - documented)
+    assert not missing, f"not in README.md: {', '.join('BRUG_' + key for key in missing)}"
+
+
+@pytest.mark.parametrize("fallbacks", [["oude-sleutel-van-brug"], "oude-sleutel-van-brug", None])
+def test_a_new_secret_key_keeps_workspace_logins_while_the_old_one_is_a_fallback(
+    app_config, database_url, fallbacks
+):
+    """What the README promises for a key change: with the old key in BRUG_SECRET_KEY_FALLBACKS
+    (a JSON list, or one key as plain text) a coordinator stays logged in; without it they log in
+    again."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("settings do not depend on the database")
+    from tests.conftest import Auth, running_app
+
+    with running_app({**app_config, "SECRET_KEY": "oude-sleutel-van-brug"}) as old:
+        client = old.test_client()
+        auth = Auth(old, client)
+        auth.create()
+        assert auth.login().status_code == 302
+        assert client.get("/beheer/").status_code == 200
+        cookie = client.get_cookie(old.config["SESSION_COOKIE_NAME"])
+        assert cookie is not None
+    rotated = {**app_config, "SECRET_KEY": "nieuwe-sleutel-van-brug"}
+    if fallbacks is not None:
+        rotated["SECRET_KEY_FALLBACKS"] = fallbacks
+    with running_app(rotated) as new:
+        client = new.test_client()
+        client.set_cookie(cookie.key, cookie.value)
+        answer = client.get("/beheer/")
+        if fallbacks is None:
+            assert answer.status_code in (302, 303) and "/beheer/inloggen" in answer.location
+        else:
+            assert answer.status_code == 200, answer.status_code
+
+
+@pytest.mark.parametrize("value", [12345, ["goed", 7], {"sleutel": "x"}, True])
+def test_a_fallback_key_that_is_no_text_stops_the_start(app_config, database_url, value):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("settings do not depend on the database")
+    with pytest.raises(ConfigError, match=r"^BRUG_SECRET_KEY_FALLBACKS moet"):
+        create_app({**app_config, "SECRET_KEY_FALLBACKS": value})
+
+
+def test_the_message_about_a_bad_fallback_key_does_not_show_the_keys(app_config, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("settings do not depend on the database")
+    with pytest.raises(ConfigError) as raised:
+        create_app({**app_config, "SECRET_KEY_FALLBACKS": ["geheime-oude-sleutel", 7]})
+    assert "geheime-oude-sleutel" not in str(raised.value)

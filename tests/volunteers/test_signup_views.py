@@ -380,3 +380,22 @@ def test_an_expired_form_names_no_field_and_says_what_to_do(app, vol, client):
     assert "Je formulier is niet verstuurd</h2>" in summary  # no field to check
     assert "<li>Het formulier was verlopen" in summary and "klik nog een keer" in summary
     assert "CSRF" not in summary and "Vernieuw de pagina" not in summary
+
+
+def test_a_form_opened_before_a_key_change_is_sent_again_once_with_what_was_typed(
+    app, vol, client, session
+):
+    """The README's promise for BRUG_SECRET_KEY_FALLBACKS: a form that was open when the key
+    changed is refused once, keeps what was typed, and goes through when sent again."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    data = {**vol.form(), **signup_data()}
+    old = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "een-nieuwe-sleutel"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    refused = client.post("/aanmelden/cosa", data=data)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Het formulier was verlopen" in html and 'value="Jan Jansen"' in html
+    data.update(csrf_token=hidden(html, "csrf_token"), started=hidden(html, "started"))
+    assert client.post("/aanmelden/cosa", data=data).status_code == 303
+    assert len(session.exec(select(volunteers.Volunteer)).all()) == 1
