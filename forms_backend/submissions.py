@@ -1038,7 +1038,7 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
             title=DEMO_MARK + title,
             regio=regio,
             leefgebieden=leefgebieden,
-            summary=f"Verzonnen voorbeeld voor de demo: {title.lower()}.",
+            summary=f"Verzonnen voorbeeld voor de demo: {title[0].lower()}{title[1:]}.",
             body=demo_body,
             organisatietypes=["gemeente"],
             fase=["na"],
@@ -1053,6 +1053,13 @@ def seed_demo(session: Session, now: dt.datetime) -> list[str]:
         )
         session.add(submission)
         session.flush()
+        audit.record(  # as a real submission's log begins
+            session,
+            actor="inzender",
+            action="inzending.ingediend",
+            subject=submission.subject,
+            now=submission.created_at,
+        )
         if state == "vraag_gesteld":
             _add_message(
                 session,

@@ -640,3 +640,19 @@ def test_the_preview_shows_facts_and_sources_as_the_built_page_does(
     page = client.get(url).get_data(as_text=True)
     assert len(_blocks(page)) == 2, _blocks(page)
     assert _blocks(preview) == _blocks(page)
+
+
+def test_a_submission_without_log_entries_says_so_in_a_sentence_not_a_numbered_item(
+    app, client, auth, submit
+):
+    submit()
+    auth.create("mod@brug.example.nl", role="admin")
+    auth.login("mod@brug.example.nl")
+    with app.app_context(), db.transaction() as s:
+        sub_id = s.exec(select(submissions.Submission.id)).one()
+        for entry in audit.for_subject(s, f"submission:{sub_id}"):
+            s.delete(entry)
+    html = client.get(f"/beheer/inzendingen/{sub_id}").get_data(as_text=True)
+    log = html.split("<h2>Logboek</h2>", 1)[1]
+    assert log.lstrip().startswith("<p>Er staat nog niets in het logboek.</p>"), log[:200]
+    assert '<ol class="brug-log">' not in log

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import select
 
-from forms_backend import retention, submissions, tokens
+from forms_backend import audit, retention, submissions, tokens
 
 
 def test_contact_and_messages_are_erased_after_the_term(session, clock):
@@ -52,3 +52,10 @@ def test_demo_submissions_are_marked(session, clock):
         for r in rows
     )
     assert {r.state for r in rows} == {"ingediend", "vraag_gesteld", "in_behandeling"}
+    # like a real submission: its log starts with the submitting, dated when it came in
+    for r in rows:
+        entries = audit.for_subject(session, r.subject)
+        assert [e.action for e in entries][:1] == ["inzending.ingediend"], r.title
+        assert entries[0].at == r.created_at
+    # the summary keeps the capitals of names in the title
+    assert any(r.summary.endswith("in Zwolle-Zuid.") for r in rows)
