@@ -129,7 +129,14 @@ ACTOR_WORDS = {
     "vrijwilliger": "de vrijwilliger",
     "inzender": "de inzender",
     "systeem": "Brug",
+    "demo": "demodata",  # the entries that `make db` writes with the demo data
+    "cli": "een beheercommando",  # e.g. `flask --app forms_backend rebuild`
 }
+
+
+def all_users(session: Session) -> list[User]:
+    """Every account, also those no longer active (their entries stay in the log)."""
+    return list(session.exec(select(User)))
 
 
 def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:

@@ -6,9 +6,10 @@ Entries name records by id, never copy personal data into the log.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Index, func, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from forms_backend.db import UTCDateTime
@@ -16,6 +17,8 @@ from forms_backend.db import UTCDateTime
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
+    # The log's page asks "what did this account do, newest first" (migration 0008).
+    __table_args__ = (Index("ix_audit_entry_actor_at", "actor", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
@@ -105,26 +108,44 @@ def kind_of(action: str) -> str:
     return _KIND_OF.get(first, first)
 
 
-def _where(query: Any, *, subject: str, kind: str) -> Any:
-    if subject:
-        query = query.where(AuditEntry.subject == subject)
-    if kind:
-        prefixes = [kind] + [first for first, k in _KIND_OF.items() if k == kind]
+@dataclass(frozen=True)
+class Query:
+    """Which entries the log's page shows: about one record, of one kind, by one actor, in a
+    period (``since`` included, ``until`` not)."""
+
+    subject: str = ""
+    kind: str = ""
+    actor: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _where(query: Any, wanted: Query) -> Any:
+    if wanted.subject:
+        query = query.where(AuditEntry.subject == wanted.subject)
+    if wanted.kind:
+        prefixes = [wanted.kind] + [first for first, k in _KIND_OF.items() if k == wanted.kind]
         query = query.where(
             or_(*(col(AuditEntry.action).startswith(p + ".", autoescape=True) for p in prefixes))
         )
+    if wanted.actor:
+        query = query.where(AuditEntry.actor == wanted.actor)
+    if wanted.since is not None:
+        query = query.where(col(AuditEntry.at) >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(col(AuditEntry.at) < wanted.until)
     return query
 
 
-def count(session: Session, *, subject: str = "", kind: str = "") -> int:
-    query = _where(select(func.count()).select_from(AuditEntry), subject=subject, kind=kind)
+def count(session: Session, wanted: Query = Query()) -> int:
+    query = _where(select(func.count()).select_from(AuditEntry), wanted)
     return int(session.exec(query).one())
 
 
 def newest(
-    session: Session, *, subject: str = "", kind: str = "", limit: int, offset: int = 0
+    session: Session, wanted: Query = Query(), *, limit: int, offset: int = 0
 ) -> list[AuditEntry]:
     """Entries, newest first (the id breaks ties within one moment)."""
-    query = _where(select(AuditEntry), subject=subject, kind=kind)
+    query = _where(select(AuditEntry), wanted)
     query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
     return list(session.exec(query.limit(limit).offset(offset)))

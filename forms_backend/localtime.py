@@ -24,6 +24,12 @@ def local_date(value: dt.datetime) -> dt.date:
     return value.astimezone(ZONE).date()
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The moment (UTC) an Amsterdam day begins; midnight always exists here (the clocks change
+    at 2.00 and 3.00), so a day of 23 or 25 hours ends where the next one begins."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZONE).astimezone(dt.UTC)
+
+
 def term(length: dt.timedelta) -> str:
     """How long something works, in words: "7 dagen", "1 dag", "36 uur", "30 minuten".
 

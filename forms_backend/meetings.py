@@ -375,9 +375,20 @@ def series_starts(meeting: Meeting) -> list[dt.datetime]:
     return [value.replace(tzinfo=ZONE).astimezone(dt.UTC) for value in starts]
 
 
+OCCURRENCE_KEY = "%Y%m%dT%H%M%SZ"
+
+
 def occurrence_key(start: dt.datetime) -> str:
     """How one date of a series is named in links and forms: its original start in UTC."""
-    return start.strftime("%Y%m%dT%H%M%SZ")
+    return start.strftime(OCCURRENCE_KEY)
+
+
+def key_start(key: str) -> dt.datetime | None:
+    """The original start that ``occurrence_key`` named (None for anything else)."""
+    try:
+        return dt.datetime.strptime(key, OCCURRENCE_KEY).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,21 @@ link to the record and an account into its name.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from wtforms import HiddenField, SelectField
-from wtforms.validators import Optional, Regexp
+from sqlmodel import Session
+from wtforms import DateField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional, Regexp, ValidationError
 
-from forms_backend import accounts, audit, db, volunteers
+from forms_backend import accounts, audit, db, meetings, volunteers
 from forms_backend.forms import BrugForm, choices
+from forms_backend.localtime import day_start
 from forms_backend.views.beheer import admin_required, list_query, page_of, register_section
 from forms_backend.views.core import error_page
 
@@ -59,7 +63,35 @@ class LogFilter(BrugForm):
         choices=choices([("", "Alles"), *audit.KINDS.items()]),
         validators=[Optional()],
     )
+    wie = SelectField("Wie", choices=choices([("", "Iedereen")]), validators=[Optional()])
+    van = DateField("Van", validators=[Optional()])
+    tot = DateField("Tot en met", validators=[Optional()])
     over = HiddenField(validators=[Optional(), Regexp(SUBJECT)])
+
+    # A person chooses these; a mistake there is shown on the page, not as an error page.
+    TYPED = ("van", "tot")
+
+    def fill_choices(self, session: Session) -> None:
+        """Every account by name, then the actors that are no account ("Brug", "de inzender")."""
+        users = sorted(accounts.all_users(session), key=lambda u: (u.name.casefold(), u.id))
+        # A name is as long as its owner made it: on a phone the closed select may cut it off
+        # (the open list shows it whole). data-name tells the narrow-screen test so.
+        names = [SelectChoice(u.actor, u.name, render_kw={"data-name": ""}) for u in users]
+        fixed = choices(accounts.ACTOR_WORDS)
+        self.wie.choices = [*choices([("", "Iedereen")]), *names, *fixed]
+
+    def validate_tot(self, field: DateField) -> None:
+        if field.data and self.van.data and field.data < self.van.data:
+            raise ValidationError("Kies een einddatum op of na de begindatum.")
+
+    def query(self) -> audit.Query:
+        return audit.Query(
+            subject=self.over.data or "",
+            kind=self.soort.data or "",
+            actor=self.wie.data or "",
+            since=day_start(self.van.data) if self.van.data else None,
+            until=day_start(self.tot.data + dt.timedelta(days=1)) if self.tot.data else None,
+        )
 
 
 def subject_in_words(subject: str) -> tuple[str, str | None]:
@@ -78,16 +110,19 @@ def subject_in_words(subject: str) -> tuple[str, str | None]:
 @bp.get("/")
 @admin_required
 def index() -> ResponseReturnValue:
+    session = db.session()
     form = LogFilter(formdata=request.args)
-    if not form.validate():
+    form.fill_choices(session)
+    valid = form.validate()
+    if not valid and set(form.errors) - set(LogFilter.TYPED):
         return error_page(
             400,
             "Dit filter van het logboek klopt niet. Open het logboek opnieuw vanuit het menu.",
         )
-    subject, kind = form.over.data or "", form.soort.data or ""
-    session = db.session()
-    page = page_of(audit.count(session, subject=subject, kind=kind))
-    entries = audit.newest(session, subject=subject, kind=kind, limit=page.size, offset=page.offset)
+    wanted = form.query() if valid else None
+    page = page_of(audit.count(session, wanted) if wanted else 0)
+    entries = audit.newest(session, wanted, limit=page.size, offset=page.offset) if wanted else []
+    subject = form.over.data or ""
     return render_template(
         "beheer/logboek.html",
         form=form,
@@ -99,11 +134,16 @@ def index() -> ResponseReturnValue:
         actors=accounts.actor_names(session, (e.actor for e in entries)),
         actions=audit.ACTIONS,
         explain=explain,
-    )
+    ), 200 if valid else 400
 
 
 def explain(entry: audit.AuditEntry) -> str:
-    """The entry's detail for a reader: a step's status in words ("Intake gepland")."""
+    """The entry's detail for a reader: a step's status in words ("Intake gepland"), a date of a
+    series in Amsterdam time rather than its key."""
     if entry.action == "vrijwilliger.stap":
         return volunteers.STATUSES.get(entry.detail, entry.detail)
+    if entry.action.startswith("bijeenkomst.datum."):
+        start = meetings.key_start(entry.detail)
+        if start is not None:
+            return f"De datum van {meetings.describe_moment(start)}"
     return entry.detail

@@ -356,7 +356,9 @@ SELECT_TEXT_CUT = """() => {
       ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
       const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
       const room = s.clientWidth - padding - 24;
-      return [...s.options].filter(o => ctx.measureText(o.text).width > room)
+      // an option marked data-name is a person's name: as long as they made it
+      return [...s.options].filter(o => !('name' in o.dataset))
+        .filter(o => ctx.measureText(o.text).width > room)
         .map(o => `${s.name}: ${o.text}`);
     });
 }"""

@@ -155,3 +155,100 @@ def test_every_action_the_code_records_has_words_on_the_log_page():
     assert {"vrijwilliger.bekeken", "aanmeldingen.export", "inzending.vraag"} <= recorded
     assert sorted(recorded - set(audit.ACTIONS)) == []
     assert all(audit.kind_of(a) in audit.KINDS for a in recorded)
+
+
+def test_the_log_shows_what_one_account_did_and_when_by_amsterdam_dates(
+    app, auth, client, clock, two_volunteers
+):
+    """The question an administrator brings to a log: what did this account look at, and in
+    which days. Days are Amsterdam days: 23.30 UTC on 4 March is 5 March here."""
+    first, second = two_volunteers
+    coord = auth.create(programmes=["cosa"], regions=["gelderland"])
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login()
+    assert client.get(f"/beheer/vrijwilligers/{first}").status_code == 200  # 2 March, 10.00
+    clock.advance(days=2, hours=14, minutes=30)  # 4 March 23.30 UTC: 5 March 00.30 here
+    assert client.get(f"/beheer/vrijwilligers/{second}").status_code == 200
+    auth.logout()
+    auth.login("admin@brug.example.nl")
+
+    everything = client.get("/beheer/logboek/").get_data(as_text=True)
+    assert f'<option data-name="" value="user:{coord}">coord</option>' in everything
+    assert f'href="/beheer/logboek/?wie=user:{coord}">coord</a>' in everything
+
+    def table(query: str) -> list[tuple[str, str]]:
+        response = client.get(f"/beheer/logboek/?{query}")
+        assert response.status_code == 200, query
+        table = rows(response.get_data(as_text=True))
+        return [(r[1], r[2] if r[3] == "-" else r[3]) for r in table]
+
+    seen = [f"Vrijwilliger {second}", f"Vrijwilliger {first}", "Ingelogd"]
+    assert table(f"wie=user:{coord}") == [("coord", what) for what in seen]
+    assert table(f"wie=user:{coord}&tot=2026-03-04") == [("coord", what) for what in seen[1:]]
+    assert table(f"wie=user:{coord}&van=2026-03-05") == [("coord", seen[0])]
+    assert table("van=2026-03-05&tot=2026-03-05&soort=account") == [("admin", "Ingelogd")]
+    page = client.get(f"/beheer/logboek/?wie=user:{coord}").get_data(as_text=True)
+    assert f'<option data-name="" selected value="user:{coord}">coord</option>' in page
+
+
+def test_a_period_that_ends_before_it_begins_is_refused_on_the_page(auth, client):
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    response = client.get("/beheer/logboek/?van=2026-03-05&tot=2026-03-02")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Kies een einddatum op of na de begindatum." in html
+    assert 'value="2026-03-05"' in html and 'value="2026-03-02"' in html  # kept as typed
+    assert "<tbody>" not in html
+
+
+def test_every_actor_the_code_names_has_words_and_a_filter():
+    """A fixed actor (not an account) shows in words in the log and can be chosen under "Wie":
+    an actor without words would show as its code, and its link would be refused as a bad
+    filter."""
+    from forms_backend import accounts
+
+    named: set[str] = set()
+    for path in (ROOT / "forms_backend").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            literal = isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant)
+            if literal and node.arg == "actor" and isinstance(node.value.value, str):
+                named.add(node.value.value)
+    assert {"systeem", "inzender", "vrijwilliger"} <= named  # the scan finds them
+    assert named - set(accounts.ACTOR_WORDS) == set()
+
+
+def test_an_actors_link_in_the_log_opens_their_entries(app, auth, client):
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context(), db.transaction() as session:
+        now = app.extensions["brug.clock"]()
+        for actor in ("systeem", "demo"):
+            audit.record(session, actor=actor, action="bijeenkomst.aangemaakt", now=now)
+    html = client.get("/beheer/logboek/").get_data(as_text=True)
+    for actor, words in (("systeem", "Brug"), ("demo", "demodata")):
+        assert f'href="/beheer/logboek/?wie={actor}">{words}</a>' in html
+        only = client.get(f"/beheer/logboek/?wie={actor}")
+        assert only.status_code == 200
+        assert {row[1] for row in rows(only.get_data(as_text=True))} == {words}
+
+
+def test_a_date_of_a_series_is_named_in_amsterdam_time_not_by_its_key(app, auth, client):
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    with app.app_context(), db.transaction() as session:
+        now = app.extensions["brug.clock"]()
+        audit.record(  # what change_occurrence writes: the date's key, its first start in UTC
+            session,
+            actor="systeem",
+            action="bijeenkomst.datum.cancel",
+            subject="meeting:3",
+            detail="20270413T080000Z",
+            now=now,
+        )
+    table = rows(client.get("/beheer/logboek/?soort=bijeenkomst").get_data(as_text=True))
+    assert table[0][2:] == [
+        "Eén datum geannuleerd",
+        "Bijeenkomst 3",
+        "De datum van dinsdag 13 april 2027, 10.00 uur",
+    ]
