@@ -410,6 +410,34 @@ def test_buttons_and_button_links_in_one_row_line_up(page: Any, live: Live) -> N
         assert len({(top, height) for _, top, height in row}) == 1, row
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/beheer/vrijwilligers/",
+        "/beheer/logboek/",
+        "/beheer/logboek/?van=2026-12-08&tot=2026-12-01",  # an error under the last field
+    ],
+)
+def test_filters_side_by_side_line_up_labels_and_boxes(page: Any, live: Live, path: str) -> None:
+    """On a wide screen the filters stand in one row: their labels on one line and their boxes
+    as one row of equal height, also when one field has an error under it (seen on 2026-12-08:
+    a select was 43 px high beside a 50 px date field, and an error lifted its field above the
+    others)."""
+    login(page, ADMIN)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(path)
+    fields = page.evaluate("""() => [...document.querySelectorAll('form.brug-filters .brug-field')]
+      .filter(f => f.offsetParent !== null).map(f => {
+        const label = f.querySelector('label').getBoundingClientRect();
+        const box = f.querySelector('.brug-input').getBoundingClientRect();
+        return [f.querySelector('.brug-input').name, Math.round(label.top), Math.round(box.top),
+                Math.round(box.height)];
+      })""")
+    assert len(fields) >= 4, fields
+    assert len({label for _, label, _, _ in fields}) == 1, fields
+    assert len({(top, height) for _, _, top, height in fields}) == 1, fields
+
+
 # ---------------------------------------------------------------------------------------------
 # the error summary and its links under the sticky header
 
