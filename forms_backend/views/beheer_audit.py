@@ -134,6 +134,7 @@ def index() -> ResponseReturnValue:
         actors=accounts.actor_names(session, (e.actor for e in entries)),
         actions=audit.ACTIONS,
         explain=explain,
+        choosable={choice.value for choice in form.wie.choices},  # a name links to its filter
     ), 200 if valid else 400
 
 

@@ -223,9 +223,10 @@ def test_an_actors_link_in_the_log_opens_their_entries(app, auth, client):
     auth.login("admin@brug.example.nl")
     with app.app_context(), db.transaction() as session:
         now = app.extensions["brug.clock"]()
-        for actor in ("systeem", "demo"):
+        for actor in ("systeem", "demo", "user:9999"):  # the last: an account no longer there
             audit.record(session, actor=actor, action="bijeenkomst.aangemaakt", now=now)
     html = client.get("/beheer/logboek/").get_data(as_text=True)
+    assert "wie=user:9999" not in html and "(account verwijderd)" in html  # no link to a 400
     for actor, words in (("systeem", "Brug"), ("demo", "demodata")):
         assert f'href="/beheer/logboek/?wie={actor}">{words}</a>' in html
         only = client.get(f"/beheer/logboek/?wie={actor}")
