@@ -43,6 +43,12 @@ def record(
     return entry
 
 
+def export_detail(count: int, filters: list[str]) -> str:
+    """An export's entry: how many rows, and which filters ("2 rijen; status=bevestigd")."""
+    counted = f"{count} {'rij' if count == 1 else 'rijen'}"
+    return f"{counted}; {', '.join(filters)}" if filters else counted
+
+
 def for_subject(session: Session, subject: str) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.subject == subject)
     return list(session.exec(query.order_by(col(AuditEntry.at), col(AuditEntry.id))))
@@ -59,6 +65,7 @@ KINDS: dict[str, str] = {
     "inzending": "Inzendingen",
     "prive-agenda": "Privé-agenda's",
     "account": "Inloggen en uitloggen",
+    "logboek": "Het logboek zelf",
 }
 # Actions whose first part differs from the kind they belong to.
 _KIND_OF = {"vrijwilligers": "vrijwilliger", "aanmeldingen": "aanmelding"}
@@ -76,6 +83,7 @@ ACTIONS: dict[str, str] = {
     "vrijwilliger.onbevestigd": "Gewist: niet bevestigd",
     "vrijwilliger.bewaartermijn": "Gewist: bewaartermijn voorbij",
     "vrijwilligers.export": "Lijst gedownload (CSV)",
+    "logboek.export": "Logboek gedownload (CSV)",
     "bijeenkomst.aangemaakt": "Aangemaakt",
     "bijeenkomst.gewijzigd": "Gewijzigd",
     "bijeenkomst.geannuleerd": "Geannuleerd",
@@ -143,9 +151,12 @@ def count(session: Session, wanted: Query = Query()) -> int:
 
 
 def newest(
-    session: Session, wanted: Query = Query(), *, limit: int, offset: int = 0
+    session: Session, wanted: Query = Query(), *, limit: int | None, offset: int = 0
 ) -> list[AuditEntry]:
-    """Entries, newest first (the id breaks ties within one moment)."""
+    """Entries, newest first (the id breaks ties within one moment); all of them without
+    ``limit``."""
     query = _where(select(AuditEntry), wanted)
     query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-    return list(session.exec(query.limit(limit).offset(offset)))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(session.exec(query))

@@ -24,6 +24,11 @@ def local_date(value: dt.datetime) -> dt.date:
     return value.astimezone(ZONE).date()
 
 
+def short_moment(value: dt.datetime) -> str:
+    """A moment in a table or a spreadsheet: "04-10-2026 14.30", in Amsterdam time."""
+    return f"{local(value):%d-%m-%Y %H.%M}"
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """The moment (UTC) an Amsterdam day begins; midnight always exists here (the clocks change
     at 2.00 and 3.00), so a day of 23 or 25 hours ends where the next one begins."""

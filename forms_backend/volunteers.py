@@ -1096,15 +1096,13 @@ def export_csv(session: Session, user: User, filters: Filters, *, now: dt.dateti
         )
         if value
     ] + (["zoekterm"] if filters.search else [])
-    counted = f"{len(rows)} {'rij' if len(rows) == 1 else 'rijen'}"
-    detail = f"{counted}; {', '.join(chosen)}" if chosen else counted
     audit.record(
         session,
         actor=user.actor,
         action="vrijwilligers.export",
         subject="volunteers",
         now=now,
-        detail=detail,
+        detail=audit.export_detail(len(rows), chosen),
     )
     session.commit()
     return to_csv([EXPORT_COLUMNS, *rows])

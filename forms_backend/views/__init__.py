@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
-from forms_backend.localtime import local, local_date
+from forms_backend.localtime import local_date, short_moment
 
 # The largest row id both databases store in an INTEGER column (SQLite's is larger).
 MAX_ROW_ID = 2**31 - 1
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["plaatsen"] = meetings.places  # "1 plaats", "5 plaatsen"
     app.jinja_env.filters["datum"] = _dutch_date
     app.jinja_env.filters["dag"] = _short_date
-    app.jinja_env.filters["dagtijd"] = _short_moment
+    app.jinja_env.filters["dagtijd"] = short_moment
     app.jinja_env.filters["nl_datum"] = nl_date  # as the site shows dates (shared/ templates)
     from forms_backend.views import (
         agenda,
@@ -97,11 +97,6 @@ def _short_date(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         value = local_date(value)
     return f"{value:%d-%m-%Y}"
-
-
-def _short_moment(value: dt.datetime) -> str:
-    """A moment in a table: "04-10-2026 14.30", in Amsterdam time."""
-    return f"{local(value):%d-%m-%Y %H.%M}"
 
 
 def _dutch_date(value: dt.date | dt.datetime | str) -> str:

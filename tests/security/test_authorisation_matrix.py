@@ -17,6 +17,7 @@ ADMIN_ONLY = {
     "beheer_meetings.partner_feeds",
     "beheer_meetings.revoke_feed",
     "beheer_audit.index",
+    "beheer_audit.export",
 }
 OPEN = {"beheer.login"}
 LOGOUT = ("beheer.logout", "beheer.logout_everywhere")  # asked last: they end the session

@@ -253,3 +253,59 @@ def test_a_date_of_a_series_is_named_in_amsterdam_time_not_by_its_key(app, auth,
         "Bijeenkomst 3",
         "De datum van dinsdag 13 april 2027, 10.00 uur",
     ]
+
+
+def test_the_log_as_filtered_downloads_as_csv_and_the_download_is_logged(
+    app, auth, client, clock, two_volunteers
+):
+    """What a privacy officer asks for ("who looked at this volunteer's data?") goes into a
+    spreadsheet: the same filters as the page, every row (no pages), in words."""
+    import csv
+    import io
+
+    first, second = two_volunteers
+    auth.create(programmes=["cosa"], regions=["gelderland"])
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login()
+    client.get(f"/beheer/vrijwilligers/{first}")
+    clock.advance(minutes=5)
+    client.get(f"/beheer/vrijwilligers/{second}")
+    auth.logout()
+    auth.login("admin@brug.example.nl")
+
+    page = client.get(f"/beheer/logboek/?over=volunteer:{first}").get_data(as_text=True)
+    link = unescape(re.search(r'href="(/beheer/logboek/export\.csv\?[^"]*)"', page).group(1))
+    assert f"over=volunteer:{first}" in link
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert table[0] == ["Wanneer", "Wie", "Wat", "Over", "Toelichting"]
+    assert [row[1:4] for row in table[1:]] == [
+        ["coord", "Gegevens bekeken", f"Vrijwilliger {first}"]
+    ]
+    assert table[1][0] == "02-03-2026 10.00"  # Amsterdam time
+
+    # the download itself is in the log: about the record it was about, with its other filters
+    latest = rows(client.get("/beheer/logboek/").get_data(as_text=True))[0]
+    assert latest[1:] == ["admin", "Logboek gedownload (CSV)", f"Vrijwilliger {first}", "1 rij"]
+    client.get("/beheer/logboek/export.csv?soort=account&van=2026-03-01")
+    latest = rows(client.get("/beheer/logboek/").get_data(as_text=True))[0]
+    assert latest[3:] == ["-", "2 rijen; soort=account, van=2026-03-01"]
+
+
+def test_a_log_download_with_a_bad_filter_is_refused_in_dutch(auth, client):
+    auth.create("admin@brug.example.nl", role="admin")
+    auth.login("admin@brug.example.nl")
+    for query in ("soort=bestaat-niet", "van=2026-03-05&tot=2026-03-02"):
+        response = client.get(f"/beheer/logboek/export.csv?{query}")
+        assert response.status_code == 400, query
+        assert "Dit filter van het logboek klopt niet" in response.get_data(as_text=True)
+
+
+def test_coordinators_cannot_download_the_log(auth, client):
+    auth.create(programmes=["cosa"], regions=["gelderland"])
+    auth.login()
+    assert client.get("/beheer/logboek/export.csv").status_code == 403
