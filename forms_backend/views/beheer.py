@@ -104,6 +104,13 @@ def current_user() -> accounts.User | None:
     return g.user
 
 
+def signed_in_user() -> accounts.User:
+    """The account of a view behind ``login_required`` (or ``admin_required``)."""
+    user = current_user()
+    assert user is not None
+    return user
+
+
 def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

@@ -24,10 +24,10 @@ from forms_backend.forms import BrugForm, choices
 from forms_backend.localtime import day_start, local_date, short_moment
 from forms_backend.views.beheer import (
     admin_required,
-    current_user,
     list_query,
     page_of,
     register_section,
+    signed_in_user,
 )
 from forms_backend.views.core import error_page
 
@@ -179,11 +179,9 @@ def export() -> ResponseReturnValue:
     )
     fields = (form.soort, form.wie, form.van, form.tot)
     used = [f"{field.name}={field.raw_data[0]}" for field in fields if field.data]
-    user = current_user()
-    assert user is not None  # admin_required
     audit.record(
         session,
-        actor=user.actor,
+        actor=signed_in_user().actor,
         action="logboek.export",
         subject=wanted.subject,
         detail=audit.export_detail(len(entries), used),

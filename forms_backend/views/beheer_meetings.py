@@ -38,9 +38,9 @@ from forms_backend.forms import (
 from forms_backend.views.agenda import PUBLIEK, form_error, settings
 from forms_backend.views.beheer import (
     admin_required,
-    current_user,
     login_required,
     register_section,
+    signed_in_user,
 )
 from forms_backend.views.core import error_page
 
@@ -325,14 +325,8 @@ class PartnerFeedForm(BrugForm):
 # helpers
 
 
-def _user() -> Any:
-    user = current_user()
-    assert user is not None
-    return user
-
-
 def _region_choices() -> list[SelectChoice]:
-    user = _user()
+    user = signed_in_user()
     return choices([(slug, title) for slug, title in REGIOS.items() if user.may_see(region=slug)])
 
 
@@ -340,7 +334,7 @@ def _meeting_in_scope(meeting_id: int) -> meetings.Meeting:
     meeting = meetings.get_meeting(db.session(), meeting_id)
     if meeting is None:
         abort(404)
-    if not _user().may_see(region=meeting.region):
+    if not signed_in_user().may_see(region=meeting.region):
         abort(404)  # out of scope looks like absent
     return meeting
 
@@ -395,7 +389,7 @@ def seats(taken: int, capacity: int | None, waiting: int = 0) -> str:
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    user = _user()
+    user = signed_in_user()
     now = clock.now()
     show_past = request.args.get("voorbij") == "1"
     since = now - dt.timedelta(days=365) if show_past else now - dt.timedelta(days=1)
@@ -434,13 +428,13 @@ def create() -> ResponseReturnValue:
     form = MeetingForm()
     form.region.choices = _region_choices()
     if form.validate_on_submit():
-        if not _user().may_see(region=form.region.data):
+        if not signed_in_user().may_see(region=form.region.data):
             abort(403)
         try:
             meeting = meetings.create_meeting(
                 db.session(),
                 form.to_input(),
-                actor=_user().actor,
+                actor=signed_in_user().actor,
                 now=clock.now(),
                 settings=settings(),
             )
@@ -468,14 +462,14 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         _fill(form, meeting)
     elif form.validate_on_submit():
-        if not _user().may_see(region=form.region.data):
+        if not signed_in_user().may_see(region=form.region.data):
             abort(403)
         try:
             result = meetings.update_meeting(
                 db.session(),
                 meeting_id,
                 form.to_input(),
-                actor=_user().actor,
+                actor=signed_in_user().actor,
                 now=clock.now(),
                 settings=settings(),
                 allow_overbooked=bool(form.allow_overbooked.data),
@@ -580,7 +574,7 @@ def cancel(meeting_id: int) -> ResponseReturnValue:
     meetings.cancel_meeting(
         db.session(),
         meeting_id,
-        actor=_user().actor,
+        actor=signed_in_user().actor,
         now=clock.now(),
         settings=settings(),
         reason=(form.reason.data or "").strip(),
@@ -602,7 +596,9 @@ def delete(meeting_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _refused(meeting, form)
     try:
-        meetings.delete_unpublished(db.session(), meeting_id, actor=_user().actor, now=clock.now())
+        meetings.delete_unpublished(
+            db.session(), meeting_id, actor=signed_in_user().actor, now=clock.now()
+        )
         db.session().commit()
     except meetings.MeetingError as exc:
         db.session().rollback()
@@ -632,7 +628,7 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
                 meeting_id,
                 key,
                 action=action,
-                actor=_user().actor,
+                actor=signed_in_user().actor,
                 now=clock.now(),
                 settings=settings(),
                 start=moved.start.data if moved else None,
@@ -659,7 +655,11 @@ def occurrence(meeting_id: int, key: str) -> ResponseReturnValue:
 def _record_access(meeting: meetings.Meeting, action: str) -> None:
     """Reading registrants' personal data is audited, and the entry committed at once."""
     audit.record(
-        db.session(), actor=_user().actor, action=action, subject=meeting.subject, now=clock.now()
+        db.session(),
+        actor=signed_in_user().actor,
+        action=action,
+        subject=meeting.subject,
+        now=clock.now(),
     )
     db.session().commit()
 
@@ -786,7 +786,7 @@ def deregister(meeting_id: int, registration_id: int) -> ResponseReturnValue:
         db.session(),
         None,
         registration_id=registration_id,
-        actor=_user().actor,
+        actor=signed_in_user().actor,
         now=clock.now(),
         settings=settings(),
     )
@@ -809,7 +809,7 @@ def message(meeting_id: int) -> ResponseReturnValue:
                 subject=form.subject.data,
                 body=form.body.data,
                 statuses=form.statuses.data or [],
-                actor=_user().actor,
+                actor=signed_in_user().actor,
                 now=clock.now(),
                 settings=settings(),
             )
@@ -843,7 +843,7 @@ def partner_feeds() -> ResponseReturnValue:
                 themes=form.themes.data or [],
                 audiences=form.audiences.data or [],
                 groups=(form.groups.data or "").split(","),
-                actor=_user().actor,
+                actor=signed_in_user().actor,
                 now=clock.now(),
                 settings=settings(),
                 send_mail=bool(form.send_mail.data),
@@ -873,7 +873,7 @@ def revoke_feed(feed_id: int) -> ResponseReturnValue:
         abort(404)
     if not BrugForm().validate_on_submit():  # a cross-site post carries no token
         return error_page(400, CSRF_MESSAGE)
-    meetings.revoke_partner_feed(db.session(), feed, actor=_user().actor, now=clock.now())
+    meetings.revoke_partner_feed(db.session(), feed, actor=signed_in_user().actor, now=clock.now())
     db.session().commit()
     flash("De privé-agenda is ingetrokken.", "info")
     return redirect(url_for("beheer_meetings.partner_feeds"))

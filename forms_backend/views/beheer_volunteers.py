@@ -18,11 +18,11 @@ from forms_backend.content import REGIOS
 from forms_backend.forms import BrugForm, choices, clean_text
 from forms_backend.localtime import local_date
 from forms_backend.views.beheer import (
-    current_user,
     list_query,
     login_required,
     page_of,
     register_section,
+    signed_in_user,
 )
 from forms_backend.views.core import error_page
 from forms_backend.views.volunteer import settings
@@ -103,12 +103,6 @@ class StepForm(BrugForm):
         self.status.choices = choices([NO_STEP, *next_steps])
 
 
-def _user() -> accounts.User:
-    user = current_user()
-    assert user is not None
-    return user
-
-
 def _filter_form(user: accounts.User) -> FilterForm:
     form = FilterForm(formdata=request.args)
     form.fill_choices(user)
@@ -118,7 +112,7 @@ def _filter_form(user: accounts.User) -> FilterForm:
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    user = _user()
+    user = signed_in_user()
     form = _filter_form(user)
     filters = form.filters()
     session = db.session()
@@ -143,7 +137,7 @@ def index() -> ResponseReturnValue:
 @login_required
 @db.writes  # the audit entry for this view of personal data
 def export() -> ResponseReturnValue:
-    user = _user()
+    user = signed_in_user()
     form = _filter_form(user)
     filters = form.filters()
     if form.errors:  # an export of more than the list shows: refuse, and say why
@@ -162,7 +156,7 @@ def export() -> ResponseReturnValue:
 def _detail(
     volunteer_id: int, form: StepForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    user = _user()
+    user = signed_in_user()
     try:
         volunteer, events = volunteers.view_volunteer(
             db.session(), user, volunteer_id, now=clock.now()
@@ -206,7 +200,7 @@ def detail(volunteer_id: int) -> ResponseReturnValue:
 @bp.post("/<int:volunteer_id>/stap")
 @login_required
 def step(volunteer_id: int) -> ResponseReturnValue:
-    user = _user()
+    user = signed_in_user()
     try:
         volunteer = volunteers.get_volunteer(db.session(), user, volunteer_id)
     except volunteers.NotFound as exc:
